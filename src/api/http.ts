@@ -1,0 +1,100 @@
+import { ErrorCode, QueueError } from "../errors";
+
+/** Largest request body read; a batch's bodies are bounded to 1 MiB, JSON escaping may add to it. */
+export const MaxRequestBodyBytes = 4 * 1024 * 1024;
+
+/** HTTP status of every error code on the native API. */
+export const HttpStatusOfError = {
+  MalformedRequest: 400,
+  InvalidParameter: 400,
+  RequestTooLarge: 413,
+  UnsupportedMediaType: 415,
+  NotFound: 404,
+  MethodNotAllowed: 405,
+  Unauthenticated: 401,
+  Forbidden: 403,
+  NotConfigured: 503,
+  QueueNotFound: 404,
+  QueueAlreadyExists: 409,
+  QueueInUse: 409,
+  InvalidDeadLetterQueue: 400,
+  MessageTooLarge: 413,
+  BatchTooLarge: 413,
+  QueueFull: 409,
+  ReceiptHandleInvalid: 400,
+  RewindNotEnabled: 409,
+  InvalidRewindTime: 400,
+  RedriveInProgress: 409,
+  RedriveNotFound: 404,
+  InternalError: 500,
+} as const satisfies Record<ErrorCode, number>;
+
+export function jsonResponse(body: unknown, status = 200, headers?: HeadersInit): Response {
+  const response = new Response(JSON.stringify(body), { status, headers });
+  response.headers.set("content-type", "application/json; charset=utf-8");
+  return response;
+}
+
+export function errorResponse(error: unknown, requestId: string): Response {
+  if (error instanceof QueueError) {
+    return jsonResponse(
+      { error: { code: error.code, message: error.message, requestId } },
+      HttpStatusOfError[error.code],
+    );
+  }
+  console.error(`request ${requestId} failed`, error);
+  return jsonResponse(
+    { error: { code: ErrorCode.InternalError, message: "internal error", requestId } },
+    HttpStatusOfError.InternalError,
+  );
+}
+
+/**
+ * Reads a body up to `maxBytes`. Content-Length is trusted only without Transfer-Encoding
+ * (RFC 9112 §6.3); otherwise the streamed bytes are counted, so a chunked body cannot slip past.
+ */
+export async function readBodyText(request: Request, maxBytes = MaxRequestBodyBytes): Promise<string> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && !request.headers.has("transfer-encoding") && Number(declared) > maxBytes) {
+    throw new QueueError(ErrorCode.RequestTooLarge, `request body is over ${maxBytes} bytes`);
+  }
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw new QueueError(ErrorCode.RequestTooLarge, `request body is over ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new QueueError(ErrorCode.MalformedRequest, "request body is not valid UTF-8");
+  }
+}
+
+/** Parses a JSON body; an empty body is `{}` where the route allows it. */
+export async function readJsonBody(request: Request): Promise<unknown> {
+  const text = await readBodyText(request);
+  if (text.trim() === "") return {};
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new QueueError(
+      ErrorCode.MalformedRequest,
+      `request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}

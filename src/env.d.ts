@@ -1,0 +1,12 @@
+declare namespace Cloudflare {
+  interface Env {
+    QUEUES: DurableObjectNamespace<import("./objects/queue-object").QueueObject>;
+    CATALOG: DurableObjectNamespace<import("./objects/catalog-object").CatalogObject>;
+    /** Root credentials; without both, every request is refused as not configured. */
+    ROOT_SECRET_ID?: string;
+    ROOT_SECRET_KEY?: string;
+    /** The region this deployment serves; part of every queue's object name. */
+    REGION?: string;
+  }
+}
+interface Env extends Cloudflare.Env {}

@@ -1,0 +1,271 @@
+import { DurableObject } from "cloudflare:workers";
+import { ErrorCode, QueueError, fail, ok, type Result } from "../errors";
+import type {
+  DeleteResult,
+  OutgoingMessage,
+  PeekedMessage,
+  QueueAttributes,
+  QueueInfo,
+  ReceivedMessage,
+  RedriveStatus,
+  UpdateQueueBody,
+} from "../schema/queue";
+import { mergeQueueAttributes } from "./queue/attributes";
+import { QueueEngine, type MoveBatch, type TransferredMessage } from "./queue/engine";
+import { RedriveTasks, type RedriveRequest } from "./queue/redrive";
+import { MoveKind } from "./queue/storage";
+
+export interface ReceiveRequest {
+  max: number;
+  waitSeconds: number | undefined;
+  visibilityTimeout: number | undefined;
+}
+
+interface ParkedReceiver {
+  max: number;
+  visibilityTimeout: number | undefined;
+  resolve: (result: Result<ReceivedMessage[]>) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * One queue: its attributes and messages in SQLite, its long-polling receivers in memory, and one
+ * alarm set to the earliest deadline that needs work. Methods return results, not exceptions,
+ * because errors thrown over Durable Object RPC lose their code.
+ */
+export class QueueObject extends DurableObject<Env> {
+  readonly engine: QueueEngine;
+  readonly redrives: RedriveTasks;
+  private parked: ParkedReceiver[] = [];
+  /** The alarm currently set, reloaded at start because memory does not survive eviction. */
+  private alarmAtMs: number | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.engine = new QueueEngine(ctx.storage.sql, ctx.storage);
+    this.redrives = new RedriveTasks(ctx.storage.sql, this.engine);
+    void ctx.blockConcurrencyWhile(async () => {
+      this.alarmAtMs = await ctx.storage.getAlarm();
+    });
+  }
+
+  private run<T>(operation: () => T): Result<T> {
+    try {
+      return ok(operation());
+    } catch (error) {
+      if (error instanceof QueueError) return fail(error.code, error.message);
+      throw error;
+    }
+  }
+
+  async create(name: string, objectKeyPrefix: string, attributes: QueueAttributes): Promise<Result<{ created: boolean; queue: QueueInfo }>> {
+    const nowMs = Date.now();
+    return this.run(() => {
+      const { created } = this.engine.create(name, objectKeyPrefix, attributes, nowMs);
+      return { created, queue: this.engine.info(nowMs) };
+    });
+  }
+
+  async getInfo(): Promise<Result<QueueInfo>> {
+    return this.run(() => this.engine.info(Date.now()));
+  }
+
+  async updateAttributes(patch: UpdateQueueBody): Promise<Result<QueueInfo>> {
+    const nowMs = Date.now();
+    const result = this.run(() => {
+      const merged = mergeQueueAttributes(this.engine.requireMeta().attributes, patch);
+      this.engine.updateAttributes(merged, nowMs);
+      return this.engine.info(nowMs);
+    });
+    if (result.ok) this.reschedule(nowMs);
+    return result;
+  }
+
+  /** Deletes the queue and frees its storage. */
+  async destroy(): Promise<Result<{ existed: boolean }>> {
+    const existed = this.engine.meta !== null;
+    for (const receiver of this.parked.splice(0)) {
+      clearTimeout(receiver.timer);
+      receiver.resolve(fail(ErrorCode.QueueNotFound, "queue was deleted"));
+    }
+    this.engine.destroy();
+    await this.ctx.storage.deleteAlarm();
+    // deleteAll() also drops the tables of a SQLite-backed object: recreate them.
+    await this.ctx.storage.deleteAll();
+    this.alarmAtMs = null;
+    this.engine.migrate();
+    return ok({ existed });
+  }
+
+  async send(messages: OutgoingMessage[]): Promise<Result<{ ids: string[] }>> {
+    const nowMs = Date.now();
+    const result = this.run(() => this.engine.send(messages, nowMs));
+    if (!result.ok) return result;
+    const { attributes } = this.engine.meta!;
+    this.scheduleAt(nowMs + attributes.msgRetentionSeconds * 1000);
+    if (this.parked.length > 0) {
+      if (result.value.visibleNow) this.wake(nowMs);
+      else this.reschedule(nowMs);
+    }
+    return ok({ ids: result.value.ids });
+  }
+
+  /** Stores messages handed over by a queue or a topic, once per idempotency key. */
+  async accept(messages: TransferredMessage[]): Promise<Result<{ stored: number }>> {
+    const nowMs = Date.now();
+    const result = this.run(() => this.engine.accept(messages, nowMs));
+    if (result.ok && result.value.stored > 0) {
+      this.reschedule(nowMs);
+      this.wake(nowMs);
+    }
+    return result;
+  }
+
+  async receive(request: ReceiveRequest): Promise<Result<ReceivedMessage[]>> {
+    const nowMs = Date.now();
+    const result = this.run(() => this.engine.claim(request.max, request.visibilityTimeout, nowMs));
+    if (!result.ok) return result;
+    const waitSeconds = request.waitSeconds ?? this.engine.meta!.attributes.pollingWaitSeconds;
+    if (result.value.length > 0 || waitSeconds === 0) {
+      this.afterClaim(result.value);
+      return result;
+    }
+    return new Promise((resolve) => {
+      const receiver: ParkedReceiver = {
+        max: request.max,
+        visibilityTimeout: request.visibilityTimeout,
+        resolve,
+        timer: setTimeout(() => {
+          this.parked = this.parked.filter((other) => other !== receiver);
+          // A last look, in case a message became visible by time alone since the last wake.
+          const last = this.run(() => this.engine.claim(receiver.max, receiver.visibilityTimeout, Date.now()));
+          if (last.ok) this.afterClaim(last.value);
+          resolve(last);
+        }, waitSeconds * 1000),
+      };
+      this.parked.push(receiver);
+      this.reschedule(nowMs);
+    });
+  }
+
+  /** Answers parked receivers, oldest first, while there are messages to give. */
+  private wake(nowMs: number): void {
+    while (this.parked.length > 0 && this.engine.meta && this.engine.hasClaimable(nowMs)) {
+      const receiver = this.parked[0]!;
+      const messages = this.engine.claim(receiver.max, receiver.visibilityTimeout, nowMs);
+      if (messages.length === 0) break;
+      this.parked.shift();
+      clearTimeout(receiver.timer);
+      this.afterClaim(messages);
+      receiver.resolve(ok(messages));
+    }
+  }
+
+  /** A new visibility deadline matters to the alarm only for dead-letter moves and parked receivers. */
+  private afterClaim(messages: readonly ReceivedMessage[]): void {
+    if (messages.length === 0) return;
+    if (this.engine.meta?.attributes.deadLetter || this.parked.length > 0) {
+      this.scheduleAt(Math.min(...messages.map((message) => message.nextVisibleAt)));
+    }
+  }
+
+  async deleteMessages(receiptHandles: string[]): Promise<Result<DeleteResult[]>> {
+    return this.run(() => this.engine.deleteMessages(receiptHandles, Date.now()));
+  }
+
+  async changeVisibility(receiptHandle: string, visibilityTimeout: number): Promise<Result<{ nextVisibleAt: number }>> {
+    const nowMs = Date.now();
+    const result = this.run(() => this.engine.changeVisibility(receiptHandle, visibilityTimeout, nowMs));
+    if (result.ok) {
+      if (visibilityTimeout === 0) this.wake(nowMs);
+      else if (this.engine.meta?.attributes.deadLetter || this.parked.length > 0) this.scheduleAt(result.value.nextVisibleAt);
+    }
+    return result;
+  }
+
+  async peek(limit: number, afterSeq: number): Promise<Result<{ messages: PeekedMessage[]; nextCursor: string | null }>> {
+    return this.run(() => this.engine.peek(limit, afterSeq, Date.now()));
+  }
+
+  async purge(): Promise<Result<{ purged: number }>> {
+    return this.run(() => this.engine.purge());
+  }
+
+  async rewind(sinceMs: number): Promise<Result<{ rewound: number }>> {
+    const nowMs = Date.now();
+    const result = this.run(() => this.engine.rewind(sinceMs, nowMs));
+    if (result.ok) {
+      this.wake(nowMs);
+      this.reschedule(nowMs);
+    }
+    return result;
+  }
+
+  async startRedrive(request: RedriveRequest): Promise<Result<RedriveStatus>> {
+    const nowMs = Date.now();
+    const result = this.run(() => this.redrives.start(request, nowMs));
+    if (result.ok) this.scheduleAt(nowMs);
+    return result;
+  }
+
+  async getRedrive(): Promise<Result<RedriveStatus>> {
+    return this.run(() => this.redrives.status(Date.now()));
+  }
+
+  async cancelRedrive(): Promise<Result<RedriveStatus>> {
+    return this.run(() => this.redrives.cancel(Date.now()));
+  }
+
+  override async alarm(): Promise<void> {
+    this.alarmAtMs = null;
+    await this.runDue(Date.now());
+  }
+
+  /** Everything due at `nowMs`: expiry, dead-letter moves, a redrive step, then the next alarm. */
+  async runDue(nowMs: number): Promise<void> {
+    if (!this.engine.meta) return;
+    this.engine.purgeExpired(nowMs);
+    this.redrives.step(nowMs);
+    for (const batch of this.engine.takeDueMoves(nowMs)) await this.handOver(batch, nowMs);
+    this.redrives.settle(nowMs);
+    this.wake(nowMs);
+    this.reschedule(nowMs);
+  }
+
+  /** Gives moving messages to their destination queue; its idempotency keys make a retry harmless. */
+  private async handOver(batch: MoveBatch, nowMs: number): Promise<void> {
+    const meta = this.engine.meta;
+    if (!meta) return;
+    let error: string | null = null;
+    try {
+      const key = `${meta.objectKeyPrefix}${batch.destination.toLowerCase()}`;
+      const destination = this.env.QUEUES.get(this.env.QUEUES.idFromName(key));
+      const result = await destination.accept(batch.messages);
+      if (!result.ok) error = `${result.error.code}: ${result.error.message}`;
+    } catch (thrown) {
+      error = thrown instanceof Error ? thrown.message : String(thrown);
+    }
+    if (error === null) {
+      this.engine.moveSucceeded(batch.seqs);
+      if (batch.kind === MoveKind.redrive) this.redrives.recordMoved(batch.seqs.length);
+    } else {
+      this.engine.moveFailed(batch, nowMs);
+      if (batch.kind === MoveKind.redrive) this.redrives.recordFailure(`queue ${batch.destination}: ${error}`, nowMs);
+      else console.warn(`dead-letter move to ${batch.destination} failed, retrying: ${error}`);
+    }
+  }
+
+  private scheduleAt(deadlineMs: number): void {
+    if (this.alarmAtMs !== null && this.alarmAtMs <= deadlineMs) return;
+    this.alarmAtMs = deadlineMs;
+    void this.ctx.storage.setAlarm(deadlineMs);
+  }
+
+  /** Re-arms the alarm to the earliest pending deadline. */
+  private reschedule(nowMs: number): void {
+    const next = this.engine.nextDeadline(nowMs, this.parked.length > 0);
+    if (next === null) return;
+    if (this.alarmAtMs !== null && this.alarmAtMs > next) this.alarmAtMs = null;
+    this.scheduleAt(next);
+  }
+}

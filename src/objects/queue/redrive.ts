@@ -1,0 +1,121 @@
+import { ErrorCode, QueueError } from "../../errors";
+import { QueueLimits, type RedriveStatus } from "../../schema/queue";
+import { RedriveTickMs, type QueueEngine } from "./engine";
+
+export interface RedriveRequest {
+  /** Where to move messages; when absent, each message goes back to the queue it came from. */
+  destination: string | null;
+  maxPerSecond: number | undefined;
+  maxMessages: number | undefined;
+}
+
+interface RedriveRow {
+  status: RedriveStatus["status"];
+  destination: string | null;
+  max_per_second: number;
+  max_messages: number | null;
+  moved: number;
+  started_at: number;
+  ended_at: number | null;
+  last_error: string | null;
+  next_run_at: number | null;
+  [key: string]: SqlStorageValue;
+}
+
+/**
+ * A redrive moves messages out of a (dead-letter) queue at a bounded rate, one alarm step per
+ * second, like SQS's StartMessageMoveTask. Its progress row is the observable state.
+ */
+export class RedriveTasks {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly engine: QueueEngine,
+  ) {}
+
+  private row(): RedriveRow | undefined {
+    return this.sql.exec<RedriveRow>("SELECT * FROM redrive WHERE id = 1").toArray()[0];
+  }
+
+  start(request: RedriveRequest, nowMs: number): RedriveStatus {
+    this.engine.requireMeta();
+    if (this.row()?.status === "running") {
+      throw new QueueError(ErrorCode.RedriveInProgress, "a redrive is already running on this queue");
+    }
+    this.sql.exec(
+      `INSERT OR REPLACE INTO redrive (id, status, destination, max_per_second, max_messages, moved, started_at, ended_at, last_error, next_run_at)
+       VALUES (1, 'running', ?, ?, ?, 0, ?, NULL, NULL, ?)`,
+      request.destination,
+      request.maxPerSecond ?? QueueLimits.redriveRatePerSecond.default,
+      request.maxMessages ?? null,
+      nowMs,
+      nowMs,
+    );
+    return this.status(nowMs);
+  }
+
+  status(nowMs: number): RedriveStatus {
+    this.engine.requireMeta();
+    const row = this.row();
+    if (!row) throw new QueueError(ErrorCode.RedriveNotFound, "no redrive has run on this queue");
+    return {
+      status: row.status,
+      destination: row.destination,
+      maxPerSecond: row.max_per_second,
+      maxMessages: row.max_messages,
+      moved: row.moved,
+      remaining: this.engine.countRedrivable(row.destination, nowMs),
+      startedAt: row.started_at,
+      endedAt: row.ended_at,
+      lastError: row.last_error,
+    };
+  }
+
+  cancel(nowMs: number): RedriveStatus {
+    this.engine.requireMeta();
+    const row = this.row();
+    if (!row || row.status !== "running") {
+      throw new QueueError(ErrorCode.RedriveNotFound, "no redrive is running on this queue");
+    }
+    this.end("cancelled", null, nowMs);
+    return this.status(nowMs);
+  }
+
+  /** Marks this second's share of messages as moving; the object then hands them over. */
+  step(nowMs: number): void {
+    const row = this.row();
+    if (!row || row.status !== "running" || (row.next_run_at ?? 0) > nowMs) return;
+    const left = row.max_messages === null ? Infinity : row.max_messages - row.moved;
+    this.engine.takeRedrivable(Math.min(row.max_per_second, left), row.destination, nowMs);
+    this.sql.exec("UPDATE redrive SET next_run_at = ? WHERE id = 1", nowMs + RedriveTickMs);
+  }
+
+  recordMoved(count: number): void {
+    this.sql.exec("UPDATE redrive SET moved = moved + ? WHERE id = 1", count);
+  }
+
+  recordFailure(message: string, nowMs: number): void {
+    if (this.row()?.status === "running") this.end("failed", message, nowMs);
+  }
+
+  /** Completes the task once its count is reached or nothing is left to move. */
+  settle(nowMs: number): void {
+    const row = this.row();
+    if (!row || row.status !== "running") return;
+    const reachedCount = row.max_messages !== null && row.moved >= row.max_messages;
+    const movingLeft = this.sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM messages WHERE state = 3 AND move_kind = 'redrive'")
+      .one().n;
+    if (reachedCount || (movingLeft === 0 && this.engine.countRedrivable(row.destination, nowMs) === 0)) {
+      this.end("completed", null, nowMs);
+    }
+  }
+
+  private end(status: RedriveStatus["status"], lastError: string | null, nowMs: number): void {
+    this.sql.exec(
+      "UPDATE redrive SET status = ?, ended_at = ?, last_error = COALESCE(?, last_error), next_run_at = NULL WHERE id = 1",
+      status,
+      nowMs,
+      lastError,
+    );
+  }
+}

@@ -1,0 +1,146 @@
+import type { MessageState, PeekedMessage, ReceivedMessage } from "../../schema/queue";
+
+/**
+ * Message rows. `state` is what the row is doing; whether a waiting or received message is visible
+ * now is `visible_at <= now`, so a visibility timeout or a delay ends without a write.
+ */
+export const MessageRowState = {
+  /** Not received since it was enqueued (or rewound): delayed until `visible_at`, then active. */
+  waiting: 0,
+  /** Received: inactive until `visible_at` (its visibility deadline), then active again. */
+  received: 1,
+  /** Deleted or moved away, kept only so that a rewind can replay it. */
+  deleted: 2,
+  /** Being handed to another queue (`move_to`); retried at `visible_at` until that queue has it. */
+  moving: 3,
+} as const;
+
+export const MoveKind = { deadLetter: "dead-letter", redrive: "redrive" } as const;
+export type MoveKind = (typeof MoveKind)[keyof typeof MoveKind];
+
+export const schemaStatements = [
+  `CREATE TABLE IF NOT EXISTS queue_meta (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     name TEXT NOT NULL,
+     object_key_prefix TEXT NOT NULL,
+     attributes TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     modified_at INTEGER NOT NULL
+   )`,
+  `CREATE TABLE IF NOT EXISTS messages (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL,
+     body TEXT NOT NULL,
+     tags TEXT,
+     enqueued_at INTEGER NOT NULL,
+     visible_at INTEGER NOT NULL,
+     state INTEGER NOT NULL,
+     receive_count INTEGER NOT NULL DEFAULT 0,
+     first_received_at INTEGER,
+     receipt TEXT,
+     source_queue TEXT,
+     move_kind TEXT,
+     move_to TEXT,
+     move_key TEXT
+   )`,
+  `CREATE INDEX IF NOT EXISTS messages_by_visibility ON messages (visible_at, seq) WHERE state < 2`,
+  `CREATE INDEX IF NOT EXISTS messages_by_age ON messages (state, enqueued_at)`,
+  `CREATE TABLE IF NOT EXISTS idempotency_keys (
+     key TEXT PRIMARY KEY,
+     message_id TEXT NOT NULL,
+     expires_at INTEGER NOT NULL
+   )`,
+  `CREATE INDEX IF NOT EXISTS idempotency_by_expiry ON idempotency_keys (expires_at)`,
+  `CREATE TABLE IF NOT EXISTS redrive (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     status TEXT NOT NULL,
+     destination TEXT,
+     max_per_second INTEGER NOT NULL,
+     max_messages INTEGER,
+     moved INTEGER NOT NULL,
+     started_at INTEGER NOT NULL,
+     ended_at INTEGER,
+     last_error TEXT,
+     next_run_at INTEGER
+   )`,
+];
+
+export interface MessageRow {
+  seq: number;
+  id: string;
+  body: string;
+  tags: string | null;
+  enqueued_at: number;
+  visible_at: number;
+  state: number;
+  receive_count: number;
+  first_received_at: number | null;
+  receipt: string | null;
+  source_queue: string | null;
+  move_kind: string | null;
+  move_to: string | null;
+  move_key: string | null;
+  [key: string]: SqlStorageValue;
+}
+
+export function parseTags(tags: string | null): string[] {
+  return tags ? (JSON.parse(tags) as string[]) : [];
+}
+
+export function encodeTags(tags: readonly string[] | undefined): string | null {
+  return tags && tags.length > 0 ? JSON.stringify(tags) : null;
+}
+
+/** Receipt handles are `<seq base 36>-<receive token>`: opaque to clients, within `[A-Za-z0-9_-]`. */
+export function formatReceiptHandle(seq: number, receipt: string): string {
+  return `${seq.toString(36)}-${receipt}`;
+}
+
+export function parseReceiptHandle(handle: string): { seq: number; receipt: string } | null {
+  const match = /^([0-9a-z]{1,11})-([0-9a-f]{32})$/.exec(handle);
+  if (!match) return null;
+  const seq = Number.parseInt(match[1]!, 36);
+  return Number.isSafeInteger(seq) ? { seq, receipt: match[2]! } : null;
+}
+
+export function newReceiptToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function toReceivedMessage(row: MessageRow): ReceivedMessage {
+  const message: ReceivedMessage = {
+    id: row.id,
+    body: row.body,
+    tags: parseTags(row.tags),
+    receiptHandle: formatReceiptHandle(row.seq, row.receipt ?? ""),
+    enqueuedAt: row.enqueued_at,
+    firstReceivedAt: row.first_received_at ?? row.visible_at,
+    receiveCount: row.receive_count,
+    nextVisibleAt: row.visible_at,
+  };
+  if (row.source_queue) message.sourceQueue = row.source_queue;
+  return message;
+}
+
+export function toPeekedMessage(row: MessageRow, nowMs: number): PeekedMessage {
+  const message: PeekedMessage = {
+    id: row.id,
+    body: row.body,
+    tags: parseTags(row.tags),
+    state: messageState(row, nowMs),
+    enqueuedAt: row.enqueued_at,
+    firstReceivedAt: row.first_received_at,
+    receiveCount: row.receive_count,
+    nextVisibleAt: row.visible_at,
+  };
+  if (row.source_queue) message.sourceQueue = row.source_queue;
+  return message;
+}
+
+function messageState(row: MessageRow, nowMs: number): MessageState {
+  if (row.state === MessageRowState.deleted) return "deleted";
+  if (row.state === MessageRowState.moving) return "inactive";
+  if (row.visible_at <= nowMs) return "active";
+  return row.state === MessageRowState.waiting ? "delayed" : "inactive";
+}

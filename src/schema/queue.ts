@@ -1,0 +1,274 @@
+import * as v from "valibot";
+
+/**
+ * Queue limits. Ranges follow Tencent Cloud CMQ's documented attribute bounds (CreateQueue,
+ * SendMessage, BatchReceiveMessage); where this service allows more, the comment says so.
+ */
+export const QueueLimits = {
+  nameMaxLength: 64,
+  visibilityTimeoutSeconds: { min: 1, max: 43_200, default: 30 },
+  pollingWaitSeconds: { min: 0, max: 30, default: 0 },
+  maxMsgSizeBytes: { min: 1_024, max: 1_048_576, default: 65_536 },
+  msgRetentionSeconds: { min: 60, max: 1_296_000, default: 345_600 },
+  rewindSeconds: { min: 0, max: 1_296_000, default: 0 },
+  /** CMQ requires at least 1,000,000; smaller values are accepted so that a queue can be bounded tightly. */
+  maxMsgHeapNum: { min: 1, max: 1_000_000_000, default: 100_000_000 },
+  maxReceiveCount: { min: 1, max: 1_000 },
+  maxTimeToLiveSeconds: { min: 300, max: 43_200 },
+  /** CMQ allows 3,600 s; here a message may be scheduled up to the queue's retention ahead. */
+  delaySecondsMax: 1_296_000,
+  batchMax: 16,
+  tagsPerMessage: 16,
+  tagMaxLength: 64,
+  /** Sum of message bodies in one batch send (CMQ 4470 / SQS: a batch is bounded like one message). */
+  batchBodyMaxBytes: 1_048_576,
+  /** Redrive rate bounds, messages per second (SQS StartMessageMoveTask allows up to 500). */
+  redriveRatePerSecond: { min: 1, max: 500, default: 100 },
+  peekMax: 100,
+  listMax: 1_000,
+  listDefault: 100,
+  /** Source queues one dead-letter queue may serve (CMQ 10780). */
+  deadLetterSourcesMax: 6,
+} as const;
+
+/** Cloudflare Durable Object location hints. */
+export const LocationHints = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"] as const;
+export type LocationHint = (typeof LocationHints)[number];
+
+/** CMQ's rule (TDMQ Go SDK `^[a-zA-Z][a-zA-Z\d_-]{0,63}$`). */
+export const QueueNamePattern = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
+export const QueueName = v.pipe(
+  v.string(),
+  v.regex(
+    QueueNamePattern,
+    "a queue name is 1 to 64 letters, digits, '-' or '_', starting with a letter",
+  ),
+);
+
+const integerIn = (range: { min: number; max: number }, description: string) =>
+  v.pipe(v.number(), v.integer(), v.minValue(range.min), v.maxValue(range.max), v.description(description));
+
+export const DeadLetterPolicy = v.union([
+  v.strictObject({
+    queue: QueueName,
+    maxReceiveCount: integerIn(
+      QueueLimits.maxReceiveCount,
+      "move a message after it was received this many times without being deleted",
+    ),
+  }),
+  v.strictObject({
+    queue: QueueName,
+    maxTimeToLive: integerIn(
+      QueueLimits.maxTimeToLiveSeconds,
+      "move a message not deleted this many seconds after it was enqueued",
+    ),
+  }),
+]);
+export type DeadLetterPolicy = v.InferOutput<typeof DeadLetterPolicy>;
+
+const mutableAttributeEntries = {
+  visibilityTimeout: v.optional(
+    integerIn(QueueLimits.visibilityTimeoutSeconds, "seconds a received message stays hidden"),
+  ),
+  pollingWaitSeconds: v.optional(
+    integerIn(QueueLimits.pollingWaitSeconds, "default long-poll wait of a receive, seconds"),
+  ),
+  maxMsgSize: v.optional(integerIn(QueueLimits.maxMsgSizeBytes, "largest message body, bytes (UTF-8)")),
+  msgRetentionSeconds: v.optional(
+    integerIn(QueueLimits.msgRetentionSeconds, "seconds a message is kept, whatever its state"),
+  ),
+  rewindSeconds: v.optional(
+    integerIn(QueueLimits.rewindSeconds, "seconds deleted messages stay rewindable; 0 turns rewind off"),
+  ),
+  maxMsgHeapNum: v.optional(integerIn(QueueLimits.maxMsgHeapNum, "most messages the queue holds")),
+  deadLetter: v.optional(v.nullable(DeadLetterPolicy)),
+};
+
+export const CreateQueueBody = v.strictObject({
+  ...mutableAttributeEntries,
+  locationHint: v.optional(
+    v.pipe(v.picklist(LocationHints), v.description("where the queue's object is placed on first use")),
+  ),
+});
+export type CreateQueueBody = v.InferOutput<typeof CreateQueueBody>;
+
+export const UpdateQueueBody = v.strictObject(mutableAttributeEntries);
+export type UpdateQueueBody = v.InferOutput<typeof UpdateQueueBody>;
+
+/** Every attribute resolved, as a queue object stores it. */
+export interface QueueAttributes {
+  visibilityTimeout: number;
+  pollingWaitSeconds: number;
+  maxMsgSize: number;
+  msgRetentionSeconds: number;
+  rewindSeconds: number;
+  maxMsgHeapNum: number;
+  deadLetter: DeadLetterPolicy | null;
+  locationHint: LocationHint | null;
+}
+
+export interface QueueCounts {
+  active: number;
+  inactive: number;
+  delayed: number;
+  total: number;
+  /** Deleted messages still kept for rewind. */
+  rewindable: number;
+}
+
+export interface QueueInfo extends QueueAttributes {
+  name: string;
+  createdAt: number;
+  modifiedAt: number;
+  counts: QueueCounts;
+  /** Earliest enqueue time of a stored message, Unix ms, or null when empty. */
+  oldestMessageAt: number | null;
+}
+
+const Tag = v.pipe(v.string(), v.minLength(1), v.maxLength(QueueLimits.tagMaxLength));
+
+export const OutgoingMessage = v.strictObject({
+  body: v.pipe(v.string(), v.minLength(1, "a message body is at least 1 character")),
+  delaySeconds: v.optional(
+    v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(QueueLimits.delaySecondsMax)),
+  ),
+  tags: v.optional(v.pipe(v.array(Tag), v.maxLength(QueueLimits.tagsPerMessage))),
+});
+export type OutgoingMessage = v.InferOutput<typeof OutgoingMessage>;
+
+export const SendBatchBody = v.strictObject({
+  messages: v.pipe(
+    v.array(OutgoingMessage),
+    v.minLength(1, "a batch holds at least 1 message"),
+    v.maxLength(QueueLimits.batchMax, `a batch holds at most ${QueueLimits.batchMax} messages`),
+  ),
+});
+
+/** One message, or `{"messages": [...]}`; which one is decided by the presence of `messages`. */
+export const SendBody = v.union([OutgoingMessage, SendBatchBody]);
+export type SendBody = v.InferOutput<typeof SendBody>;
+
+export const ReceiveBody = v.strictObject({
+  max: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(QueueLimits.batchMax))),
+  waitSeconds: v.optional(
+    v.pipe(
+      v.number(),
+      v.integer(),
+      v.minValue(QueueLimits.pollingWaitSeconds.min),
+      v.maxValue(QueueLimits.pollingWaitSeconds.max),
+    ),
+  ),
+  visibilityTimeout: v.optional(
+    integerIn(QueueLimits.visibilityTimeoutSeconds, "hide received messages this long instead of the queue's default"),
+  ),
+});
+export type ReceiveBody = v.InferOutput<typeof ReceiveBody>;
+
+/** Receipt handles are opaque, at most 256 characters of `[A-Za-z0-9_-]` (the CMQ Go SDK's client check). */
+export const ReceiptHandle = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,256}$/, "malformed receipt handle"));
+
+export const DeleteMessagesBody = v.strictObject({
+  receiptHandles: v.pipe(v.array(v.string()), v.minLength(1), v.maxLength(QueueLimits.batchMax)),
+});
+export type DeleteMessagesBody = v.InferOutput<typeof DeleteMessagesBody>;
+
+export const ChangeVisibilityBody = v.strictObject({
+  receiptHandle: v.string(),
+  visibilityTimeout: v.pipe(
+    v.number(),
+    v.integer(),
+    v.minValue(0),
+    v.maxValue(QueueLimits.visibilityTimeoutSeconds.max),
+  ),
+});
+export type ChangeVisibilityBody = v.InferOutput<typeof ChangeVisibilityBody>;
+
+export const RewindBody = v.strictObject({
+  since: v.pipe(v.number(), v.integer(), v.minValue(0), v.description("Unix ms")),
+});
+export type RewindBody = v.InferOutput<typeof RewindBody>;
+
+export const RedriveBody = v.strictObject({
+  destination: v.optional(QueueName),
+  maxPerSecond: v.optional(
+    v.pipe(
+      v.number(),
+      v.integer(),
+      v.minValue(QueueLimits.redriveRatePerSecond.min),
+      v.maxValue(QueueLimits.redriveRatePerSecond.max),
+    ),
+  ),
+  maxMessages: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+});
+export type RedriveBody = v.InferOutput<typeof RedriveBody>;
+
+const IntegerString = (min: number, max: number) =>
+  v.pipe(
+    v.string(),
+    v.regex(/^\d{1,10}$/, "expected a non-negative integer"),
+    v.transform(Number),
+    v.minValue(min),
+    v.maxValue(max),
+  );
+
+export const ListQueuesQuery = v.strictObject({
+  prefix: v.optional(v.pipe(v.string(), v.maxLength(QueueLimits.nameMaxLength))),
+  limit: v.optional(IntegerString(1, QueueLimits.listMax)),
+  cursor: v.optional(v.pipe(v.string(), v.maxLength(200))),
+});
+export type ListQueuesQuery = v.InferOutput<typeof ListQueuesQuery>;
+
+export const PeekQuery = v.strictObject({
+  limit: v.optional(IntegerString(1, QueueLimits.peekMax)),
+  cursor: v.optional(v.pipe(v.string(), v.regex(/^\d{1,16}$/, "malformed cursor"))),
+});
+export type PeekQuery = v.InferOutput<typeof PeekQuery>;
+
+/** A message as a consumer receives it. */
+export interface ReceivedMessage {
+  id: string;
+  body: string;
+  tags: string[];
+  receiptHandle: string;
+  enqueuedAt: number;
+  firstReceivedAt: number;
+  receiveCount: number;
+  nextVisibleAt: number;
+  /** Set on messages moved here as dead letters: the queue they came from. */
+  sourceQueue?: string;
+}
+
+export type MessageState = "delayed" | "active" | "inactive" | "deleted";
+
+/** A message as peek shows it: no receipt handle, state unchanged. */
+export interface PeekedMessage {
+  id: string;
+  body: string;
+  tags: string[];
+  state: MessageState;
+  enqueuedAt: number;
+  firstReceivedAt: number | null;
+  receiveCount: number;
+  nextVisibleAt: number;
+  sourceQueue?: string;
+}
+
+export interface DeleteResult {
+  receiptHandle: string;
+  deleted: boolean;
+  error?: { code: string; message: string };
+}
+
+export interface RedriveStatus {
+  status: "running" | "completed" | "cancelled" | "failed";
+  destination: string | null;
+  maxPerSecond: number;
+  maxMessages: number | null;
+  moved: number;
+  /** Messages still waiting in this queue when the status was read. */
+  remaining: number;
+  startedAt: number;
+  endedAt: number | null;
+  lastError: string | null;
+}

@@ -1,0 +1,229 @@
+import { ErrorCode, QueueError, unwrap } from "../errors";
+import type { CatalogQueue } from "../objects/catalog-object";
+import { defaultQueueAttributes } from "../objects/queue/attributes";
+import type { ReceiveRequest } from "../objects/queue-object";
+import {
+  QueueLimits,
+  QueueName,
+  type CreateQueueBody,
+  type DeadLetterPolicy,
+  type DeleteResult,
+  type OutgoingMessage,
+  type PeekedMessage,
+  type QueueInfo,
+  type ReceivedMessage,
+  type RedriveStatus,
+  type UpdateQueueBody,
+} from "../schema/queue";
+import { parse } from "../schema/parse";
+
+/** Who a request acts for: queues live per account and region. */
+export interface Scope {
+  account: string;
+  region: string;
+}
+
+export interface QueueSummary extends CatalogQueue {}
+
+export interface QueueList {
+  queues: Array<{ name: string; createdAt: number; modifiedAt: number } & CatalogQueue["attributes"]>;
+  nextCursor: string | null;
+}
+
+const encodeCursor = (value: string): string => btoa(value).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const decodeCursor = (cursor: string): string => {
+  try {
+    return atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
+  } catch {
+    throw new QueueError(ErrorCode.InvalidParameter, "query.cursor: malformed cursor");
+  }
+};
+
+/**
+ * The queue operations every interface shares. The hot path (send, receive, delete) goes straight
+ * to the queue's object by name; the catalog is touched only to create, change, delete and list.
+ */
+export class QueueOperations {
+  private readonly objectKeyPrefix: string;
+
+  constructor(
+    private readonly env: Env,
+    private readonly scope: Scope,
+  ) {
+    this.objectKeyPrefix = `${scope.account}/${scope.region}/`;
+  }
+
+  /** Names are unique without regard to case (CMQ 4460), so the object is found by the lower-case name. */
+  private queue(name: string, locationHint?: DurableObjectLocationHint) {
+    parse(QueueName, name, "queue name");
+    const id = this.env.QUEUES.idFromName(this.objectKeyPrefix + name.toLowerCase());
+    return locationHint ? this.env.QUEUES.get(id, { locationHint }) : this.env.QUEUES.get(id);
+  }
+
+  private catalog() {
+    return this.env.CATALOG.get(this.env.CATALOG.idFromName(this.scope.account));
+  }
+
+  async createQueue(name: string, input: CreateQueueBody): Promise<{ created: boolean; queue: QueueInfo }> {
+    parse(QueueName, name, "queue name");
+    const attributes = defaultQueueAttributes(input);
+    if (attributes.deadLetter) await this.checkDeadLetterTarget(name, attributes.deadLetter);
+    const result = unwrap(
+      await this.queue(name, attributes.locationHint ?? undefined).create(name, this.objectKeyPrefix, attributes),
+    );
+    await this.index(result.queue);
+    return result;
+  }
+
+  private async index(queue: QueueInfo): Promise<void> {
+    const { name, createdAt, modifiedAt, counts: _counts, oldestMessageAt: _oldest, ...attributes } = queue;
+    await this.catalog().putQueue(this.scope.region, { name, createdAt, modifiedAt, attributes });
+  }
+
+  /**
+   * Dead-letter rules (CMQ CreateQueue 10730, 10740, 10780): the target exists in the same account
+   * and region, is not the queue itself, has no dead-letter queue of its own, and serves at most 6.
+   */
+  private async checkDeadLetterTarget(sourceName: string, policy: DeadLetterPolicy): Promise<void> {
+    if (policy.queue.toLowerCase() === sourceName.toLowerCase()) {
+      throw new QueueError(ErrorCode.InvalidDeadLetterQueue, "a queue cannot be its own dead-letter queue");
+    }
+    const catalog = this.catalog();
+    const [target, ownSources, targetSources] = await Promise.all([
+      catalog.getQueue(this.scope.region, policy.queue),
+      catalog.deadLetterSources(this.scope.region, sourceName),
+      catalog.deadLetterSources(this.scope.region, policy.queue),
+    ]);
+    if (!target) {
+      throw new QueueError(ErrorCode.InvalidDeadLetterQueue, `dead-letter queue ${policy.queue} does not exist`);
+    }
+    if (target.attributes.deadLetter) {
+      throw new QueueError(
+        ErrorCode.InvalidDeadLetterQueue,
+        `queue ${target.name} has a dead-letter queue of its own; dead-letter queues do not nest`,
+      );
+    }
+    if (ownSources.length > 0) {
+      throw new QueueError(
+        ErrorCode.InvalidDeadLetterQueue,
+        `queue ${sourceName} is the dead-letter queue of ${ownSources.join(", ")}; dead-letter queues do not nest`,
+      );
+    }
+    const others = targetSources.filter((source) => source.toLowerCase() !== sourceName.toLowerCase());
+    if (others.length >= QueueLimits.deadLetterSourcesMax) {
+      throw new QueueError(
+        ErrorCode.InvalidDeadLetterQueue,
+        `queue ${target.name} already serves ${others.length} source queues, the most a dead-letter queue may`,
+      );
+    }
+  }
+
+  async getQueue(name: string): Promise<QueueInfo> {
+    return unwrap(await this.queue(name).getInfo());
+  }
+
+  async listQueues(query: { prefix?: string; limit?: number; cursor?: string }): Promise<QueueList> {
+    const after = query.cursor ? decodeCursor(query.cursor) : null;
+    const page = await this.catalog().listQueues(
+      this.scope.region,
+      query.prefix ?? "",
+      query.limit ?? QueueLimits.listDefault,
+      after,
+    );
+    return {
+      queues: page.queues.map((queue) => ({
+        name: queue.name,
+        ...queue.attributes,
+        createdAt: queue.createdAt,
+        modifiedAt: queue.modifiedAt,
+      })),
+      nextCursor: page.last === null ? null : encodeCursor(page.last),
+    };
+  }
+
+  async updateQueue(name: string, patch: UpdateQueueBody): Promise<QueueInfo> {
+    if (patch.deadLetter) await this.checkDeadLetterTarget(name, patch.deadLetter);
+    const queue = unwrap(await this.queue(name).updateAttributes(patch));
+    await this.index(queue);
+    return queue;
+  }
+
+  /** Deletes a queue and frees its storage; a dead-letter queue in use is refused (CMQ 10750). */
+  async deleteQueue(name: string): Promise<void> {
+    const sources = await this.catalog().deadLetterSources(this.scope.region, name);
+    const otherSources = sources.filter((source) => source.toLowerCase() !== name.toLowerCase());
+    if (otherSources.length > 0) {
+      throw new QueueError(
+        ErrorCode.QueueInUse,
+        `queue ${name} is the dead-letter queue of ${otherSources.join(", ")}; change their dead-letter policy first`,
+      );
+    }
+    const { existed } = unwrap(await this.queue(name).destroy());
+    const indexed = await this.catalog().removeQueue(this.scope.region, name);
+    if (!existed && !indexed) throw new QueueError(ErrorCode.QueueNotFound, `queue ${name} does not exist`);
+  }
+
+  async send(name: string, messages: OutgoingMessage[]): Promise<string[]> {
+    return unwrap(await this.queue(name).send(messages)).ids;
+  }
+
+  async receive(name: string, request: ReceiveRequest): Promise<ReceivedMessage[]> {
+    return unwrap(await this.queue(name).receive(request));
+  }
+
+  async deleteMessages(name: string, receiptHandles: string[]): Promise<DeleteResult[]> {
+    return unwrap(await this.queue(name).deleteMessages(receiptHandles));
+  }
+
+  /** Deletes one message; a handle that does not delete is an error, not a result. */
+  async deleteMessage(name: string, receiptHandle: string): Promise<void> {
+    const [result] = await this.deleteMessages(name, [receiptHandle]);
+    if (result && !result.deleted) {
+      throw new QueueError(ErrorCode.ReceiptHandleInvalid, result.error?.message ?? "receipt handle refused");
+    }
+  }
+
+  async changeVisibility(name: string, receiptHandle: string, visibilityTimeout: number): Promise<{ nextVisibleAt: number }> {
+    return unwrap(await this.queue(name).changeVisibility(receiptHandle, visibilityTimeout));
+  }
+
+  async peek(name: string, query: { limit?: number; cursor?: string }): Promise<{ messages: PeekedMessage[]; nextCursor: string | null }> {
+    return unwrap(await this.queue(name).peek(query.limit ?? 16, query.cursor ? Number(query.cursor) : 0));
+  }
+
+  async purge(name: string): Promise<{ purged: number }> {
+    return unwrap(await this.queue(name).purge());
+  }
+
+  async rewind(name: string, sinceMs: number): Promise<{ rewound: number }> {
+    return unwrap(await this.queue(name).rewind(sinceMs));
+  }
+
+  async startRedrive(
+    name: string,
+    request: { destination?: string; maxPerSecond?: number; maxMessages?: number },
+  ): Promise<RedriveStatus> {
+    if (request.destination) {
+      const destination = await this.catalog().getQueue(this.scope.region, request.destination);
+      if (!destination) throw new QueueError(ErrorCode.QueueNotFound, `queue ${request.destination} does not exist`);
+      if (destination.name.toLowerCase() === name.toLowerCase()) {
+        throw new QueueError(ErrorCode.InvalidParameter, "a redrive's destination must be another queue");
+      }
+    }
+    return unwrap(
+      await this.queue(name).startRedrive({
+        destination: request.destination ?? null,
+        maxPerSecond: request.maxPerSecond,
+        maxMessages: request.maxMessages,
+      }),
+    );
+  }
+
+  async getRedrive(name: string): Promise<RedriveStatus> {
+    return unwrap(await this.queue(name).getRedrive());
+  }
+
+  async cancelRedrive(name: string): Promise<RedriveStatus> {
+    return unwrap(await this.queue(name).cancelRedrive());
+  }
+}

@@ -1,0 +1,33 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export const TestRootSecretId = "AKIDtestroot0000000000000000000000";
+export const TestRootSecretKey = "test-root-secret-key-0123456789abcdef";
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.jsonc" },
+      miniflare: {
+        bindings: { ROOT_SECRET_ID: TestRootSecretId, ROOT_SECRET_KEY: TestRootSecretKey },
+        workers: [
+          {
+            // A second Worker that reaches this service only through its RPC entrypoint.
+            name: "consumer",
+            modules: true,
+            scriptPath: "./test/support/consumer-worker/index.js",
+            compatibilityDate: "2026-11-09",
+            // The plugin runs the Worker under test as "vitest-plugin-runner-<project name>".
+            serviceBindings: { CMQ: { name: "vitest-plugin-runner-edge-cmq", entrypoint: "QueueService" } },
+          },
+        ],
+        serviceBindings: { CONSUMER: "consumer" },
+      },
+    }),
+  ],
+  test: {
+    name: "edge-cmq",
+    reporters: ["default", "./test/support/count-reporter.ts"],
+    testTimeout: 20_000,
+  },
+});
