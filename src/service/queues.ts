@@ -17,6 +17,8 @@ import {
 } from "../schema/queue";
 import { parse } from "../schema/parse";
 
+const ReceiveAttempts = 3;
+
 /** Who a request acts for: queues live per account and region. */
 export interface Scope {
   account: string;
@@ -150,6 +152,7 @@ export class QueueOperations {
 
   /** Deletes a queue and frees its storage; a dead-letter queue in use is refused (CMQ 10750). */
   async deleteQueue(name: string): Promise<void> {
+    parse(QueueName, name, "queue name");
     const sources = await this.catalog().deadLetterSources(this.scope.region, name);
     const otherSources = sources.filter((source) => source.toLowerCase() !== name.toLowerCase());
     if (otherSources.length > 0) {
@@ -167,8 +170,23 @@ export class QueueOperations {
     return unwrap(await this.queue(name).send(messages)).ids;
   }
 
+  /**
+   * Receives, long-polling inside the queue's object. If the object restarts while a receiver is
+   * parked (a deploy, an eviction, a crash), the receive is made again for the rest of its wait:
+   * a parked receiver holds no message, so nothing is lost or doubled by asking again.
+   */
   async receive(name: string, request: ReceiveRequest): Promise<ReceivedMessage[]> {
-    return unwrap(await this.queue(name).receive(request));
+    const deadlineMs = Date.now() + (request.waitSeconds ?? 0) * 1000;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // A fresh stub each time: a stub whose object broke stays broken.
+        return unwrap(await this.queue(name).receive(request));
+      } catch (error) {
+        const remainingMs = deadlineMs - Date.now();
+        if (error instanceof QueueError || attempt >= ReceiveAttempts || remainingMs < 1000) throw error;
+        request = { ...request, waitSeconds: Math.floor(remainingMs / 1000) };
+      }
+    }
   }
 
   async deleteMessages(name: string, receiptHandles: string[]): Promise<DeleteResult[]> {
