@@ -12,6 +12,12 @@ export default defineConfig({
         bindings: { ROOT_SECRET_ID: TestRootSecretId, ROOT_SECRET_KEY: TestRootSecretKey },
         workers: [
           {
+            name: "sink",
+            modules: true,
+            scriptPath: "./test/support/sink-worker/index.js",
+            compatibilityDate: "2026-11-09",
+          },
+          {
             // A second Worker that reaches this service only through its RPC entrypoint.
             name: "consumer",
             modules: true,
@@ -21,7 +27,9 @@ export default defineConfig({
             serviceBindings: { CMQ: { name: "vitest-plugin-runner-edge-cmq", entrypoint: "QueueService" } },
           },
         ],
-        serviceBindings: { CONSUMER: "consumer" },
+        // Outbound fetch() (HTTP push) goes to the sink Worker, so no test reaches the network.
+        outboundService: "sink",
+        serviceBindings: { CONSUMER: "consumer", SINK: "sink", AUDIT_WORKER: "sink" },
       },
     }),
   ],

@@ -1,6 +1,7 @@
 declare namespace Cloudflare {
   interface Env {
     QUEUES: DurableObjectNamespace<import("./objects/queue-object").QueueObject>;
+    TOPICS: DurableObjectNamespace<import("./objects/topic-object").TopicObject>;
     CATALOG: DurableObjectNamespace<import("./objects/catalog-object").CatalogObject>;
     /** Root credentials; without both, every request is refused as not configured. */
     ROOT_SECRET_ID?: string;

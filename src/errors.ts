@@ -24,6 +24,11 @@ export const ErrorCode = {
   InvalidRewindTime: "InvalidRewindTime",
   RedriveInProgress: "RedriveInProgress",
   RedriveNotFound: "RedriveNotFound",
+  TopicNotFound: "TopicNotFound",
+  TopicAlreadyExists: "TopicAlreadyExists",
+  SubscriptionNotFound: "SubscriptionNotFound",
+  SubscriptionAlreadyExists: "SubscriptionAlreadyExists",
+  TooManySubscriptions: "TooManySubscriptions",
   InternalError: "InternalError",
 } as const;
 

@@ -1,5 +1,7 @@
 declare namespace Cloudflare {
   interface Env {
     CONSUMER: Fetcher;
+    SINK: Fetcher;
+    AUDIT_WORKER: Fetcher;
   }
 }

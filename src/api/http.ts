@@ -26,6 +26,11 @@ export const HttpStatusOfError = {
   InvalidRewindTime: 400,
   RedriveInProgress: 409,
   RedriveNotFound: 404,
+  TopicNotFound: 404,
+  TopicAlreadyExists: 409,
+  SubscriptionNotFound: 404,
+  SubscriptionAlreadyExists: 409,
+  TooManySubscriptions: 409,
   InternalError: 500,
 } as const satisfies Record<ErrorCode, number>;
 
@@ -85,10 +90,13 @@ export async function readBodyText(request: Request, maxBytes = MaxRequestBodyBy
   }
 }
 
-/** Parses a JSON body; an empty body is `{}` where the route allows it. */
-export async function readJsonBody(request: Request): Promise<unknown> {
+/** Parses a JSON body; an empty body is `{}` where the route allows it (`emptyAllowed`), else refused. */
+export async function readJsonBody(request: Request, emptyAllowed = true): Promise<unknown> {
   const text = await readBodyText(request);
-  if (text.trim() === "") return {};
+  if (text.trim() === "") {
+    if (emptyAllowed) return {};
+    throw new QueueError(ErrorCode.MalformedRequest, "request body is required: send a JSON object");
+  }
   try {
     return JSON.parse(text);
   } catch (error) {

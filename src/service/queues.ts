@@ -1,5 +1,4 @@
 import { ErrorCode, QueueError, unwrap } from "../errors";
-import type { CatalogQueue } from "../objects/catalog-object";
 import { defaultQueueAttributes } from "../objects/queue/attributes";
 import type { ReceiveRequest } from "../objects/queue-object";
 import {
@@ -10,12 +9,15 @@ import {
   type DeleteResult,
   type OutgoingMessage,
   type PeekedMessage,
+  type QueueAttributes,
   type QueueInfo,
   type ReceivedMessage,
   type RedriveStatus,
   type UpdateQueueBody,
 } from "../schema/queue";
 import { parse } from "../schema/parse";
+import { decodeCursor, encodeCursor } from "./cursor";
+import type { CatalogEntry } from "../objects/catalog-object";
 
 const ReceiveAttempts = 3;
 
@@ -25,21 +27,10 @@ export interface Scope {
   region: string;
 }
 
-export interface QueueSummary extends CatalogQueue {}
-
 export interface QueueList {
-  queues: Array<{ name: string; createdAt: number; modifiedAt: number } & CatalogQueue["attributes"]>;
+  queues: Array<{ name: string; createdAt: number; modifiedAt: number } & QueueAttributes>;
   nextCursor: string | null;
 }
-
-const encodeCursor = (value: string): string => btoa(value).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-const decodeCursor = (cursor: string): string => {
-  try {
-    return atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
-  } catch {
-    throw new QueueError(ErrorCode.InvalidParameter, "query.cursor: malformed cursor");
-  }
-};
 
 /**
  * The queue operations every interface shares. The hot path (send, receive, delete) goes straight
@@ -79,7 +70,13 @@ export class QueueOperations {
 
   private async index(queue: QueueInfo): Promise<void> {
     const { name, createdAt, modifiedAt, counts: _counts, oldestMessageAt: _oldest, ...attributes } = queue;
-    await this.catalog().putQueue(this.scope.region, { name, createdAt, modifiedAt, attributes });
+    await this.catalog().put("queue", this.scope.region, {
+      name,
+      createdAt,
+      modifiedAt,
+      attributes,
+      deadLetterQueue: attributes.deadLetter?.queue ?? null,
+    });
   }
 
   /**
@@ -92,7 +89,7 @@ export class QueueOperations {
     }
     const catalog = this.catalog();
     const [target, ownSources, targetSources] = await Promise.all([
-      catalog.getQueue(this.scope.region, policy.queue),
+      catalog.get("queue", this.scope.region, policy.queue) as Promise<CatalogEntry<QueueAttributes> | null>,
       catalog.deadLetterSources(this.scope.region, sourceName),
       catalog.deadLetterSources(this.scope.region, policy.queue),
     ]);
@@ -126,14 +123,15 @@ export class QueueOperations {
 
   async listQueues(query: { prefix?: string; limit?: number; cursor?: string }): Promise<QueueList> {
     const after = query.cursor ? decodeCursor(query.cursor) : null;
-    const page = await this.catalog().listQueues(
+    const page = await this.catalog().list(
+      "queue",
       this.scope.region,
       query.prefix ?? "",
       query.limit ?? QueueLimits.listDefault,
       after,
     );
     return {
-      queues: page.queues.map((queue) => ({
+      queues: (page.entries as CatalogEntry<QueueAttributes>[]).map((queue) => ({
         name: queue.name,
         ...queue.attributes,
         createdAt: queue.createdAt,
@@ -162,7 +160,7 @@ export class QueueOperations {
       );
     }
     const { existed } = unwrap(await this.queue(name).destroy());
-    const indexed = await this.catalog().removeQueue(this.scope.region, name);
+    const indexed = await this.catalog().remove("queue", this.scope.region, name);
     if (!existed && !indexed) throw new QueueError(ErrorCode.QueueNotFound, `queue ${name} does not exist`);
   }
 
@@ -222,7 +220,7 @@ export class QueueOperations {
     request: { destination?: string; maxPerSecond?: number; maxMessages?: number },
   ): Promise<RedriveStatus> {
     if (request.destination) {
-      const destination = await this.catalog().getQueue(this.scope.region, request.destination);
+      const destination = await this.catalog().get("queue", this.scope.region, request.destination);
       if (!destination) throw new QueueError(ErrorCode.QueueNotFound, `queue ${request.destination} does not exist`);
       if (destination.name.toLowerCase() === name.toLowerCase()) {
         throw new QueueError(ErrorCode.InvalidParameter, "a redrive's destination must be another queue");

@@ -1,0 +1,182 @@
+import { ErrorCode, QueueError, unwrap } from "../errors";
+import type { CatalogEntry } from "../objects/catalog-object";
+import { QueueName } from "../schema/queue";
+import { parse } from "../schema/parse";
+import {
+  SubscriptionName,
+  TopicLimits,
+  TopicName,
+  type CreateSubscriptionBody,
+  type CreateTopicBody,
+  type PublishedMessage,
+  type SubscriptionAttributes,
+  type SubscriptionInfo,
+  type TopicAttributes,
+  type TopicInfo,
+  type UpdateSubscriptionBody,
+  type UpdateTopicBody,
+} from "../schema/topic";
+import { decodeCursor, encodeCursor } from "./cursor";
+import type { Scope } from "./queues";
+
+export interface TopicList {
+  topics: Array<{ name: string; createdAt: number; modifiedAt: number } & TopicAttributes>;
+  nextCursor: string | null;
+}
+
+/** Topic operations every interface shares; publishing goes straight to the topic's object. */
+export class TopicOperations {
+  private readonly objectKeyPrefix: string;
+
+  constructor(
+    private readonly env: Env,
+    private readonly scope: Scope,
+  ) {
+    this.objectKeyPrefix = `${scope.account}/${scope.region}/`;
+  }
+
+  private topic(name: string) {
+    parse(TopicName, name, "topic name");
+    return this.env.TOPICS.get(this.env.TOPICS.idFromName(this.objectKeyPrefix + name.toLowerCase()));
+  }
+
+  private catalog() {
+    return this.env.CATALOG.get(this.env.CATALOG.idFromName(this.scope.account));
+  }
+
+  private async index(topic: TopicInfo): Promise<void> {
+    const { name, createdAt, modifiedAt, maxMsgSize, msgRetentionSeconds, filterType } = topic;
+    await this.catalog().put("topic", this.scope.region, {
+      name,
+      createdAt,
+      modifiedAt,
+      attributes: { maxMsgSize, msgRetentionSeconds, filterType },
+    });
+  }
+
+  async createTopic(name: string, input: CreateTopicBody): Promise<{ created: boolean; topic: TopicInfo }> {
+    const attributes: TopicAttributes = {
+      maxMsgSize: input.maxMsgSize ?? TopicLimits.maxMsgSizeBytes.default,
+      msgRetentionSeconds: input.msgRetentionSeconds ?? TopicLimits.msgRetentionSeconds.default,
+      filterType: input.filterType ?? "tag",
+    };
+    const result = unwrap(await this.topic(name).create(name, this.scope.account, this.objectKeyPrefix, attributes));
+    await this.index(result.topic);
+    return result;
+  }
+
+  async getTopic(name: string): Promise<TopicInfo> {
+    return unwrap(await this.topic(name).getInfo());
+  }
+
+  async updateTopic(name: string, patch: UpdateTopicBody): Promise<TopicInfo> {
+    const topic = unwrap(await this.topic(name).updateAttributes(patch));
+    await this.index(topic);
+    return topic;
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    const { existed } = unwrap(await this.topic(name).destroy());
+    const indexed = await this.catalog().remove("topic", this.scope.region, name);
+    if (!existed && !indexed) throw new QueueError(ErrorCode.TopicNotFound, `topic ${name} does not exist`);
+  }
+
+  async listTopics(query: { prefix?: string; limit?: number; cursor?: string }): Promise<TopicList> {
+    const page = await this.catalog().list(
+      "topic",
+      this.scope.region,
+      query.prefix ?? "",
+      query.limit ?? 100,
+      query.cursor ? decodeCursor(query.cursor) : null,
+    );
+    return {
+      topics: (page.entries as CatalogEntry<TopicAttributes>[]).map((topic) => ({
+        name: topic.name,
+        ...topic.attributes,
+        createdAt: topic.createdAt,
+        modifiedAt: topic.modifiedAt,
+      })),
+      nextCursor: page.last === null ? null : encodeCursor(page.last),
+    };
+  }
+
+  async publish(name: string, messages: PublishedMessage[]): Promise<string[]> {
+    return unwrap(await this.topic(name).publish(messages)).ids;
+  }
+
+  /**
+   * Checks an endpoint against its protocol: a queue of this account and region, an http(s) URL of
+   * the same scheme without blanks (CMQ 10570), or a service binding configured on this Worker.
+   */
+  private async checkEndpoint(protocol: SubscriptionAttributes["protocol"], endpoint: string): Promise<void> {
+    if (protocol === "queue") {
+      parse(QueueName, endpoint, "endpoint");
+      const queue = await this.catalog().get("queue", this.scope.region, endpoint);
+      if (!queue) throw new QueueError(ErrorCode.QueueNotFound, `queue ${endpoint} does not exist`);
+      return;
+    }
+    if (protocol === "worker") {
+      const binding = (this.env as unknown as Record<string, unknown>)[endpoint] as { fetch?: unknown } | undefined;
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(endpoint) || !binding || typeof binding.fetch !== "function") {
+        throw new QueueError(
+          ErrorCode.InvalidParameter,
+          `endpoint: no service binding named ${endpoint} is configured on this Worker`,
+        );
+      }
+      return;
+    }
+    let url: URL;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      throw new QueueError(ErrorCode.InvalidParameter, `endpoint: ${endpoint} is not a URL`);
+    }
+    if (/\s/.test(endpoint) || url.protocol !== `${protocol}:`) {
+      throw new QueueError(
+        ErrorCode.InvalidParameter,
+        `endpoint: a ${protocol} subscription needs a ${protocol}:// URL without blanks`,
+      );
+    }
+  }
+
+  async subscribe(
+    topicName: string,
+    name: string,
+    input: CreateSubscriptionBody,
+  ): Promise<{ created: boolean; subscription: SubscriptionInfo }> {
+    parse(SubscriptionName, name, "subscription name");
+    if (input.protocol === "queue" && input.notifyContentFormat === "JSON") {
+      throw new QueueError(ErrorCode.InvalidParameter, "queue subscriptions deliver SIMPLIFIED content (CMQ 10640)");
+    }
+    await this.checkEndpoint(input.protocol, input.endpoint);
+    const attributes: SubscriptionAttributes = {
+      protocol: input.protocol,
+      endpoint: input.endpoint,
+      filterTags: input.filterTags ?? [],
+      bindingKeys: input.bindingKeys ?? [],
+      notifyStrategy: input.notifyStrategy ?? "EXPONENTIAL_DECAY_RETRY",
+      notifyContentFormat: input.notifyContentFormat ?? (input.protocol === "queue" ? "SIMPLIFIED" : "JSON"),
+      signingSecret: input.signingSecret ?? null,
+    };
+    return unwrap(await this.topic(topicName).subscribe(name, attributes));
+  }
+
+  async getSubscription(topicName: string, name: string): Promise<SubscriptionInfo> {
+    parse(SubscriptionName, name, "subscription name");
+    return unwrap(await this.topic(topicName).getSubscription(name));
+  }
+
+  async listSubscriptions(topicName: string): Promise<SubscriptionInfo[]> {
+    return unwrap(await this.topic(topicName).listSubscriptions());
+  }
+
+  async updateSubscription(topicName: string, name: string, patch: UpdateSubscriptionBody): Promise<SubscriptionInfo> {
+    parse(SubscriptionName, name, "subscription name");
+    return unwrap(await this.topic(topicName).updateSubscription(name, patch));
+  }
+
+  async unsubscribe(topicName: string, name: string): Promise<void> {
+    parse(SubscriptionName, name, "subscription name");
+    unwrap(await this.topic(topicName).unsubscribe(name));
+  }
+}
