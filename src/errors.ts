@@ -29,6 +29,10 @@ export const ErrorCode = {
   SubscriptionNotFound: "SubscriptionNotFound",
   SubscriptionAlreadyExists: "SubscriptionAlreadyExists",
   TooManySubscriptions: "TooManySubscriptions",
+  AccountNotFound: "AccountNotFound",
+  AccountAlreadyExists: "AccountAlreadyExists",
+  KeyNotFound: "KeyNotFound",
+  QuotaExceeded: "QuotaExceeded",
   InternalError: "InternalError",
 } as const;
 

@@ -31,6 +31,10 @@ export const HttpStatusOfError = {
   SubscriptionNotFound: 404,
   SubscriptionAlreadyExists: 409,
   TooManySubscriptions: 409,
+  AccountNotFound: 404,
+  AccountAlreadyExists: 409,
+  KeyNotFound: 404,
+  QuotaExceeded: 409,
   InternalError: 500,
 } as const satisfies Record<ErrorCode, number>;
 
@@ -91,8 +95,7 @@ export async function readBodyText(request: Request, maxBytes = MaxRequestBodyBy
 }
 
 /** Parses a JSON body; an empty body is `{}` where the route allows it (`emptyAllowed`), else refused. */
-export async function readJsonBody(request: Request, emptyAllowed = true): Promise<unknown> {
-  const text = await readBodyText(request);
+export function parseJsonText(text: string, emptyAllowed = true): unknown {
   if (text.trim() === "") {
     if (emptyAllowed) return {};
     throw new QueueError(ErrorCode.MalformedRequest, "request body is required: send a JSON object");

@@ -1,6 +1,7 @@
 import { Router, type IRequest } from "itty-router";
 import * as v from "valibot";
-import { authenticateBearer, requireConfigured } from "../auth/root";
+import { authenticate, requireConfigured, type Principal } from "../auth/authenticate";
+import { AccountOperations } from "../service/accounts";
 import { ErrorCode, QueueError } from "../errors";
 import { parse } from "../schema/parse";
 import {
@@ -17,18 +18,24 @@ import {
   SendBody,
   UpdateQueueBody,
 } from "../schema/queue";
-import { QueueOperations } from "../service/queues";
-import { errorResponse, jsonResponse, readJsonBody } from "./http";
+import { QueueOperations, scopeOf } from "../service/queues";
+import { TopicOperations } from "../service/topics";
+import { topicRoutes } from "./topic-routes";
+import { accountRoutes } from "./account-routes";
+import { corsHeaders, preflight } from "./cors";
+import { errorResponse, jsonResponse, parseJsonText, readBodyText } from "./http";
 import { buildOpenApi } from "./openapi";
 
-interface HandlerInput {
+export interface HandlerInput {
   queues: QueueOperations;
+  topics: TopicOperations;
+  accounts: AccountOperations;
   params: Record<string, string>;
   query: any;
   body: any;
 }
 
-type HandlerOutput = { status: number; body?: unknown };
+export type HandlerOutput = { status: number; body?: unknown };
 
 export interface RouteSpec {
   method: "GET" | "PUT" | "POST" | "PATCH" | "DELETE";
@@ -227,18 +234,25 @@ export const routes: RouteSpec[] = [
 
 interface RestRequest extends IRequest {
   requestId: string;
+  principal?: Principal;
 }
 
+/**
+ * One request: the body is read (size-capped) before anything else, because a signature covers it;
+ * then the caller is authenticated, then query and body are validated, then the operation runs,
+ * checking the caller's rights in the service layer.
+ */
 async function runRoute(spec: RouteSpec, request: RestRequest, env: Env): Promise<Response> {
-  const scope = await authenticateBearer(request, env);
+  const bodyText = await readBodyText(request);
+  const principal = await authenticate(request, bodyText, env);
+  request.principal = principal;
   const query = spec.query ? parse(spec.query, { ...request.query }, "query") : {};
-  let body: unknown = undefined;
-  if (spec.body) {
-    const raw = await readJsonBody(request);
-    body = parse(spec.body, raw);
-  }
+  const body = spec.body ? parse(spec.body, parseJsonText(bodyText, spec.bodyOptional ?? false)) : undefined;
+  const scope = scopeOf(env, principal);
   const result = await spec.handle({
     queues: new QueueOperations(env, scope),
+    topics: new TopicOperations(env, scope),
+    accounts: new AccountOperations(env, principal),
     params: request.params,
     query,
     body,
@@ -251,10 +265,18 @@ function withRequestId(request: RestRequest, env: Env): void {
   requireConfigured(env);
 }
 
+/** The methods routed for a path; the catch-all (`ALL *`) matches every path and is not one of them. */
+function allowedMethods(pathname: string): string[] {
+  const methods = router.routes
+    .filter(([method, pattern]) => method !== "ALL" && method !== "OPTIONS" && pattern.test(pathname))
+    .map(([method]) => method);
+  return [...new Set(methods)];
+}
+
 /** Answers a path no route has: 405 with `Allow` when the path exists for other methods, else 404. */
 function routeMiss(request: RestRequest): never {
   const pathname = new URL(request.url).pathname;
-  const allowed = router.routes.filter(([, pattern]) => pattern.test(pathname)).map(([method]) => method);
+  const allowed = allowedMethods(pathname);
   if (allowed.length > 0) {
     throw new QueueError(ErrorCode.MethodNotAllowed, `${request.method} is not allowed here; use ${allowed.join(", ")}`, {
       allow: allowed,
@@ -270,16 +292,20 @@ export const router = Router<RestRequest, [Env, ExecutionContext]>({
     (response: Response, request: RestRequest) => {
       const headers = new Headers(response.headers);
       headers.set("x-request-id", request.requestId);
+      for (const [name, value] of Object.entries(corsHeaders(request, request.principal))) headers.set(name, value);
       if (response.status === 405) {
-        headers.set("allow", router.routes.filter(([, p]) => p.test(new URL(request.url).pathname)).map(([m]) => m).join(", "));
+        headers.set("allow", allowedMethods(new URL(request.url).pathname).join(", "));
       }
       return new Response(response.body, { status: response.status, headers });
     },
   ],
 });
 
-router.get("/openapi.json", () => jsonResponse(buildOpenApi(routes)));
-for (const spec of routes) {
+export const allRoutes = [...routes, ...topicRoutes, ...accountRoutes];
+
+router.options("*", preflight);
+router.get("/openapi.json", () => jsonResponse(buildOpenApi(allRoutes)));
+for (const spec of allRoutes) {
   router[spec.method.toLowerCase() as "get"](spec.path, (request: RestRequest, env: Env) => runRoute(spec, request, env));
 }
 router.all("*", routeMiss);

@@ -1,5 +1,5 @@
-import { WorkerEntrypoint } from "cloudflare:workers";
-import { requireConfigured, rootScope } from "../auth/root";
+import { RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
+import { RootPrincipal, authenticate, requireConfigured, type Principal } from "../auth/authenticate";
 import { QueueError } from "../errors";
 import { parse } from "../schema/parse";
 import {
@@ -20,7 +20,18 @@ import {
   type ReceivedMessage,
   type RedriveStatus,
 } from "../schema/queue";
-import { QueueOperations, type QueueList } from "../service/queues";
+import { QueueOperations, scopeOf, type QueueList, type Scope } from "../service/queues";
+import { TopicOperations, type TopicList } from "../service/topics";
+import {
+  CreateSubscriptionBody,
+  CreateTopicBody,
+  PublishBatchBody,
+  PublishedMessage,
+  UpdateSubscriptionBody,
+  UpdateTopicBody,
+  type SubscriptionInfo,
+  type TopicInfo,
+} from "../schema/topic";
 import * as v from "valibot";
 
 const ListOptions = v.strictObject({
@@ -34,24 +45,32 @@ const PeekOptions = v.strictObject({
 });
 
 /**
- * The service-binding interface: other Workers bind to it (`entrypoint = "QueueService"`) and call
- * the same operations as the REST API, with the same validation and error codes. An error reaches
- * the caller as an Error whose message starts with its code in brackets (`[QueueNotFound] ...`),
- * because workerd passes an error's message over RPC but not its other properties.
+ * The operations over RPC, for one principal: the same operations as the REST API, with the same
+ * validation, rights checks and error codes. An error reaches the caller as an Error named
+ * "QueueError" whose message starts with its code in brackets (`[QueueNotFound] ...`), because
+ * workerd passes an error's name and message over RPC but not its other properties.
  */
-export class QueueService extends WorkerEntrypoint<Env> {
-  private async call<T>(operation: (queues: QueueOperations) => Promise<T>): Promise<T> {
-    try {
+export class QueueClient extends RpcTarget {
+  constructor(
+    private readonly env: Env,
+    private readonly principal: Principal,
+  ) {
+    super();
+  }
+
+  private call<T>(operation: (queues: QueueOperations) => Promise<T>): Promise<T> {
+    return this.run((scope) => operation(new QueueOperations(this.env, scope)));
+  }
+
+  private callTopics<T>(operation: (topics: TopicOperations) => Promise<T>): Promise<T> {
+    return this.run((scope) => operation(new TopicOperations(this.env, scope)));
+  }
+
+  private async run<T>(operation: (scope: Scope) => Promise<T>): Promise<T> {
+    return rpcErrors(async () => {
       requireConfigured(this.env);
-      return await operation(new QueueOperations(this.env, rootScope(this.env)));
-    } catch (error) {
-      if (error instanceof QueueError) {
-        const rpcError = new Error(`[${error.code}] ${error.message}`);
-        rpcError.name = "QueueError";
-        throw rpcError;
-      }
-      throw error;
-    }
+      return operation(scopeOf(this.env, this.principal));
+    });
   }
 
   createQueue(name: string, attributes: unknown = {}): Promise<{ created: boolean; queue: QueueInfo }> {
@@ -144,4 +163,116 @@ export class QueueService extends WorkerEntrypoint<Env> {
   cancelRedrive(name: string): Promise<RedriveStatus> {
     return this.call((queues) => queues.cancelRedrive(name));
   }
+
+  createTopic(name: string, attributes: unknown = {}): Promise<{ created: boolean; topic: TopicInfo }> {
+    return this.callTopics((topics) => topics.createTopic(name, parse(CreateTopicBody, attributes, "attributes")));
+  }
+
+  getTopic(name: string): Promise<TopicInfo> {
+    return this.callTopics((topics) => topics.getTopic(name));
+  }
+
+  listTopics(options: unknown = {}): Promise<TopicList> {
+    return this.callTopics((topics) => topics.listTopics(parse(ListOptions, options, "options")));
+  }
+
+  updateTopic(name: string, attributes: unknown): Promise<TopicInfo> {
+    return this.callTopics((topics) => topics.updateTopic(name, parse(UpdateTopicBody, attributes, "attributes")));
+  }
+
+  deleteTopic(name: string): Promise<void> {
+    return this.callTopics((topics) => topics.deleteTopic(name));
+  }
+
+  /** Publishes one message: `publish("events", "body")` or `publish("events", {body, tags, routingKey})`. */
+  publish(name: string, message: unknown): Promise<{ id: string }> {
+    const input = typeof message === "string" ? { body: message } : message;
+    return this.callTopics(async (topics) => {
+      const [id] = await topics.publish(name, [parse(PublishedMessage, input, "message")]);
+      return { id: id! };
+    });
+  }
+
+  publishBatch(name: string, messages: unknown): Promise<{ messages: Array<{ id: string }> }> {
+    return this.callTopics(async (topics) => {
+      const batch = parse(PublishBatchBody, { messages }, "batch");
+      const ids = await topics.publish(name, batch.messages);
+      return { messages: ids.map((id) => ({ id })) };
+    });
+  }
+
+  subscribe(topic: string, name: string, attributes: unknown): Promise<{ created: boolean; subscription: SubscriptionInfo }> {
+    return this.callTopics((topics) =>
+      topics.subscribe(topic, name, parse(CreateSubscriptionBody, attributes, "attributes")),
+    );
+  }
+
+  getSubscription(topic: string, name: string): Promise<SubscriptionInfo> {
+    return this.callTopics((topics) => topics.getSubscription(topic, name));
+  }
+
+  listSubscriptions(topic: string): Promise<{ subscriptions: SubscriptionInfo[] }> {
+    return this.callTopics(async (topics) => ({ subscriptions: await topics.listSubscriptions(topic) }));
+  }
+
+  updateSubscription(topic: string, name: string, attributes: unknown): Promise<SubscriptionInfo> {
+    return this.callTopics((topics) =>
+      topics.updateSubscription(topic, name, parse(UpdateSubscriptionBody, attributes, "attributes")),
+    );
+  }
+
+  unsubscribe(topic: string, name: string): Promise<void> {
+    return this.callTopics((topics) => topics.unsubscribe(topic, name));
+  }
+}
+
+async function rpcErrors<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (error instanceof QueueError) {
+      const rpcError = new Error(`[${error.code}] ${error.message}`);
+      rpcError.name = "QueueError";
+      throw rpcError;
+    }
+    throw error;
+  }
+}
+
+/**
+ * The service-binding entrypoint other Workers bind to (`"entrypoint": "QueueService"`). Its
+ * operations act with the root credentials' rights in the default account, as whoever configures
+ * the binding controls this deployment; `withKey` and `withToken` give a client limited to a key's
+ * or a token's account and rights.
+ */
+export class QueueService extends WorkerEntrypoint<Env> {
+  /** A client acting as the key with this secret, or the token (`cmqt.` ...), in its own account. */
+  async withCredentials(secretOrToken: string): Promise<QueueClient> {
+    return rpcErrors(async () => {
+      const request = new Request("https://rpc.internal/", { headers: { authorization: `Bearer ${secretOrToken}` } });
+      return new QueueClient(this.env, await authenticate(request, "", this.env));
+    });
+  }
+
+  /** The root client; every other method of this entrypoint is this client's. */
+  root(): QueueClient {
+    return new QueueClient(this.env, RootPrincipal());
+  }
+}
+
+type ClientMethods = { [K in keyof QueueClient]: QueueClient[K] };
+export interface QueueService extends ClientMethods {}
+
+// Every operation of QueueClient is also a method of the entrypoint, acting as root, so that
+// `env.CMQ.send("orders", "hi")` works without first asking for a client.
+for (const name of Object.getOwnPropertyNames(QueueClient.prototype)) {
+  if (name === "constructor" || name.startsWith("call") || name === "run") continue;
+  Object.defineProperty(QueueService.prototype, name, {
+    value(this: QueueService, ...args: unknown[]) {
+      const client = this.root() as unknown as Record<string, (...inner: unknown[]) => unknown>;
+      return client[name]!(...args);
+    },
+    writable: true,
+    configurable: true,
+  });
 }

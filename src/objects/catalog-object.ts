@@ -95,6 +95,12 @@ export class CatalogObject extends DurableObject<Env> {
     return row ? toEntry(row) : null;
   }
 
+  async count(kind: CatalogKind, region: string): Promise<number> {
+    return this.ctx.storage.sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM resources WHERE kind = ? AND region = ?", kind, region)
+      .one().n;
+  }
+
   /** Names of the queues whose dead-letter queue is `name`. */
   async deadLetterSources(region: string, name: string): Promise<string[]> {
     return this.ctx.storage.sql

@@ -39,6 +39,8 @@ export class QueueObject extends DurableObject<Env> {
   private parked: ParkedReceiver[] = [];
   /** The alarm currently set, reloaded at start because memory does not survive eviction. */
   private alarmAtMs: number | null = null;
+  /** The latest run of due work; the next one starts after it. */
+  private dueRun: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -170,7 +172,13 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   async deleteMessages(receiptHandles: string[]): Promise<Result<DeleteResult[]>> {
-    return this.run(() => this.engine.deleteMessages(receiptHandles, Date.now()));
+    const nowMs = Date.now();
+    const result = this.run(() => this.engine.deleteMessages(receiptHandles, nowMs));
+    // A message kept for rewind expires at enqueue + rewindSeconds, usually before any armed deadline.
+    if (result.ok && this.engine.meta?.attributes.rewindSeconds && result.value.some((r) => r.deleted)) {
+      this.reschedule(nowMs);
+    }
+    return result;
   }
 
   async changeVisibility(receiptHandle: string, visibilityTimeout: number): Promise<Result<{ nextVisibleAt: number }>> {
@@ -178,7 +186,8 @@ export class QueueObject extends DurableObject<Env> {
     const result = this.run(() => this.engine.changeVisibility(receiptHandle, visibilityTimeout, nowMs));
     if (result.ok) {
       if (visibilityTimeout === 0) this.wake(nowMs);
-      else if (this.engine.meta?.attributes.deadLetter || this.parked.length > 0) this.scheduleAt(result.value.nextVisibleAt);
+      // Also at 0: a message at its last receive is not claimable, it is due for its dead-letter move now.
+      if (this.engine.meta?.attributes.deadLetter || this.parked.length > 0) this.scheduleAt(result.value.nextVisibleAt);
     }
     return result;
   }
@@ -221,8 +230,18 @@ export class QueueObject extends DurableObject<Env> {
     await this.runDue(Date.now());
   }
 
-  /** Everything due at `nowMs`: expiry, dead-letter moves, a redrive step, then the next alarm. */
-  async runDue(nowMs: number): Promise<void> {
+  /**
+   * Everything due at `nowMs`: expiry, dead-letter moves, a redrive step, then the next alarm. Runs
+   * one at a time: an overlapping run would hand over the rows still moving in the other, and a
+   * redrive would count them twice.
+   */
+  runDue(nowMs: number): Promise<void> {
+    const run = this.dueRun.then(() => this.runDueNow(nowMs));
+    this.dueRun = run.catch(() => undefined);
+    return run;
+  }
+
+  private async runDueNow(nowMs: number): Promise<void> {
     if (!this.engine.meta) return;
     this.engine.purgeExpired(nowMs);
     this.redrives.step(nowMs);

@@ -488,22 +488,26 @@ export class TopicObject extends DurableObject<Env> {
       rows.push(row);
       bySubscription.set(row.subscription_id, rows);
     }
+    // Outcomes are timed on the round's clock (`nowMs` plus the time the attempt took), so a round
+    // run for a later moment schedules its retries from that moment.
+    const startedAtMs = Date.now();
+    const clock = () => nowMs + (Date.now() - startedAtMs);
     const pushes: Array<() => Promise<void>> = [];
     const queueDeliveries: Promise<void>[] = [];
     for (const [subscriptionId, rows] of bySubscription) {
       const sub = this.subscriptions.get(subscriptionId);
       if (!sub) continue;
       if (sub.attributes.protocol === "queue") {
-        queueDeliveries.push(this.deliverToQueue(meta, sub, rows));
+        queueDeliveries.push(this.deliverToQueue(meta, sub, rows, clock));
       } else {
-        for (const row of rows) pushes.push(() => this.push(meta, sub, row));
+        for (const row of rows) pushes.push(() => this.push(meta, sub, row, clock));
       }
     }
     await Promise.all([...queueDeliveries, runLimited(pushes, PushConcurrency)]);
   }
 
   /** One RPC per queue subscription; the queue stores each (message, subscription) key once. */
-  private async deliverToQueue(meta: TopicMeta, sub: Subscription, rows: DueDelivery[]): Promise<void> {
+  private async deliverToQueue(meta: TopicMeta, sub: Subscription, rows: DueDelivery[], clock: () => number): Promise<void> {
     let error: string | null = null;
     try {
       const key = `${meta.objectKeyPrefix}${sub.attributes.endpoint.toLowerCase()}`;
@@ -521,10 +525,10 @@ export class TopicObject extends DurableObject<Env> {
     } catch (thrown) {
       error = thrown instanceof Error ? thrown.message : String(thrown);
     }
-    for (const row of rows) this.recordAttempt(sub, row, error, Date.now());
+    for (const row of rows) this.recordAttempt(sub, row, error, clock());
   }
 
-  private async push(meta: TopicMeta, sub: Subscription, row: DueDelivery): Promise<void> {
+  private async push(meta: TopicMeta, sub: Subscription, row: DueDelivery, clock: () => number): Promise<void> {
     const message: PushMessage = {
       account: meta.account,
       topic: meta.name,
@@ -560,7 +564,7 @@ export class TopicObject extends DurableObject<Env> {
       );
       error = await sendPush(null, request);
     }
-    this.recordAttempt(sub, row, error, Date.now());
+    this.recordAttempt(sub, row, error, clock());
   }
 
   /** A success removes the outbox row; a failure schedules the next attempt or, past the strategy, fails it. */

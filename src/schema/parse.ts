@@ -3,17 +3,23 @@ import { ErrorCode, QueueError } from "../errors";
 
 type Issue = v.BaseIssue<unknown>;
 
-const pathOf = (issue: Issue): string => issue.path?.map((item) => String(item.key)).join(".") ?? "";
+const keysOf = (issue: Issue): string[] => issue.path?.map((item) => String(item.key)) ?? [];
+const pathOf = (issue: Issue): string => keysOf(issue).join(".");
 
-/** A union's own issue says little ("invalid type"); the alternative that got furthest says what is wrong. */
-function mostSpecific(issue: Issue): Issue {
-  if (!issue.issues || issue.issues.length === 0) return issue;
-  let best = issue;
+/**
+ * A union's own issue says little ("invalid type"); the alternative that got furthest says what is wrong.
+ * An alternative's issues have paths relative to the union's input, so the union's own path is put in front.
+ */
+function mostSpecific(issue: Issue): { issue: Issue; path: string[] } {
+  const own = keysOf(issue);
+  if (!issue.issues || issue.issues.length === 0) return { issue, path: own };
+  let best: { issue: Issue; path: string[] } | null = null;
   for (const inner of issue.issues) {
     const candidate = mostSpecific(inner);
-    if ((candidate.path?.length ?? 0) > (best.path?.length ?? 0) || best === issue) best = candidate;
+    const path = [...own, ...candidate.path];
+    if (!best || path.length > best.path.length) best = { issue: candidate.issue, path };
   }
-  return best;
+  return best!;
 }
 
 /** Validates input against a schema, or throws InvalidParameter naming the first problem and where. */
@@ -22,10 +28,14 @@ export function parse<TSchema extends v.GenericSchema>(
   input: unknown,
   where = "body",
 ): v.InferOutput<TSchema> {
+  // Valibot's object schemas take any non-null object, arrays included: `[]` would pass as `{}`.
+  if (Array.isArray(input) && (schema.type === "strict_object" || schema.type === "object")) {
+    throw new QueueError(ErrorCode.InvalidParameter, `${where}: expected an object but received an array`);
+  }
   const result = v.safeParse(schema, input);
   if (result.success) return result.output;
-  const issue = mostSpecific(result.issues[0]);
-  const path = pathOf(issue);
+  const { issue, path: keys } = mostSpecific(result.issues[0]);
+  const path = keys.join(".");
   throw new QueueError(
     ErrorCode.InvalidParameter,
     `${where}${path ? `.${path}` : ""}: ${issue.message}`,

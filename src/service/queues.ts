@@ -1,4 +1,6 @@
+import { authorize, can, type Principal } from "../auth/authenticate";
 import { ErrorCode, QueueError, unwrap } from "../errors";
+import { AccountLimits, type Action } from "../schema/account";
 import { defaultQueueAttributes } from "../objects/queue/attributes";
 import type { ReceiveRequest } from "../objects/queue-object";
 import {
@@ -21,10 +23,18 @@ import type { CatalogEntry } from "../objects/catalog-object";
 
 const ReceiveAttempts = 3;
 
-/** Who a request acts for: queues live per account and region. */
+/** Who a request acts for: queues live per account and region; the principal's rights are checked here. */
 export interface Scope {
   account: string;
   region: string;
+  principal: Principal;
+}
+
+export const DefaultRegion = "local";
+
+/** The scope of an authenticated principal: its own account, this deployment's region. */
+export function scopeOf(env: Env, principal: Principal): Scope {
+  return { account: principal.account, region: env.REGION || DefaultRegion, principal };
 }
 
 export interface QueueList {
@@ -46,9 +56,13 @@ export class QueueOperations {
     this.objectKeyPrefix = `${scope.account}/${scope.region}/`;
   }
 
-  /** Names are unique without regard to case (CMQ 4460), so the object is found by the lower-case name. */
-  private queue(name: string, locationHint?: DurableObjectLocationHint) {
+  /**
+   * The queue's object, once the name is valid and the principal may do `action` on it. Names are
+   * unique without regard to case (CMQ 4460), so the object is found by the lower-case name.
+   */
+  private queue(name: string, action: Action, locationHint?: DurableObjectLocationHint) {
     parse(QueueName, name, "queue name");
+    authorize(this.scope.principal, action, `queue:${name}`);
     const id = this.env.QUEUES.idFromName(this.objectKeyPrefix + name.toLowerCase());
     return locationHint ? this.env.QUEUES.get(id, { locationHint }) : this.env.QUEUES.get(id);
   }
@@ -59,13 +73,27 @@ export class QueueOperations {
 
   async createQueue(name: string, input: CreateQueueBody): Promise<{ created: boolean; queue: QueueInfo }> {
     parse(QueueName, name, "queue name");
+    authorize(this.scope.principal, "manage", `queue:${name}`);
     const attributes = defaultQueueAttributes(input);
+    await this.checkQuota(name);
     if (attributes.deadLetter) await this.checkDeadLetterTarget(name, attributes.deadLetter);
     const result = unwrap(
-      await this.queue(name, attributes.locationHint ?? undefined).create(name, this.objectKeyPrefix, attributes),
+      await this.queue(name, "manage", attributes.locationHint ?? undefined).create(name, this.objectKeyPrefix, attributes),
     );
     await this.index(result.queue);
     return result;
+  }
+
+  /** An account holds at most `queuesPerAccount` queues; confirming an existing one is always allowed. */
+  private async checkQuota(name: string): Promise<void> {
+    const catalog = this.catalog();
+    const [count, existing] = await Promise.all([
+      catalog.count("queue", this.scope.region),
+      catalog.get("queue", this.scope.region, name),
+    ]);
+    if (!existing && count >= AccountLimits.queuesPerAccount) {
+      throw new QueueError(ErrorCode.QuotaExceeded, `an account holds at most ${AccountLimits.queuesPerAccount} queues`);
+    }
   }
 
   private async index(queue: QueueInfo): Promise<void> {
@@ -87,6 +115,8 @@ export class QueueOperations {
     if (policy.queue.toLowerCase() === sourceName.toLowerCase()) {
       throw new QueueError(ErrorCode.InvalidDeadLetterQueue, "a queue cannot be its own dead-letter queue");
     }
+    // Dead letters are sends into the target: the principal must be allowed that.
+    authorize(this.scope.principal, "send", `queue:${policy.queue}`);
     const catalog = this.catalog();
     const [target, ownSources, targetSources] = await Promise.all([
       catalog.get("queue", this.scope.region, policy.queue) as Promise<CatalogEntry<QueueAttributes> | null>,
@@ -118,9 +148,10 @@ export class QueueOperations {
   }
 
   async getQueue(name: string): Promise<QueueInfo> {
-    return unwrap(await this.queue(name).getInfo());
+    return unwrap(await this.queue(name, "read").getInfo());
   }
 
+  /** Lists the queues the principal may read; others are left out as if they did not exist. */
   async listQueues(query: { prefix?: string; limit?: number; cursor?: string }): Promise<QueueList> {
     const after = query.cursor ? decodeCursor(query.cursor) : null;
     const page = await this.catalog().list(
@@ -131,7 +162,9 @@ export class QueueOperations {
       after,
     );
     return {
-      queues: (page.entries as CatalogEntry<QueueAttributes>[]).map((queue) => ({
+      queues: (page.entries as CatalogEntry<QueueAttributes>[])
+        .filter((queue) => can(this.scope.principal, "read", `queue:${queue.name}`))
+        .map((queue) => ({
         name: queue.name,
         ...queue.attributes,
         createdAt: queue.createdAt,
@@ -143,7 +176,7 @@ export class QueueOperations {
 
   async updateQueue(name: string, patch: UpdateQueueBody): Promise<QueueInfo> {
     if (patch.deadLetter) await this.checkDeadLetterTarget(name, patch.deadLetter);
-    const queue = unwrap(await this.queue(name).updateAttributes(patch));
+    const queue = unwrap(await this.queue(name, "manage").updateAttributes(patch));
     await this.index(queue);
     return queue;
   }
@@ -151,6 +184,7 @@ export class QueueOperations {
   /** Deletes a queue and frees its storage; a dead-letter queue in use is refused (CMQ 10750). */
   async deleteQueue(name: string): Promise<void> {
     parse(QueueName, name, "queue name");
+    authorize(this.scope.principal, "manage", `queue:${name}`);
     const sources = await this.catalog().deadLetterSources(this.scope.region, name);
     const otherSources = sources.filter((source) => source.toLowerCase() !== name.toLowerCase());
     if (otherSources.length > 0) {
@@ -159,13 +193,13 @@ export class QueueOperations {
         `queue ${name} is the dead-letter queue of ${otherSources.join(", ")}; change their dead-letter policy first`,
       );
     }
-    const { existed } = unwrap(await this.queue(name).destroy());
+    const { existed } = unwrap(await this.queue(name, "manage").destroy());
     const indexed = await this.catalog().remove("queue", this.scope.region, name);
     if (!existed && !indexed) throw new QueueError(ErrorCode.QueueNotFound, `queue ${name} does not exist`);
   }
 
   async send(name: string, messages: OutgoingMessage[]): Promise<string[]> {
-    return unwrap(await this.queue(name).send(messages)).ids;
+    return unwrap(await this.queue(name, "send").send(messages)).ids;
   }
 
   /**
@@ -178,7 +212,7 @@ export class QueueOperations {
     for (let attempt = 1; ; attempt++) {
       try {
         // A fresh stub each time: a stub whose object broke stays broken.
-        return unwrap(await this.queue(name).receive(request));
+        return unwrap(await this.queue(name, "receive").receive(request));
       } catch (error) {
         const remainingMs = deadlineMs - Date.now();
         if (error instanceof QueueError || attempt >= ReceiveAttempts || remainingMs < 1000) throw error;
@@ -188,7 +222,7 @@ export class QueueOperations {
   }
 
   async deleteMessages(name: string, receiptHandles: string[]): Promise<DeleteResult[]> {
-    return unwrap(await this.queue(name).deleteMessages(receiptHandles));
+    return unwrap(await this.queue(name, "receive").deleteMessages(receiptHandles));
   }
 
   /** Deletes one message; a handle that does not delete is an error, not a result. */
@@ -200,19 +234,19 @@ export class QueueOperations {
   }
 
   async changeVisibility(name: string, receiptHandle: string, visibilityTimeout: number): Promise<{ nextVisibleAt: number }> {
-    return unwrap(await this.queue(name).changeVisibility(receiptHandle, visibilityTimeout));
+    return unwrap(await this.queue(name, "receive").changeVisibility(receiptHandle, visibilityTimeout));
   }
 
   async peek(name: string, query: { limit?: number; cursor?: string }): Promise<{ messages: PeekedMessage[]; nextCursor: string | null }> {
-    return unwrap(await this.queue(name).peek(query.limit ?? 16, query.cursor ? Number(query.cursor) : 0));
+    return unwrap(await this.queue(name, "read").peek(query.limit ?? 16, query.cursor ? Number(query.cursor) : 0));
   }
 
   async purge(name: string): Promise<{ purged: number }> {
-    return unwrap(await this.queue(name).purge());
+    return unwrap(await this.queue(name, "manage").purge());
   }
 
   async rewind(name: string, sinceMs: number): Promise<{ rewound: number }> {
-    return unwrap(await this.queue(name).rewind(sinceMs));
+    return unwrap(await this.queue(name, "manage").rewind(sinceMs));
   }
 
   async startRedrive(
@@ -220,6 +254,8 @@ export class QueueOperations {
     request: { destination?: string; maxPerSecond?: number; maxMessages?: number },
   ): Promise<RedriveStatus> {
     if (request.destination) {
+      parse(QueueName, request.destination, "destination");
+      authorize(this.scope.principal, "send", `queue:${request.destination}`);
       const destination = await this.catalog().get("queue", this.scope.region, request.destination);
       if (!destination) throw new QueueError(ErrorCode.QueueNotFound, `queue ${request.destination} does not exist`);
       if (destination.name.toLowerCase() === name.toLowerCase()) {
@@ -227,7 +263,7 @@ export class QueueOperations {
       }
     }
     return unwrap(
-      await this.queue(name).startRedrive({
+      await this.queue(name, "manage").startRedrive({
         destination: request.destination ?? null,
         maxPerSecond: request.maxPerSecond,
         maxMessages: request.maxMessages,
@@ -236,10 +272,10 @@ export class QueueOperations {
   }
 
   async getRedrive(name: string): Promise<RedriveStatus> {
-    return unwrap(await this.queue(name).getRedrive());
+    return unwrap(await this.queue(name, "read").getRedrive());
   }
 
   async cancelRedrive(name: string): Promise<RedriveStatus> {
-    return unwrap(await this.queue(name).cancelRedrive());
+    return unwrap(await this.queue(name, "manage").cancelRedrive());
   }
 }

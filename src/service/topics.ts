@@ -1,4 +1,6 @@
+import { authorize, can } from "../auth/authenticate";
 import { ErrorCode, QueueError, unwrap } from "../errors";
+import { AccountLimits, type Action } from "../schema/account";
 import type { CatalogEntry } from "../objects/catalog-object";
 import { QueueName } from "../schema/queue";
 import { parse } from "../schema/parse";
@@ -35,8 +37,10 @@ export class TopicOperations {
     this.objectKeyPrefix = `${scope.account}/${scope.region}/`;
   }
 
-  private topic(name: string) {
+  /** The topic's object, once the name is valid and the principal may do `action` on it. */
+  private topic(name: string, action: Action) {
     parse(TopicName, name, "topic name");
+    authorize(this.scope.principal, action, `topic:${name}`);
     return this.env.TOPICS.get(this.env.TOPICS.idFromName(this.objectKeyPrefix + name.toLowerCase()));
   }
 
@@ -55,28 +59,39 @@ export class TopicOperations {
   }
 
   async createTopic(name: string, input: CreateTopicBody): Promise<{ created: boolean; topic: TopicInfo }> {
+    parse(TopicName, name, "topic name");
+    authorize(this.scope.principal, "manage", `topic:${name}`);
+    const catalog = this.catalog();
+    const [count, existing] = await Promise.all([
+      catalog.count("topic", this.scope.region),
+      catalog.get("topic", this.scope.region, name),
+    ]);
+    if (!existing && count >= AccountLimits.topicsPerAccount) {
+      throw new QueueError(ErrorCode.QuotaExceeded, `an account holds at most ${AccountLimits.topicsPerAccount} topics`);
+    }
     const attributes: TopicAttributes = {
       maxMsgSize: input.maxMsgSize ?? TopicLimits.maxMsgSizeBytes.default,
       msgRetentionSeconds: input.msgRetentionSeconds ?? TopicLimits.msgRetentionSeconds.default,
       filterType: input.filterType ?? "tag",
     };
-    const result = unwrap(await this.topic(name).create(name, this.scope.account, this.objectKeyPrefix, attributes));
+    const result = unwrap(await this.topic(name, "manage").create(name, this.scope.account, this.objectKeyPrefix, attributes));
     await this.index(result.topic);
     return result;
   }
 
   async getTopic(name: string): Promise<TopicInfo> {
-    return unwrap(await this.topic(name).getInfo());
+    return unwrap(await this.topic(name, "read").getInfo());
   }
 
   async updateTopic(name: string, patch: UpdateTopicBody): Promise<TopicInfo> {
-    const topic = unwrap(await this.topic(name).updateAttributes(patch));
+    const topic = unwrap(await this.topic(name, "manage").updateAttributes(patch));
     await this.index(topic);
     return topic;
   }
 
   async deleteTopic(name: string): Promise<void> {
-    const { existed } = unwrap(await this.topic(name).destroy());
+    parse(TopicName, name, "topic name");
+    const { existed } = unwrap(await this.topic(name, "manage").destroy());
     const indexed = await this.catalog().remove("topic", this.scope.region, name);
     if (!existed && !indexed) throw new QueueError(ErrorCode.TopicNotFound, `topic ${name} does not exist`);
   }
@@ -90,7 +105,9 @@ export class TopicOperations {
       query.cursor ? decodeCursor(query.cursor) : null,
     );
     return {
-      topics: (page.entries as CatalogEntry<TopicAttributes>[]).map((topic) => ({
+      topics: (page.entries as CatalogEntry<TopicAttributes>[])
+        .filter((topic) => can(this.scope.principal, "read", `topic:${topic.name}`))
+        .map((topic) => ({
         name: topic.name,
         ...topic.attributes,
         createdAt: topic.createdAt,
@@ -101,7 +118,7 @@ export class TopicOperations {
   }
 
   async publish(name: string, messages: PublishedMessage[]): Promise<string[]> {
-    return unwrap(await this.topic(name).publish(messages)).ids;
+    return unwrap(await this.topic(name, "publish").publish(messages)).ids;
   }
 
   /**
@@ -111,6 +128,8 @@ export class TopicOperations {
   private async checkEndpoint(protocol: SubscriptionAttributes["protocol"], endpoint: string): Promise<void> {
     if (protocol === "queue") {
       parse(QueueName, endpoint, "endpoint");
+      // Deliveries are sends into the queue: the principal must be allowed that.
+      authorize(this.scope.principal, "send", `queue:${endpoint}`);
       const queue = await this.catalog().get("queue", this.scope.region, endpoint);
       if (!queue) throw new QueueError(ErrorCode.QueueNotFound, `queue ${endpoint} does not exist`);
       return;
@@ -144,7 +163,9 @@ export class TopicOperations {
     name: string,
     input: CreateSubscriptionBody,
   ): Promise<{ created: boolean; subscription: SubscriptionInfo }> {
+    parse(TopicName, topicName, "topic name");
     parse(SubscriptionName, name, "subscription name");
+    authorize(this.scope.principal, "manage", `topic:${topicName}`);
     if (input.protocol === "queue" && input.notifyContentFormat === "JSON") {
       throw new QueueError(ErrorCode.InvalidParameter, "queue subscriptions deliver SIMPLIFIED content (CMQ 10640)");
     }
@@ -158,25 +179,25 @@ export class TopicOperations {
       notifyContentFormat: input.notifyContentFormat ?? (input.protocol === "queue" ? "SIMPLIFIED" : "JSON"),
       signingSecret: input.signingSecret ?? null,
     };
-    return unwrap(await this.topic(topicName).subscribe(name, attributes));
+    return unwrap(await this.topic(topicName, "manage").subscribe(name, attributes));
   }
 
   async getSubscription(topicName: string, name: string): Promise<SubscriptionInfo> {
     parse(SubscriptionName, name, "subscription name");
-    return unwrap(await this.topic(topicName).getSubscription(name));
+    return unwrap(await this.topic(topicName, "read").getSubscription(name));
   }
 
   async listSubscriptions(topicName: string): Promise<SubscriptionInfo[]> {
-    return unwrap(await this.topic(topicName).listSubscriptions());
+    return unwrap(await this.topic(topicName, "read").listSubscriptions());
   }
 
   async updateSubscription(topicName: string, name: string, patch: UpdateSubscriptionBody): Promise<SubscriptionInfo> {
     parse(SubscriptionName, name, "subscription name");
-    return unwrap(await this.topic(topicName).updateSubscription(name, patch));
+    return unwrap(await this.topic(topicName, "manage").updateSubscription(name, patch));
   }
 
   async unsubscribe(topicName: string, name: string): Promise<void> {
     parse(SubscriptionName, name, "subscription name");
-    unwrap(await this.topic(topicName).unsubscribe(name));
+    unwrap(await this.topic(topicName, "manage").unsubscribe(name));
   }
 }

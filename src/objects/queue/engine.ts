@@ -407,12 +407,13 @@ export class QueueEngine {
         `since must be between ${windowStart} and ${nowMs} (the last ${attributes.rewindSeconds} s)`,
       );
     }
+    // Rows returned, not rowsWritten: that also counts the index entries each update rewrites.
     const rewound = this.sql.exec(
       `UPDATE messages SET state = 0, visible_at = ?, receive_count = 0, first_received_at = NULL, receipt = NULL
-       WHERE state = 2 AND enqueued_at >= ?`,
+       WHERE state = 2 AND enqueued_at >= ? RETURNING seq`,
       nowMs,
       sinceMs,
-    ).rowsWritten;
+    ).toArray().length;
     this.storedCount = this.countStored();
     return { rewound };
   }
@@ -423,10 +424,10 @@ export class QueueEngine {
     if (!meta) return 0;
     const { msgRetentionSeconds, rewindSeconds } = meta.attributes;
     const expired = this.sql.exec(
-      "DELETE FROM messages WHERE (state < 2 AND enqueued_at <= ?) OR (state = 2 AND enqueued_at <= ?)",
+      "DELETE FROM messages WHERE (state < 2 AND enqueued_at <= ?) OR (state = 2 AND enqueued_at <= ?) RETURNING seq",
       nowMs - msgRetentionSeconds * 1000,
       nowMs - rewindSeconds * 1000,
-    ).rowsWritten;
+    ).toArray().length;
     this.sql.exec("DELETE FROM idempotency_keys WHERE expires_at <= ?", nowMs);
     if (expired > 0) this.storedCount = this.countStored();
     return expired;
@@ -549,9 +550,12 @@ export class QueueEngine {
   /** Visible messages a redrive may take now, oldest first. */
   takeRedrivable(limit: number, destination: string | null, nowMs: number): number {
     if (limit <= 0) return 0;
+    // Without a destination, only messages that name their source can move: skip the others here, or
+    // they would fill every step's share at the head of the queue and the redrive would never advance.
     const rows = this.sql
       .exec<{ seq: number; source_queue: string | null }>(
-        "SELECT seq, source_queue FROM messages WHERE state < 2 AND visible_at <= ? ORDER BY visible_at, seq LIMIT ?",
+        `SELECT seq, source_queue FROM messages WHERE state < 2 AND visible_at <= ? ${destination ? "" : "AND source_queue IS NOT NULL"}
+         ORDER BY visible_at, seq LIMIT ?`,
         nowMs,
         limit,
       )

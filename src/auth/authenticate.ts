@@ -1,0 +1,129 @@
+import { ErrorCode, QueueError } from "../errors";
+import { DefaultAccountId, type StoredKey } from "../objects/account-object";
+import type { AccountInfo, Action, Policy } from "../schema/account";
+import { constantTimeEqual, openSecret, serviceKeys, sha256Hex } from "./crypto";
+import { policyAllows, type ResourceName } from "./policy";
+import { checkTc3Envelope, parseTc3Authorization, verifyTc3 } from "./tc3";
+import { TokenPrefix, verifyToken, type TokenClaims } from "./tokens";
+
+/** Who is calling, in which account, with which rights. */
+export interface Principal {
+  kind: "root" | "key" | "token";
+  account: string;
+  /** The key used, or that minted the token; null for the root credentials. */
+  secretId: string | null;
+  /** The key's policy; null for root, which may do everything. */
+  policy: Policy | null;
+  /** A token's own scope, on top of its key's policy. */
+  token: Pick<TokenClaims, "actions" | "resources" | "expiresAt"> | null;
+  /** Origins whose pages may read this account's responses; null when any may. */
+  allowedOrigins: string[] | null;
+}
+
+export const RootPrincipal = (): Principal => ({
+  kind: "root",
+  account: DefaultAccountId,
+  secretId: null,
+  policy: null,
+  token: null,
+  allowedOrigins: null,
+});
+
+/** Refuses everything until both root credentials are set: an unconfigured service never opens up. */
+export function requireConfigured(env: Env): { secretId: string; secretKey: string } {
+  if (!env.ROOT_SECRET_ID || !env.ROOT_SECRET_KEY) {
+    throw new QueueError(ErrorCode.NotConfigured, "service not configured: set the ROOT_SECRET_ID and ROOT_SECRET_KEY variables");
+  }
+  return { secretId: env.ROOT_SECRET_ID, secretKey: env.ROOT_SECRET_KEY };
+}
+
+/** The keys that seal stored secrets and sign tokens, from SECRET_ENCRYPTION_KEY or else the root key. */
+export function keysOf(env: Env) {
+  const { secretKey } = requireConfigured(env);
+  return serviceKeys(env.SECRET_ENCRYPTION_KEY || secretKey);
+}
+
+export function registry(env: Env) {
+  return env.ACCOUNTS.get(env.ACCOUNTS.idFromName("registry"));
+}
+
+const unauthenticated = (message: string) => new QueueError(ErrorCode.Unauthenticated, message);
+
+function keyPrincipal(key: StoredKey, account: AccountInfo): Principal {
+  if (key.disabled) throw unauthenticated("invalid credentials: key is disabled");
+  return {
+    kind: "key",
+    account: account.id,
+    secretId: key.secretId,
+    policy: key.policy,
+    token: null,
+    allowedOrigins: account.allowedOrigins,
+  };
+}
+
+/**
+ * Authenticates a request by `Authorization: Bearer <secret key or token>` or a TC3-HMAC-SHA256
+ * signature over method, path, query, signed headers and body. Every failure is 401
+ * Unauthenticated, with a message that says what was wrong but never whether a key exists.
+ */
+export async function authenticate(request: Request, body: string, env: Env, nowMs = Date.now()): Promise<Principal> {
+  const root = requireConfigured(env);
+  const header = request.headers.get("authorization");
+  if (!header) throw unauthenticated("missing credentials: send Authorization: Bearer <secret key or token>, or a TC3-HMAC-SHA256 signature");
+
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (bearer) {
+    const secret = bearer[1]!;
+    if (secret.startsWith(TokenPrefix)) return tokenPrincipal(secret, env, nowMs);
+    if (await constantTimeEqual(secret, root.secretKey)) return RootPrincipal();
+    const found = await registry(env).findBySecretHash(await sha256Hex(secret));
+    if (!found) throw unauthenticated("invalid credentials");
+    return keyPrincipal(found.key, found.account);
+  }
+
+  if (header.startsWith("TC3-HMAC-SHA256")) {
+    const auth = parseTc3Authorization(header);
+    if (!auth) throw unauthenticated("malformed TC3-HMAC-SHA256 credentials");
+    const signable = { method: request.method, url: request.url, headers: request.headers, body };
+    const timestamp = checkTc3Envelope(signable, auth, nowMs);
+    if (auth.secretId === root.secretId) {
+      if (!(await verifyTc3(signable, auth, timestamp, root.secretKey))) throw unauthenticated("signature does not match");
+      return RootPrincipal();
+    }
+    const found = await registry(env).findById(auth.secretId);
+    if (!found) throw unauthenticated("invalid credentials");
+    const secretKey = await openSecret((await keysOf(env)).secrets, found.key.sealedSecret, found.key.secretId);
+    if (!(await verifyTc3(signable, auth, timestamp, secretKey))) throw unauthenticated("signature does not match");
+    return keyPrincipal(found.key, found.account);
+  }
+
+  throw unauthenticated("unsupported authorization scheme: send credentials as Bearer or TC3-HMAC-SHA256");
+}
+
+async function tokenPrincipal(token: string, env: Env, nowMs: number): Promise<Principal> {
+  const check = await verifyToken((await keysOf(env)).tokens, token, nowMs);
+  if (!check.ok) throw unauthenticated(`invalid token: ${check.reason}`);
+  const { claims } = check;
+  const scope = { actions: claims.actions, resources: claims.resources, expiresAt: claims.expiresAt };
+  if (claims.secretId === null) return { ...RootPrincipal(), kind: "token", account: claims.account, token: scope };
+  // A token lives no longer than the key that minted it: disabled or deleted, the token stops.
+  const found = await registry(env).findById(claims.secretId);
+  if (!found || found.key.accountId !== claims.account) throw unauthenticated("invalid token: its key no longer exists");
+  return { ...keyPrincipal(found.key, found.account), kind: "token", token: scope };
+}
+
+/** Whether the principal may do `action` on `resource`: its key's policy and, for a token, its scope. */
+export function can(principal: Principal, action: Action, resource: ResourceName): boolean {
+  if (principal.policy && !policyAllows(principal.policy, action, resource)) return false;
+  if (principal.token) {
+    return policyAllows({ statements: [{ actions: principal.token.actions, resources: principal.token.resources }] }, action, resource);
+  }
+  return true;
+}
+
+/** Throws 403 Forbidden unless the principal may do `action` on `resource`. */
+export function authorize(principal: Principal, action: Action, resource: ResourceName): void {
+  if (!can(principal, action, resource)) {
+    throw new QueueError(ErrorCode.Forbidden, `not allowed: ${action} on ${resource}`);
+  }
+}

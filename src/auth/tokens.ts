@@ -1,0 +1,40 @@
+import type { Action } from "../schema/account";
+import { fromBase64Url, toBase64Url } from "./crypto";
+
+/** What a browser token grants: `actions` on `resources` of one account, until `expiresAt`. */
+export interface TokenClaims {
+  /** Account the token acts in. */
+  account: string;
+  /** The key that minted it; the token stops working when that key is disabled or deleted. */
+  secretId: string | null;
+  actions: Action[];
+  resources: string[];
+  /** Unix ms. */
+  expiresAt: number;
+}
+
+export const TokenPrefix = "cmqt.";
+const textEncoder = new TextEncoder();
+
+/** `cmqt.<base64url claims JSON>.<base64url HMAC-SHA256 of the claims part>`. */
+export async function mintToken(key: CryptoKey, claims: TokenClaims): Promise<string> {
+  const payload = toBase64Url(textEncoder.encode(JSON.stringify(claims)));
+  const mac = await crypto.subtle.sign("HMAC", key, textEncoder.encode(payload));
+  return `${TokenPrefix}${payload}.${toBase64Url(mac)}`;
+}
+
+export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason: string };
+
+/** Verifies a token's MAC (Web Crypto verify compares in constant time) and its expiry. */
+export async function verifyToken(key: CryptoKey, token: string, nowMs: number): Promise<TokenCheck> {
+  const [payload, mac, extra] = token.slice(TokenPrefix.length).split(".");
+  const macBytes = fromBase64Url(mac ?? "");
+  if (!payload || !macBytes || extra !== undefined) return { ok: false, reason: "malformed token" };
+  const valid = await crypto.subtle.verify("HMAC", key, macBytes, textEncoder.encode(payload));
+  if (!valid) return { ok: false, reason: "token signature does not verify" };
+  const payloadBytes = fromBase64Url(payload);
+  if (!payloadBytes) return { ok: false, reason: "malformed token" };
+  const claims = JSON.parse(new TextDecoder().decode(payloadBytes)) as TokenClaims;
+  if (!(claims.expiresAt > nowMs)) return { ok: false, reason: "token expired" };
+  return { ok: true, claims };
+}

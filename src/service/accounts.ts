@@ -1,0 +1,118 @@
+import { authorize, keysOf, registry, type Principal } from "../auth/authenticate";
+import { randomString, sealSecret, sha256Hex } from "../auth/crypto";
+import { policyCovers } from "../auth/policy";
+import { mintToken } from "../auth/tokens";
+import { ErrorCode, QueueError, unwrap } from "../errors";
+import { AccountLimits, type AccountInfo, type CreateTokenBody, type KeyInfo, type Policy } from "../schema/account";
+
+export interface NewKey extends KeyInfo {
+  /** Shown once, when the key is created or rotated; stored only sealed. */
+  secretKey: string;
+}
+
+/** Accounts, their keys and browser tokens. */
+export class AccountOperations {
+  constructor(
+    private readonly env: Env,
+    private readonly principal: Principal,
+  ) {}
+
+  private requireRoot(): void {
+    if (this.principal.kind !== "root") {
+      throw new QueueError(ErrorCode.Forbidden, "only the root credentials may administer accounts");
+    }
+  }
+
+  /**
+   * Keys of an account are administered by root, or by a key of that account allowed `manage` on
+   * `*`. Another account looks exactly like a missing one.
+   */
+  private requireKeyAdmin(accountId: string): void {
+    if (this.principal.kind === "root") return;
+    if (this.principal.account !== accountId) {
+      throw new QueueError(ErrorCode.AccountNotFound, `account ${accountId} does not exist`);
+    }
+    authorize(this.principal, "manage", "*");
+  }
+
+  async createAccount(name: string): Promise<AccountInfo> {
+    this.requireRoot();
+    return unwrap(await registry(this.env).createAccount(`a${randomString(15, "0123456789abcdefghijklmnopqrstuvwxyz")}`, name));
+  }
+
+  async listAccounts(): Promise<AccountInfo[]> {
+    this.requireRoot();
+    return registry(this.env).listAccounts();
+  }
+
+  async getAccount(accountId: string): Promise<AccountInfo> {
+    this.requireKeyAdmin(accountId);
+    return unwrap(await registry(this.env).getAccount(accountId));
+  }
+
+  async setAllowedOrigins(accountId: string, origins: string[] | null): Promise<AccountInfo> {
+    this.requireKeyAdmin(accountId);
+    return unwrap(await registry(this.env).setAllowedOrigins(accountId, origins));
+  }
+
+  private async newSecret(secretId: string): Promise<{ secretKey: string; secretHash: string; sealed: string }> {
+    const secretKey = randomString(40);
+    const sealed = await sealSecret((await keysOf(this.env)).secrets, secretKey, secretId);
+    return { secretKey, secretHash: await sha256Hex(secretKey), sealed };
+  }
+
+  async createKey(accountId: string, policy: Policy): Promise<NewKey> {
+    this.requireKeyAdmin(accountId);
+    // CMQ SecretIds begin with AKID (CMQ error 10450).
+    const secretId = `AKID${randomString(32)}`;
+    const { secretKey, secretHash, sealed } = await this.newSecret(secretId);
+    const key = unwrap(await registry(this.env).createKey(accountId, secretId, secretHash, sealed, policy));
+    return { ...key, secretKey };
+  }
+
+  async listKeys(accountId: string): Promise<KeyInfo[]> {
+    this.requireKeyAdmin(accountId);
+    return unwrap(await registry(this.env).listKeys(accountId));
+  }
+
+  async updateKey(accountId: string, secretId: string, change: { disabled?: boolean; policy?: Policy }): Promise<KeyInfo> {
+    this.requireKeyAdmin(accountId);
+    return unwrap(await registry(this.env).updateKey(accountId, secretId, change));
+  }
+
+  async rotateKey(accountId: string, secretId: string): Promise<NewKey> {
+    this.requireKeyAdmin(accountId);
+    const { secretKey, secretHash, sealed } = await this.newSecret(secretId);
+    const key = unwrap(await registry(this.env).rotateKey(accountId, secretId, secretHash, sealed));
+    return { ...key, secretKey };
+  }
+
+  async deleteKey(accountId: string, secretId: string): Promise<void> {
+    this.requireKeyAdmin(accountId);
+    unwrap(await registry(this.env).deleteKey(accountId, secretId));
+  }
+
+  /** Mints a browser token with at most the caller's own rights, for at most 24 hours. */
+  async mintToken(request: CreateTokenBody, nowMs = Date.now()): Promise<{ token: string; expiresAt: number }> {
+    const principal = this.principal;
+    const scope = { statements: [{ actions: request.actions, resources: request.resources }] };
+    const withinPolicy = principal.policy === null || policyCovers(principal.policy, request.actions, request.resources);
+    const withinToken =
+      principal.token === null ||
+      policyCovers({ statements: [{ actions: principal.token.actions, resources: principal.token.resources }] }, request.actions, request.resources);
+    if (!withinPolicy || !withinToken) {
+      throw new QueueError(ErrorCode.Forbidden, "a token may grant only rights its caller has");
+    }
+    const ttlMs = (request.ttlSeconds ?? AccountLimits.tokenTtlSeconds.default) * 1000;
+    // A token minted with a token ends no later than that token.
+    const expiresAt = Math.min(nowMs + ttlMs, principal.token?.expiresAt ?? Infinity);
+    const token = await mintToken((await keysOf(this.env)).tokens, {
+      account: principal.account,
+      secretId: principal.secretId,
+      actions: scope.statements[0]!.actions,
+      resources: scope.statements[0]!.resources,
+      expiresAt,
+    });
+    return { token, expiresAt };
+  }
+}
