@@ -9,6 +9,9 @@ declare namespace Cloudflare {
     ROOT_SECRET_KEY?: string;
     /** Source of the keys that seal stored key secrets and sign tokens; the root key when unset. */
     SECRET_ENCRYPTION_KEY?: string;
+    /** Per-account quotas (defaults 1,000 each). */
+    MAX_QUEUES_PER_ACCOUNT?: string;
+    MAX_TOPICS_PER_ACCOUNT?: string;
     /** The region this deployment serves; part of every queue's object name. */
     REGION?: string;
   }

@@ -23,6 +23,12 @@ import type { CatalogEntry } from "../objects/catalog-object";
 
 const ReceiveAttempts = 3;
 
+/** A per-account quota: the Worker variable when it is a positive integer, else the default. */
+export function quota(configured: string | undefined, fallback: number): number {
+  const value = Number(configured);
+  return Number.isSafeInteger(value) && value > 0 ? value : fallback;
+}
+
 /** Who a request acts for: queues live per account and region; the principal's rights are checked here. */
 export interface Scope {
   account: string;
@@ -91,8 +97,9 @@ export class QueueOperations {
       catalog.count("queue", this.scope.region),
       catalog.get("queue", this.scope.region, name),
     ]);
-    if (!existing && count >= AccountLimits.queuesPerAccount) {
-      throw new QueueError(ErrorCode.QuotaExceeded, `an account holds at most ${AccountLimits.queuesPerAccount} queues`);
+    const limit = quota(this.env.MAX_QUEUES_PER_ACCOUNT, AccountLimits.queuesPerAccount);
+    if (!existing && count >= limit) {
+      throw new QueueError(ErrorCode.QuotaExceeded, `an account holds at most ${limit} queues`);
     }
   }
 

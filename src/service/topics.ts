@@ -19,7 +19,7 @@ import {
   type UpdateTopicBody,
 } from "../schema/topic";
 import { decodeCursor, encodeCursor } from "./cursor";
-import type { Scope } from "./queues";
+import { quota, type Scope } from "./queues";
 
 export interface TopicList {
   topics: Array<{ name: string; createdAt: number; modifiedAt: number } & TopicAttributes>;
@@ -66,8 +66,9 @@ export class TopicOperations {
       catalog.count("topic", this.scope.region),
       catalog.get("topic", this.scope.region, name),
     ]);
-    if (!existing && count >= AccountLimits.topicsPerAccount) {
-      throw new QueueError(ErrorCode.QuotaExceeded, `an account holds at most ${AccountLimits.topicsPerAccount} topics`);
+    const limit = quota(this.env.MAX_TOPICS_PER_ACCOUNT, AccountLimits.topicsPerAccount);
+    if (!existing && count >= limit) {
+      throw new QueueError(ErrorCode.QuotaExceeded, `an account holds at most ${limit} topics`);
     }
     const attributes: TopicAttributes = {
       maxMsgSize: input.maxMsgSize ?? TopicLimits.maxMsgSizeBytes.default,

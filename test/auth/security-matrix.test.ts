@@ -1,0 +1,261 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { HttpStatusOfError } from "../../src/api/http";
+import type { ErrorCode } from "../../src/errors";
+import { Actions, type Action } from "../../src/schema/account";
+import { api, RootSecretKey } from "../support/http";
+import { bearer, createAccount, createKey, forgeValidToken, tc3Headers, type TestKey } from "../support/auth";
+
+/**
+ * Every endpoint against every way a caller may lack the right to it: each is refused with its
+ * stable code (or, for lists, shows nothing of what the caller may not see), and the state of the
+ * account is the same afterwards.
+ */
+const id = crypto.randomUUID().slice(0, 8);
+const Q = `sq-${id}`;
+const T = `st-${id}`;
+const S = `ss-${id}`;
+
+type Need = Action | "root" | "any";
+
+interface Endpoint {
+  name: string;
+  method: string;
+  path: () => string;
+  body?: () => unknown;
+  need: Need;
+  /** For a key of another account: the code it gets, "list" when it gets an empty list, or "own" when it acts in its own account. */
+  otherAccount: ErrorCode | "list" | "own";
+  list?: { field: string; name: string };
+  /** Undoes what a key of another account legitimately created in its own account. */
+  undo?: { method: string; path: () => string };
+}
+
+let keys: Record<string, TestKey>;
+let sacrificialKey: TestKey;
+
+const endpoints: Endpoint[] = [
+  { name: "health", method: "GET", path: () => "/v1/health", need: "any", otherAccount: "own" },
+  { name: "list queues", method: "GET", path: () => "/v1/queues", need: "read", otherAccount: "list", list: { field: "queues", name: Q } },
+  { name: "create queue", method: "PUT", path: () => `/v1/queues/${Q}`, body: () => ({ visibilityTimeout: 31 }), need: "manage", otherAccount: "own", undo: { method: "DELETE", path: () => `/v1/queues/${Q}` } },
+  { name: "get queue", method: "GET", path: () => `/v1/queues/${Q}`, need: "read", otherAccount: "QueueNotFound" },
+  { name: "update queue", method: "PATCH", path: () => `/v1/queues/${Q}`, body: () => ({ visibilityTimeout: 99 }), need: "manage", otherAccount: "QueueNotFound" },
+  { name: "delete queue", method: "DELETE", path: () => `/v1/queues/${Q}`, need: "manage", otherAccount: "QueueNotFound" },
+  { name: "send", method: "POST", path: () => `/v1/queues/${Q}/messages`, body: () => ({ body: "intruder" }), need: "send", otherAccount: "QueueNotFound" },
+  { name: "receive", method: "POST", path: () => `/v1/queues/${Q}/messages/receive`, body: () => ({ max: 16 }), need: "receive", otherAccount: "QueueNotFound" },
+  { name: "batch delete", method: "POST", path: () => `/v1/queues/${Q}/messages/delete`, body: () => ({ receiptHandles: ["1-00000000000000000000000000000000"] }), need: "receive", otherAccount: "QueueNotFound" },
+  { name: "delete message", method: "DELETE", path: () => `/v1/queues/${Q}/messages/1-00000000000000000000000000000000`, need: "receive", otherAccount: "QueueNotFound" },
+  { name: "change visibility", method: "POST", path: () => `/v1/queues/${Q}/messages/visibility`, body: () => ({ receiptHandle: "1-00000000000000000000000000000000", visibilityTimeout: 5 }), need: "receive", otherAccount: "QueueNotFound" },
+  { name: "peek", method: "GET", path: () => `/v1/queues/${Q}/messages`, need: "read", otherAccount: "QueueNotFound" },
+  { name: "purge", method: "POST", path: () => `/v1/queues/${Q}/purge`, need: "manage", otherAccount: "QueueNotFound" },
+  { name: "rewind", method: "POST", path: () => `/v1/queues/${Q}/rewind`, body: () => ({ since: Date.now() - 1000 }), need: "manage", otherAccount: "QueueNotFound" },
+  { name: "start redrive", method: "POST", path: () => `/v1/queues/${Q}/redrive`, body: () => ({}), need: "manage", otherAccount: "QueueNotFound" },
+  { name: "get redrive", method: "GET", path: () => `/v1/queues/${Q}/redrive`, need: "read", otherAccount: "QueueNotFound" },
+  { name: "cancel redrive", method: "DELETE", path: () => `/v1/queues/${Q}/redrive`, need: "manage", otherAccount: "QueueNotFound" },
+  { name: "list topics", method: "GET", path: () => "/v1/topics", need: "read", otherAccount: "list", list: { field: "topics", name: T } },
+  { name: "create topic", method: "PUT", path: () => `/v1/topics/${T}`, body: () => ({ maxMsgSize: 2048 }), need: "manage", otherAccount: "own", undo: { method: "DELETE", path: () => `/v1/topics/${T}` } },
+  { name: "get topic", method: "GET", path: () => `/v1/topics/${T}`, need: "read", otherAccount: "TopicNotFound" },
+  { name: "update topic", method: "PATCH", path: () => `/v1/topics/${T}`, body: () => ({ maxMsgSize: 2048 }), need: "manage", otherAccount: "TopicNotFound" },
+  { name: "delete topic", method: "DELETE", path: () => `/v1/topics/${T}`, need: "manage", otherAccount: "TopicNotFound" },
+  { name: "publish", method: "POST", path: () => `/v1/topics/${T}/messages`, body: () => ({ body: "intruder" }), need: "publish", otherAccount: "TopicNotFound" },
+  { name: "list subscriptions", method: "GET", path: () => `/v1/topics/${T}/subscriptions`, need: "read", otherAccount: "TopicNotFound" },
+  { name: "subscribe", method: "PUT", path: () => `/v1/topics/${T}/subscriptions/${S}-2`, body: () => ({ protocol: "http", endpoint: "http://sink.test/ok/intruder" }), need: "manage", otherAccount: "TopicNotFound" },
+  { name: "get subscription", method: "GET", path: () => `/v1/topics/${T}/subscriptions/${S}`, need: "read", otherAccount: "TopicNotFound" },
+  { name: "update subscription", method: "PATCH", path: () => `/v1/topics/${T}/subscriptions/${S}`, body: () => ({ notifyStrategy: "BACKOFF_RETRY" }), need: "manage", otherAccount: "TopicNotFound" },
+  { name: "unsubscribe", method: "DELETE", path: () => `/v1/topics/${T}/subscriptions/${S}`, need: "manage", otherAccount: "TopicNotFound" },
+  { name: "create account", method: "POST", path: () => "/v1/accounts", body: () => ({ name: `intruder-${id}` }), need: "root", otherAccount: "Forbidden" },
+  { name: "list accounts", method: "GET", path: () => "/v1/accounts", need: "root", otherAccount: "Forbidden" },
+  { name: "get account", method: "GET", path: () => "/v1/accounts/default", need: "manage", otherAccount: "AccountNotFound" },
+  { name: "update account", method: "PATCH", path: () => "/v1/accounts/default", body: () => ({ allowedOrigins: ["https://evil.test"] }), need: "manage", otherAccount: "AccountNotFound" },
+  { name: "create key", method: "POST", path: () => "/v1/accounts/default/keys", body: () => ({ policy: { statements: [{ actions: ["*"], resources: ["*"] }] } }), need: "manage", otherAccount: "AccountNotFound" },
+  { name: "list keys", method: "GET", path: () => "/v1/accounts/default/keys", need: "manage", otherAccount: "AccountNotFound" },
+  { name: "disable key", method: "PATCH", path: () => `/v1/accounts/default/keys/${sacrificialKey.secretId}`, body: () => ({ disabled: true }), need: "manage", otherAccount: "AccountNotFound" },
+  { name: "rotate key", method: "POST", path: () => `/v1/accounts/default/keys/${sacrificialKey.secretId}/rotate`, need: "manage", otherAccount: "AccountNotFound" },
+  { name: "delete key", method: "DELETE", path: () => `/v1/accounts/default/keys/${sacrificialKey.secretId}`, need: "manage", otherAccount: "AccountNotFound" },
+  { name: "mint token", method: "POST", path: () => "/v1/tokens", body: () => ({ actions: ["read"], resources: [`queue:${Q}`] }), need: "read", otherAccount: "own" },
+];
+
+/** Everything an intruder could have changed, read with the root credentials. */
+async function accountState(): Promise<unknown> {
+  const [queue, peek, topic, subscriptions, keyList, accounts] = await Promise.all([
+    api("GET", `/v1/queues/${Q}`),
+    api("GET", `/v1/queues/${Q}/messages`),
+    api("GET", `/v1/topics/${T}`),
+    api("GET", `/v1/topics/${T}/subscriptions`),
+    api("GET", "/v1/accounts/default/keys"),
+    api("GET", "/v1/accounts"),
+  ]);
+  return {
+    queue: queue.body,
+    peek: peek.body,
+    topic: topic.body,
+    subscriptions: subscriptions.body,
+    keys: keyList.body,
+    accounts: accounts.body,
+  };
+}
+
+const allActions = (except?: Action) => Actions.filter((action) => action !== except);
+
+beforeAll(async () => {
+  await api("PUT", `/v1/queues/${Q}`, {});
+  await api("POST", `/v1/queues/${Q}/messages`, { body: "kept" });
+  await api("PUT", `/v1/topics/${T}`, {});
+  await api("PUT", `/v1/topics/${T}/subscriptions/${S}`, { protocol: "queue", endpoint: Q });
+  const otherAccount = await createAccount(`other-${id}`);
+  keys = {
+    all: await createKey([{ actions: ["*"], resources: ["*"] }]),
+    disabled: await createKey([{ actions: ["*"], resources: ["*"] }]),
+    otherResource: await createKey([{ actions: ["*"], resources: ["queue:zz-other-*", "topic:zz-other-*"] }]),
+    otherAccount: await createKey([{ actions: ["*"], resources: ["*"] }], otherAccount),
+  };
+  for (const action of Actions) keys[`allBut-${action}`] = await createKey([{ actions: allActions(action), resources: ["*"] }]);
+  sacrificialKey = await createKey([{ actions: ["read"], resources: ["*"] }]);
+  await api("PATCH", `/v1/accounts/default/keys/${keys.disabled!.secretId}`, { disabled: true });
+});
+
+type Attack = {
+  name: string;
+  applies: (endpoint: Endpoint) => boolean;
+  credentials: (endpoint: Endpoint) => Promise<{ auth?: string | null; headers?: Record<string, string> }>;
+  expected: (endpoint: Endpoint) => ErrorCode | "list" | "own";
+};
+
+const needsRights = (endpoint: Endpoint) => endpoint.need !== "any";
+const actionOf = (endpoint: Endpoint): Action => (endpoint.need === "root" || endpoint.need === "any" ? "manage" : endpoint.need);
+const forbidden = (endpoint: Endpoint): ErrorCode | "list" => (endpoint.list ? "list" : "Forbidden");
+
+const attacks: Attack[] = [
+  { name: "no credentials", applies: () => true, credentials: async () => ({ auth: null }), expected: () => "Unauthenticated" },
+  { name: "a wrong secret", applies: () => true, credentials: async () => ({ auth: bearer(`${RootSecretKey}x`) }), expected: () => "Unauthenticated" },
+  { name: "a disabled key", applies: () => true, credentials: async () => ({ auth: bearer(keys.disabled!.secretKey) }), expected: () => "Unauthenticated" },
+  {
+    name: "a key of another account",
+    applies: () => true,
+    credentials: async () => ({ auth: bearer(keys.otherAccount!.secretKey) }),
+    expected: (endpoint) => endpoint.otherAccount,
+  },
+  {
+    name: "a policy that forbids the action",
+    applies: needsRights,
+    credentials: async (endpoint) => ({ auth: bearer(keys[`allBut-${actionOf(endpoint)}`]!.secretKey) }),
+    expected: forbidden,
+  },
+  {
+    name: "a policy that allows only another resource",
+    applies: needsRights,
+    credentials: async () => ({ auth: bearer(keys.otherResource!.secretKey) }),
+    expected: forbidden,
+  },
+  {
+    name: "an expired token",
+    applies: () => true,
+    credentials: async () => ({
+      auth: bearer(
+        await forgeValidToken({
+          account: "default",
+          secretId: keys.all!.secretId,
+          actions: [...Actions],
+          resources: ["*"],
+          expiresAt: Date.now() - 1,
+        }),
+      ),
+    }),
+    expected: () => "Unauthenticated",
+  },
+  {
+    name: "a token used beyond its scope",
+    applies: needsRights,
+    credentials: async (endpoint) => {
+      const minted = await api(
+        "POST",
+        "/v1/tokens",
+        { actions: allActions(actionOf(endpoint)), resources: ["*"], ttlSeconds: 600 },
+        { auth: bearer(keys.all!.secretKey) },
+      );
+      return { auth: bearer(minted.body.token) };
+    },
+    expected: forbidden,
+  },
+  {
+    name: "a tampered signature",
+    applies: () => true,
+    credentials: async (endpoint) => {
+      const headers = await tc3Headers(endpoint.method, endpoint.path(), bodyText(endpoint), keys.all!);
+      const last = headers.authorization!.slice(-1);
+      headers.authorization = headers.authorization!.slice(0, -1) + (last === "0" ? "1" : "0");
+      return { auth: null, headers };
+    },
+    expected: () => "Unauthenticated",
+  },
+  {
+    name: "a stale timestamp",
+    applies: () => true,
+    credentials: async (endpoint) => ({
+      auth: null,
+      headers: await tc3Headers(endpoint.method, endpoint.path(), bodyText(endpoint), keys.all!, Math.floor(Date.now() / 1000) - 301),
+    }),
+    expected: () => "Unauthenticated",
+  },
+];
+
+const bodyText = (endpoint: Endpoint) => (endpoint.body ? JSON.stringify(endpoint.body()) : "");
+
+const cases = endpoints.flatMap((endpoint) =>
+  attacks.filter((attack) => attack.applies(endpoint)).map((attack) => [endpoint.name, attack.name, endpoint, attack] as const),
+);
+
+describe("every endpoint refuses callers without the right", () => {
+  it.each(cases)("%s with %s", async (_endpoint, _attack, endpoint, attack) => {
+    const before = await accountState();
+    const credentials = await attack.credentials(endpoint);
+    const body = endpoint.body ? bodyText(endpoint) : undefined;
+
+    const response = await api(endpoint.method, endpoint.path(), undefined, {
+      ...credentials,
+      rawBody: body,
+      headers: { "content-type": "application/json", ...credentials.headers },
+    });
+
+    const expected = attack.expected(endpoint);
+    if (expected === "list") {
+      expect(response.status, JSON.stringify(response.body)).toBe(200);
+      const names = (response.body[endpoint.list!.field] as Array<{ name: string }>).map((item) => item.name);
+      expect(names).not.toContain(endpoint.list!.name);
+    } else if (expected === "own") {
+      expect(response.status, JSON.stringify(response.body)).toBeLessThan(300);
+      if (endpoint.undo) {
+        const undone = await api(endpoint.undo.method, endpoint.undo.path(), undefined, credentials);
+        expect(undone.status).toBe(204);
+      }
+    } else {
+      expect({ status: response.status, code: response.body?.error?.code }, JSON.stringify(response.body)).toEqual({
+        status: HttpStatusOfError[expected],
+        code: expected,
+      });
+    }
+    expect(await accountState()).toEqual(before);
+  });
+});
+
+describe("the same endpoints with the right credentials", () => {
+  it("a signed request with the key's secret is accepted", async () => {
+    const path = `/v1/queues/${Q}`;
+
+    const response = await api("GET", path, undefined, { auth: null, headers: await tc3Headers("GET", path, "", keys.all!) });
+
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    expect(response.body.name).toBe(Q);
+  });
+
+  it("a token within its scope is accepted for exactly what it names", async () => {
+    const minted = await api("POST", "/v1/tokens", { actions: ["send"], resources: [`queue:${Q}`], ttlSeconds: 60 }, { auth: bearer(keys.all!.secretKey) });
+    const auth = bearer(minted.body.token);
+
+    const sent = await api("POST", `/v1/queues/${Q}/messages`, { body: "from a page" }, { auth });
+    const read = await api("GET", `/v1/queues/${Q}`, undefined, { auth });
+
+    expect(minted.status).toBe(201);
+    expect(sent.status).toBe(200);
+    expect(read.body.error.code).toBe("Forbidden");
+  });
+});
