@@ -61,7 +61,8 @@ export async function buildPushRequest(
   });
   if (message.routingKey !== null) headers.set("x-cmq-routing-key", message.routingKey);
   if (signingSecret) headers.set("x-cmq-signature", await signPush(signingSecret, body, Math.floor(nowMs / 1000)));
-  return new Request(url, { method: "POST", headers, body });
+  // A redirect is an answer like any other non-2xx: it is not followed to wherever it points.
+  return new Request(url, { method: "POST", headers, body, redirect: "manual" });
 }
 
 export async function signPush(secret: string, body: string, timestampSeconds: number): Promise<string> {

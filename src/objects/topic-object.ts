@@ -43,6 +43,8 @@ interface DueDelivery {
   [key: string]: SqlStorageValue;
 }
 
+type RecordOutcome = (sub: Subscription, row: DueDelivery, error: string | null) => void;
+
 /** A delivery is leased for this long while it is attempted; after a crash it is attempted again. */
 export const DeliveryLeaseMs = 60_000;
 const DeliveryBatchLimit = 500;
@@ -86,6 +88,8 @@ const textEncoder = new TextEncoder();
  */
 export class TopicObject extends DurableObject<Env> {
   private meta: TopicMeta | null = null;
+  /** Bumped when the topic is deleted: outcomes of pushes begun before then are dropped. */
+  private epoch = 0;
   private subscriptions = new Map<number, Subscription>();
   private alarmAtMs: number | null = null;
   private delivering: Promise<void> | null = null;
@@ -203,6 +207,8 @@ export class TopicObject extends DurableObject<Env> {
       if (patch.msgRetentionSeconds !== undefined) attributes.msgRetentionSeconds = patch.msgRetentionSeconds;
       this.sql.exec("UPDATE topic_meta SET attributes = ?, modified_at = ? WHERE id = 1", JSON.stringify(attributes), Date.now());
       this.load();
+      // A shorter retention ends sooner: bring the alarm forward to the new end.
+      this.reschedule();
       return this.topicInfo();
     });
   }
@@ -211,6 +217,7 @@ export class TopicObject extends DurableObject<Env> {
   async destroy(): Promise<Result<{ existed: boolean }>> {
     const existed = this.meta !== null;
     this.meta = null;
+    this.epoch++;
     this.subscriptions.clear();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
@@ -491,23 +498,27 @@ export class TopicObject extends DurableObject<Env> {
     // Outcomes are timed on the round's clock (`nowMs` plus the time the attempt took), so a round
     // run for a later moment schedules its retries from that moment.
     const startedAtMs = Date.now();
-    const clock = () => nowMs + (Date.now() - startedAtMs);
+    const epoch = this.epoch;
+    // A topic deleted and created again meanwhile reuses ids: a late outcome must not touch it.
+    const record: RecordOutcome = (sub, row, error) => {
+      if (this.epoch === epoch) this.recordAttempt(sub, row, error, nowMs + (Date.now() - startedAtMs));
+    };
     const pushes: Array<() => Promise<void>> = [];
     const queueDeliveries: Promise<void>[] = [];
     for (const [subscriptionId, rows] of bySubscription) {
       const sub = this.subscriptions.get(subscriptionId);
       if (!sub) continue;
       if (sub.attributes.protocol === "queue") {
-        queueDeliveries.push(this.deliverToQueue(meta, sub, rows, clock));
+        queueDeliveries.push(this.deliverToQueue(meta, sub, rows, record));
       } else {
-        for (const row of rows) pushes.push(() => this.push(meta, sub, row, clock));
+        for (const row of rows) pushes.push(() => this.push(meta, sub, row, record));
       }
     }
     await Promise.all([...queueDeliveries, runLimited(pushes, PushConcurrency)]);
   }
 
   /** One RPC per queue subscription; the queue stores each (message, subscription) key once. */
-  private async deliverToQueue(meta: TopicMeta, sub: Subscription, rows: DueDelivery[], clock: () => number): Promise<void> {
+  private async deliverToQueue(meta: TopicMeta, sub: Subscription, rows: DueDelivery[], record: RecordOutcome): Promise<void> {
     let error: string | null = null;
     try {
       const key = `${meta.objectKeyPrefix}${sub.attributes.endpoint.toLowerCase()}`;
@@ -525,10 +536,10 @@ export class TopicObject extends DurableObject<Env> {
     } catch (thrown) {
       error = thrown instanceof Error ? thrown.message : String(thrown);
     }
-    for (const row of rows) this.recordAttempt(sub, row, error, clock());
+    for (const row of rows) record(sub, row, error);
   }
 
-  private async push(meta: TopicMeta, sub: Subscription, row: DueDelivery, clock: () => number): Promise<void> {
+  private async push(meta: TopicMeta, sub: Subscription, row: DueDelivery, record: RecordOutcome): Promise<void> {
     const message: PushMessage = {
       account: meta.account,
       topic: meta.name,
@@ -564,7 +575,7 @@ export class TopicObject extends DurableObject<Env> {
       );
       error = await sendPush(null, request);
     }
-    this.recordAttempt(sub, row, error, clock());
+    record(sub, row, error);
   }
 
   /** A success removes the outbox row; a failure schedules the next attempt or, past the strategy, fails it. */
