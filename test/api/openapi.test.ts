@@ -1,0 +1,180 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { routes } from "../../src/api/rest";
+import { QueueLimits } from "../../src/schema/queue";
+import { api } from "../support/http";
+import { expectStatus } from "./helpers";
+
+const toOpenApiPath = (path: string) => path.replace(/:(\w+)/g, "{$1}");
+
+let doc: any;
+const operation = (method: string, path: string) => doc.paths[path]?.[method.toLowerCase()];
+const bodySchema = (method: string, path: string) =>
+  operation(method, path).requestBody.content["application/json"].schema;
+
+beforeAll(async () => {
+  const response = await api("GET", "/openapi.json");
+  expectStatus(response, 200);
+  expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+  doc = response.body;
+});
+
+describe("document", () => {
+  it("is OpenAPI 3.0 with a bearer security scheme", () => {
+    expect(doc.openapi).toMatch(/^3\.0\./);
+    expect(doc.info).toMatchObject({ title: expect.any(String), version: expect.any(String) });
+    expect(doc.components.securitySchemes.bearer).toEqual({ type: "http", scheme: "bearer" });
+  });
+
+  it("lists every route of the queue route table, and no other queue route", () => {
+    const documented = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.keys(methods as object).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    const table = routes.map((route) => `${route.method} ${toOpenApiPath(route.path)}`);
+    expect(new Set(table).size).toBe(table.length);
+    for (const entry of table) expect(documented).toContain(entry);
+    // Other tables (topics, ...) may add their own paths; under /v1/queues and /v1/health only this table's are listed.
+    const queuePaths = documented.filter((entry) => /^\w+ \/v1\/(queues|health)(\/|$)/.test(entry));
+    expect(queuePaths.sort()).toEqual([...table].sort());
+  });
+
+  it("is the same document on every request", async () => {
+    expect((await api("GET", "/openapi.json")).body).toEqual(doc);
+  });
+
+  it.each(routes.map((route) => [`${route.method} ${route.path}`, route] as const))("describes %s", (_label, route) => {
+    const path = toOpenApiPath(route.path);
+    const op = operation(route.method, path);
+    expect(op).toBeDefined();
+    expect(op.operationId).toBe(route.operationId);
+    expect(op.summary).toBe(route.summary);
+    expect(op.security).toEqual([{ bearer: [] }]);
+
+    const pathParams = [...route.path.matchAll(/:(\w+)/g)].map(([, name]) => name);
+    expect(op.parameters.filter((p: any) => p.in === "path")).toEqual(
+      pathParams.map((name) => ({ name, in: "path", required: true, schema: { type: "string" } })),
+    );
+    // Every status of the row is documented; errors carry the error body.
+    for (const status of Object.keys(route.responses)) {
+      expect(op.responses[status]?.description, status).toBe(route.responses[Number(status)]);
+      if (Number(status) >= 400) {
+        expect(op.responses[status].content["application/json"].schema.properties.error.required).toEqual([
+          "code",
+          "message",
+          "requestId",
+        ]);
+      }
+    }
+    expect(op.responses.default).toBeDefined();
+
+    if (route.body) {
+      expect(op.requestBody.required).toBe(!route.bodyOptional);
+      expect(bodySchema(route.method, path)).toBeTypeOf("object");
+    } else {
+      expect(op.requestBody).toBeUndefined();
+    }
+  });
+
+  it("operation ids are unique", () => {
+    const ids = routes.map((route) => route.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
+describe("request body schemas come from the valibot schemas", () => {
+  const attributeRanges = [
+    ["visibilityTimeout", QueueLimits.visibilityTimeoutSeconds, 1, 43_200],
+    ["pollingWaitSeconds", QueueLimits.pollingWaitSeconds, 0, 30],
+    ["maxMsgSize", QueueLimits.maxMsgSizeBytes, 1_024, 1_048_576],
+    ["msgRetentionSeconds", QueueLimits.msgRetentionSeconds, 60, 1_296_000],
+    ["rewindSeconds", QueueLimits.rewindSeconds, 0, 1_296_000],
+    ["maxMsgHeapNum", QueueLimits.maxMsgHeapNum, 1, 1_000_000_000],
+  ] as const;
+
+  it.each(attributeRanges)("create and update: %s is an integer from %o", (field, limits, min, max) => {
+    expect(limits).toMatchObject({ min, max });
+    for (const method of ["PUT", "PATCH"]) {
+      const schema = bodySchema(method, "/v1/queues/{name}");
+      expect(schema.type).toBe("object");
+      expect(schema.additionalProperties).toBe(false);
+      expect(schema.required ?? []).toEqual([]);
+      expect(schema.properties[field]).toMatchObject({ type: "integer", minimum: min, maximum: max });
+    }
+  });
+
+  it("create has locationHint as an enum; update does not have it", () => {
+    expect(bodySchema("PUT", "/v1/queues/{name}").properties.locationHint).toMatchObject({
+      type: "string",
+      enum: ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"],
+    });
+    expect(bodySchema("PATCH", "/v1/queues/{name}").properties.locationHint).toBeUndefined();
+  });
+
+  it("deadLetter is nullable, one of two strict policies with their ranges", () => {
+    const deadLetter = bodySchema("PUT", "/v1/queues/{name}").properties.deadLetter;
+    expect(deadLetter.nullable).toBe(true);
+    expect(deadLetter.anyOf).toHaveLength(2);
+    const [byCount, byAge] = deadLetter.anyOf;
+    expect(byCount).toMatchObject({ type: "object", additionalProperties: false, required: ["queue", "maxReceiveCount"] });
+    expect(byCount.properties.maxReceiveCount).toMatchObject({ type: "integer", minimum: 1, maximum: 1_000 });
+    expect(byCount.properties.queue).toMatchObject({ type: "string", pattern: "^[A-Za-z][A-Za-z0-9_-]{0,63}$" });
+    expect(byAge).toMatchObject({ type: "object", additionalProperties: false, required: ["queue", "maxTimeToLive"] });
+    expect(byAge.properties.maxTimeToLive).toMatchObject({ type: "integer", minimum: 300, maximum: 43_200 });
+  });
+
+  it("send is one message or a batch of 1 to 16", () => {
+    const schema = bodySchema("POST", "/v1/queues/{name}/messages");
+    expect(schema.anyOf).toHaveLength(2);
+    const [single, batch] = schema.anyOf;
+    expect(single).toMatchObject({ type: "object", required: ["body"], additionalProperties: false });
+    expect(single.properties.body).toMatchObject({ type: "string", minLength: 1 });
+    expect(single.properties.delaySeconds).toMatchObject({ type: "integer", minimum: 0, maximum: QueueLimits.delaySecondsMax });
+    expect(single.properties.tags).toMatchObject({ type: "array", maxItems: 16, items: { type: "string", minLength: 1, maxLength: 64 } });
+    expect(batch).toMatchObject({ type: "object", required: ["messages"], additionalProperties: false });
+    expect(batch.properties.messages).toMatchObject({ type: "array", minItems: 1, maxItems: 16 });
+    expect(batch.properties.messages.items).toEqual(single);
+  });
+
+  it("receive bounds max, waitSeconds and visibilityTimeout", () => {
+    const schema = bodySchema("POST", "/v1/queues/{name}/messages/receive");
+    expect(schema.additionalProperties).toBe(false);
+    expect(schema.properties.max).toMatchObject({ type: "integer", minimum: 1, maximum: 16 });
+    expect(schema.properties.waitSeconds).toMatchObject({ type: "integer", minimum: 0, maximum: 30 });
+    expect(schema.properties.visibilityTimeout).toMatchObject({ type: "integer", minimum: 1, maximum: 43_200 });
+    expect(operation("POST", "/v1/queues/{name}/messages/receive").requestBody.required).toBe(false);
+  });
+
+  it("delete, visibility, rewind and redrive bodies", () => {
+    expect(bodySchema("POST", "/v1/queues/{name}/messages/delete")).toMatchObject({
+      required: ["receiptHandles"],
+      properties: { receiptHandles: { type: "array", minItems: 1, maxItems: 16, items: { type: "string" } } },
+    });
+    expect(bodySchema("POST", "/v1/queues/{name}/messages/visibility")).toMatchObject({
+      required: ["receiptHandle", "visibilityTimeout"],
+      properties: { visibilityTimeout: { type: "integer", minimum: 0, maximum: 43_200 } },
+    });
+    expect(bodySchema("POST", "/v1/queues/{name}/rewind")).toMatchObject({
+      required: ["since"],
+      properties: { since: { type: "integer", minimum: 0 } },
+    });
+    expect(bodySchema("POST", "/v1/queues/{name}/redrive").properties).toMatchObject({
+      destination: { type: "string" },
+      maxPerSecond: { type: "integer", minimum: 1, maximum: 500 },
+      maxMessages: { type: "integer", minimum: 1 },
+    });
+    expect(operation("PATCH", "/v1/queues/{name}").requestBody.required).toBe(true);
+    expect(operation("PUT", "/v1/queues/{name}").requestBody.required).toBe(false);
+  });
+
+  it("list and peek document their query parameters", () => {
+    const list = operation("GET", "/v1/queues").parameters;
+    expect(list.map((p: any) => [p.name, p.in, p.required])).toEqual([
+      ["prefix", "query", false],
+      ["limit", "query", false],
+      ["cursor", "query", false],
+    ]);
+    expect(list[0].schema).toMatchObject({ type: "string", maxLength: 64 });
+    expect(list[2].schema).toMatchObject({ type: "string", maxLength: 200 });
+    const peek = operation("GET", "/v1/queues/{name}/messages").parameters;
+    expect(peek.map((p: any) => p.name)).toEqual(["name", "limit", "cursor"]);
+  });
+});
