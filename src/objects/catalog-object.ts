@@ -1,4 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
+import { ErrorCode, QueueError, fail, ok, type Result } from "../errors";
+import { QueueLimits } from "../schema/queue";
 import type { QueueAttributes } from "../schema/queue";
 import type { TopicAttributes } from "../schema/topic";
 
@@ -47,6 +49,7 @@ export class CatalogObject extends DurableObject<Env> {
       modified_at INTEGER NOT NULL,
       attributes TEXT NOT NULL,
       dead_letter_key TEXT,
+      provisional INTEGER NOT NULL DEFAULT 0,
       PRIMARY KEY (kind, region, name_key)
     )`);
     ctx.storage.sql.exec(
@@ -60,7 +63,7 @@ export class CatalogObject extends DurableObject<Env> {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (kind, region, name_key) DO UPDATE SET
          name = excluded.name, created_at = excluded.created_at, modified_at = excluded.modified_at,
-         attributes = excluded.attributes, dead_letter_key = excluded.dead_letter_key`,
+         attributes = excluded.attributes, dead_letter_key = excluded.dead_letter_key, provisional = 0`,
       kind,
       region,
       entry.name.toLowerCase(),
@@ -86,7 +89,7 @@ export class CatalogObject extends DurableObject<Env> {
   async get(kind: CatalogKind, region: string, name: string): Promise<CatalogEntry | null> {
     const row = this.ctx.storage.sql
       .exec<CatalogRow>(
-        "SELECT * FROM resources WHERE kind = ? AND region = ? AND name_key = ?",
+        "SELECT * FROM resources WHERE kind = ? AND region = ? AND name_key = ? AND provisional = 0",
         kind,
         region,
         name.toLowerCase(),
@@ -97,20 +100,140 @@ export class CatalogObject extends DurableObject<Env> {
 
   async count(kind: CatalogKind, region: string): Promise<number> {
     return this.ctx.storage.sql
-      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM resources WHERE kind = ? AND region = ?", kind, region)
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM resources WHERE kind = ? AND region = ? AND provisional = 0", kind, region)
       .one().n;
   }
 
-  /** Names of the queues whose dead-letter queue is `name`. */
-  async deadLetterSources(region: string, name: string): Promise<string[]> {
+  private deadLetterSourceKeys(region: string, nameKey: string): string[] {
     return this.ctx.storage.sql
-      .exec<{ name: string }>(
-        "SELECT name FROM resources WHERE kind = 'queue' AND region = ? AND dead_letter_key = ? ORDER BY name_key",
+      .exec<{ name_key: string }>(
+        "SELECT name_key FROM resources WHERE kind = 'queue' AND region = ? AND dead_letter_key = ?",
         region,
-        name.toLowerCase(),
+        nameKey,
       )
       .toArray()
-      .map((row) => row.name);
+      .map((row) => row.name_key);
+  }
+
+  /**
+   * Points `source` at dead-letter queue `target` (or at none), checking the rules and recording
+   * the link in one step, so that concurrent changes cannot break them (CMQ CreateQueue 10730,
+   * 10740, 10780): the target exists, has no dead-letter queue of its own, serves at most 6 queues,
+   * and the source is not itself a dead-letter queue. A source not indexed yet gets a provisional
+   * row, which counts for these rules but is not listed until the queue is indexed.
+   */
+  async linkDeadLetter(
+    region: string,
+    source: string,
+    target: string | null,
+  ): Promise<Result<{ previous: string | null; provisional: boolean }>> {
+    const sql = this.ctx.storage.sql;
+    const sourceKey = source.toLowerCase();
+    try {
+      if (target !== null) {
+        const targetKey = target.toLowerCase();
+        const targetRow = sql
+          .exec<{ name: string; dead_letter_key: string | null }>(
+            "SELECT name, dead_letter_key FROM resources WHERE kind = 'queue' AND region = ? AND name_key = ? AND provisional = 0",
+            region,
+            targetKey,
+          )
+          .toArray()[0];
+        if (!targetRow) throw new QueueError(ErrorCode.InvalidDeadLetterQueue, `dead-letter queue ${target} does not exist`);
+        if (targetRow.dead_letter_key !== null) {
+          throw new QueueError(
+            ErrorCode.InvalidDeadLetterQueue,
+            `queue ${targetRow.name} has a dead-letter queue of its own; dead-letter queues do not nest`,
+          );
+        }
+        const ownSources = this.deadLetterSourceKeys(region, sourceKey);
+        if (ownSources.length > 0) {
+          throw new QueueError(
+            ErrorCode.InvalidDeadLetterQueue,
+            `queue ${source} is the dead-letter queue of ${ownSources.join(", ")}; dead-letter queues do not nest`,
+          );
+        }
+        const others = this.deadLetterSourceKeys(region, targetKey).filter((key) => key !== sourceKey);
+        if (others.length >= QueueLimits.deadLetterSourcesMax) {
+          throw new QueueError(
+            ErrorCode.InvalidDeadLetterQueue,
+            `queue ${targetRow.name} already serves ${others.length} source queues, the most a dead-letter queue may`,
+          );
+        }
+      }
+      const row = sql
+        .exec<{ dead_letter_key: string | null; provisional: number }>(
+          "SELECT dead_letter_key, provisional FROM resources WHERE kind = 'queue' AND region = ? AND name_key = ?",
+          region,
+          sourceKey,
+        )
+        .toArray()[0];
+      const targetKey = target?.toLowerCase() ?? null;
+      if (row) {
+        sql.exec(
+          "UPDATE resources SET dead_letter_key = ? WHERE kind = 'queue' AND region = ? AND name_key = ?",
+          targetKey,
+          region,
+          sourceKey,
+        );
+        return ok({ previous: row.dead_letter_key, provisional: row.provisional === 1 });
+      }
+      sql.exec(
+        `INSERT INTO resources (kind, region, name_key, name, created_at, modified_at, attributes, dead_letter_key, provisional)
+         VALUES ('queue', ?, ?, ?, 0, 0, '{}', ?, 1)`,
+        region,
+        sourceKey,
+        source,
+        targetKey,
+      );
+      return ok({ previous: null, provisional: true });
+    } catch (error) {
+      if (error instanceof QueueError) return fail(error.code, error.message);
+      throw error;
+    }
+  }
+
+  /** Undoes a link whose queue change failed: a provisional row goes, an indexed one gets its old link back. */
+  async unlinkDeadLetter(region: string, source: string, previous: string | null): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    const key = source.toLowerCase();
+    sql.exec("DELETE FROM resources WHERE kind = 'queue' AND region = ? AND name_key = ? AND provisional = 1", region, key);
+    sql.exec(
+      "UPDATE resources SET dead_letter_key = ? WHERE kind = 'queue' AND region = ? AND name_key = ?",
+      previous,
+      region,
+      key,
+    );
+  }
+
+  /**
+   * Removes a queue from the index unless it is another queue's dead-letter queue (CMQ 10750), in
+   * one step, so that no source can link to it meanwhile.
+   */
+  async removeQueue(region: string, name: string): Promise<Result<{ removed: boolean }>> {
+    const key = name.toLowerCase();
+    const sources = this.deadLetterSourceKeys(region, key).filter((source) => source !== key);
+    if (sources.length > 0) {
+      const names = this.ctx.storage.sql
+        .exec<{ name: string }>(
+          `SELECT name FROM resources WHERE kind = 'queue' AND region = ? AND dead_letter_key = ? AND name_key <> ? ORDER BY name_key`,
+          region,
+          key,
+          key,
+        )
+        .toArray()
+        .map((row) => row.name);
+      return fail(
+        ErrorCode.QueueInUse,
+        `queue ${name} is the dead-letter queue of ${names.join(", ")}; change their dead-letter policy first`,
+      );
+    }
+    const removed = this.ctx.storage.sql.exec(
+      "DELETE FROM resources WHERE kind = 'queue' AND region = ? AND name_key = ?",
+      region,
+      key,
+    ).rowsWritten;
+    return ok({ removed: removed > 0 });
   }
 
   /** A page in name order; `after` is the last name of the previous page. */
@@ -125,7 +248,7 @@ export class CatalogObject extends DurableObject<Env> {
     const rows = this.ctx.storage.sql
       .exec<CatalogRow>(
         `SELECT * FROM resources
-         WHERE kind = ? AND region = ? AND substr(name_key, 1, ?) = ? AND name_key > ?
+         WHERE kind = ? AND region = ? AND provisional = 0 AND substr(name_key, 1, ?) = ? AND name_key > ?
          ORDER BY name_key LIMIT ?`,
         kind,
         region,

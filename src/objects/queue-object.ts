@@ -10,7 +10,7 @@ import type {
   RedriveStatus,
   UpdateQueueBody,
 } from "../schema/queue";
-import { mergeQueueAttributes } from "./queue/attributes";
+import { mergeQueueAttributes, sameAttributes } from "./queue/attributes";
 import { QueueEngine, type MoveBatch, type TransferredMessage } from "./queue/engine";
 import { RedriveTasks, type RedriveRequest } from "./queue/redrive";
 import { MoveKind } from "./queue/storage";
@@ -75,8 +75,10 @@ export class QueueObject extends DurableObject<Env> {
   async updateAttributes(patch: UpdateQueueBody): Promise<Result<QueueInfo>> {
     const nowMs = Date.now();
     const result = this.run(() => {
-      const merged = mergeQueueAttributes(this.engine.requireMeta().attributes, patch);
-      this.engine.updateAttributes(merged, nowMs);
+      const current = this.engine.requireMeta().attributes;
+      const merged = mergeQueueAttributes(current, patch);
+      // A change that changes nothing leaves modifiedAt alone.
+      if (!sameAttributes(current, merged)) this.engine.updateAttributes(merged, nowMs);
       return this.engine.info(nowMs);
     });
     if (result.ok) this.reschedule(nowMs);

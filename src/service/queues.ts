@@ -82,9 +82,9 @@ export class QueueOperations {
     authorize(this.scope.principal, "manage", `queue:${name}`);
     const attributes = defaultQueueAttributes(input);
     await this.checkQuota(name);
-    if (attributes.deadLetter) await this.checkDeadLetterTarget(name, attributes.deadLetter);
-    const result = unwrap(
-      await this.queue(name, "manage", attributes.locationHint ?? undefined).create(name, this.objectKeyPrefix, attributes),
+    const queue = this.queue(name, "manage", attributes.locationHint ?? undefined);
+    const result = await this.withDeadLetterLink(name, attributes.deadLetter, async () =>
+      unwrap(await queue.create(name, this.objectKeyPrefix, attributes)),
     );
     await this.index(result.queue);
     return result;
@@ -115,42 +115,30 @@ export class QueueOperations {
   }
 
   /**
-   * Dead-letter rules (CMQ CreateQueue 10730, 10740, 10780): the target exists in the same account
-   * and region, is not the queue itself, has no dead-letter queue of its own, and serves at most 6.
+   * Runs a queue change under its dead-letter link (`undefined`: the link is not changing). The
+   * catalog checks the dead-letter rules and records the link in one step before the change, so
+   * concurrent changes cannot break the rules; if the change fails, the link is put back.
    */
-  private async checkDeadLetterTarget(sourceName: string, policy: DeadLetterPolicy): Promise<void> {
-    if (policy.queue.toLowerCase() === sourceName.toLowerCase()) {
-      throw new QueueError(ErrorCode.InvalidDeadLetterQueue, "a queue cannot be its own dead-letter queue");
+  private async withDeadLetterLink<T>(
+    name: string,
+    policy: DeadLetterPolicy | null | undefined,
+    change: () => Promise<T>,
+  ): Promise<T> {
+    if (policy === undefined) return change();
+    if (policy) {
+      if (policy.queue.toLowerCase() === name.toLowerCase()) {
+        throw new QueueError(ErrorCode.InvalidDeadLetterQueue, "a queue cannot be its own dead-letter queue");
+      }
+      // Dead letters are sends into the target: the principal must be allowed that.
+      authorize(this.scope.principal, "send", `queue:${policy.queue}`);
     }
-    // Dead letters are sends into the target: the principal must be allowed that.
-    authorize(this.scope.principal, "send", `queue:${policy.queue}`);
     const catalog = this.catalog();
-    const [target, ownSources, targetSources] = await Promise.all([
-      catalog.get("queue", this.scope.region, policy.queue) as Promise<CatalogEntry<QueueAttributes> | null>,
-      catalog.deadLetterSources(this.scope.region, sourceName),
-      catalog.deadLetterSources(this.scope.region, policy.queue),
-    ]);
-    if (!target) {
-      throw new QueueError(ErrorCode.InvalidDeadLetterQueue, `dead-letter queue ${policy.queue} does not exist`);
-    }
-    if (target.attributes.deadLetter) {
-      throw new QueueError(
-        ErrorCode.InvalidDeadLetterQueue,
-        `queue ${target.name} has a dead-letter queue of its own; dead-letter queues do not nest`,
-      );
-    }
-    if (ownSources.length > 0) {
-      throw new QueueError(
-        ErrorCode.InvalidDeadLetterQueue,
-        `queue ${sourceName} is the dead-letter queue of ${ownSources.join(", ")}; dead-letter queues do not nest`,
-      );
-    }
-    const others = targetSources.filter((source) => source.toLowerCase() !== sourceName.toLowerCase());
-    if (others.length >= QueueLimits.deadLetterSourcesMax) {
-      throw new QueueError(
-        ErrorCode.InvalidDeadLetterQueue,
-        `queue ${target.name} already serves ${others.length} source queues, the most a dead-letter queue may`,
-      );
+    const link = unwrap(await catalog.linkDeadLetter(this.scope.region, name, policy?.queue ?? null));
+    try {
+      return await change();
+    } catch (error) {
+      await catalog.unlinkDeadLetter(this.scope.region, name, link.provisional ? null : link.previous);
+      throw error;
     }
   }
 
@@ -182,8 +170,8 @@ export class QueueOperations {
   }
 
   async updateQueue(name: string, patch: UpdateQueueBody): Promise<QueueInfo> {
-    if (patch.deadLetter) await this.checkDeadLetterTarget(name, patch.deadLetter);
-    const queue = unwrap(await this.queue(name, "manage").updateAttributes(patch));
+    const stub = this.queue(name, "manage");
+    const queue = await this.withDeadLetterLink(name, patch.deadLetter, async () => unwrap(await stub.updateAttributes(patch)));
     await this.index(queue);
     return queue;
   }
@@ -192,17 +180,10 @@ export class QueueOperations {
   async deleteQueue(name: string): Promise<void> {
     parse(QueueName, name, "queue name");
     authorize(this.scope.principal, "manage", `queue:${name}`);
-    const sources = await this.catalog().deadLetterSources(this.scope.region, name);
-    const otherSources = sources.filter((source) => source.toLowerCase() !== name.toLowerCase());
-    if (otherSources.length > 0) {
-      throw new QueueError(
-        ErrorCode.QueueInUse,
-        `queue ${name} is the dead-letter queue of ${otherSources.join(", ")}; change their dead-letter policy first`,
-      );
-    }
+    // Out of the index first, in one step with the in-use check, so no source can link to it meanwhile.
+    const { removed } = unwrap(await this.catalog().removeQueue(this.scope.region, name));
     const { existed } = unwrap(await this.queue(name, "manage").destroy());
-    const indexed = await this.catalog().remove("queue", this.scope.region, name);
-    if (!existed && !indexed) throw new QueueError(ErrorCode.QueueNotFound, `queue ${name} does not exist`);
+    if (!existed && !removed) throw new QueueError(ErrorCode.QueueNotFound, `queue ${name} does not exist`);
   }
 
   async send(name: string, messages: OutgoingMessage[]): Promise<string[]> {

@@ -247,3 +247,17 @@ describe("list", () => {
     expect(page.body.nextCursor).toBeNull();
   });
 });
+
+describe("a change that changes nothing", () => {
+  it("leaves modifiedAt as it was", async () => {
+    const name = uniqueName();
+    const created = await api("PUT", `/v1/queues/${name}`, { visibilityTimeout: 40 });
+
+    const patched = await api("PATCH", `/v1/queues/${name}`, { visibilityTimeout: 40 });
+    const empty = await api("PATCH", `/v1/queues/${name}`, {});
+
+    expect(patched.status).toBe(200);
+    expect(patched.body.modifiedAt).toBe(created.body.modifiedAt);
+    expect(empty.body.modifiedAt).toBe(created.body.modifiedAt);
+  });
+});
