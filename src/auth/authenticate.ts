@@ -49,6 +49,45 @@ export function registry(env: Env) {
 
 const unauthenticated = (message: string) => new QueueError(ErrorCode.Unauthenticated, message);
 
+type FoundKey = { key: StoredKey; account: AccountInfo };
+
+/**
+ * Keys found in the registry, kept briefly in this isolate so that a busy key does not send every
+ * request through the one registry object. A change to a key (disable, policy, rotate, delete)
+ * clears it here at once; other isolates see it within `KeyCacheMs`. Misses are not kept.
+ */
+export const KeyCacheMs = 5_000;
+const KeyCacheSize = 1_000;
+const keyCache = new Map<string, { found: FoundKey; expiresAtMs: number }>();
+
+async function findKey(env: Env, lookup: "hash" | "id", value: string, nowMs: number): Promise<FoundKey | null> {
+  const cacheKey = `${lookup}:${value}`;
+  const cached = keyCache.get(cacheKey);
+  if (cached && cached.expiresAtMs > nowMs) return cached.found;
+  const found = lookup === "hash" ? await registry(env).findBySecretHash(value) : await registry(env).findById(value);
+  if (!found) {
+    keyCache.delete(cacheKey);
+    return null;
+  }
+  if (keyCache.size >= KeyCacheSize) keyCache.delete(keyCache.keys().next().value!);
+  keyCache.set(cacheKey, { found, expiresAtMs: nowMs + KeyCacheMs });
+  return found;
+}
+
+/** Drops an account's keys from this isolate's cache after the account changed. */
+export function forgetAccount(accountId: string): void {
+  for (const [cacheKey, entry] of keyCache) {
+    if (entry.found.account.id === accountId) keyCache.delete(cacheKey);
+  }
+}
+
+/** Drops a key from this isolate's cache after it changed. */
+export function forgetKey(secretId: string): void {
+  for (const [cacheKey, entry] of keyCache) {
+    if (entry.found.key.secretId === secretId) keyCache.delete(cacheKey);
+  }
+}
+
 function keyPrincipal(key: StoredKey, account: AccountInfo): Principal {
   if (key.disabled) throw unauthenticated("invalid credentials: key is disabled");
   return {
@@ -76,7 +115,7 @@ export async function authenticate(request: Request, body: string, env: Env, now
     const secret = bearer[1]!;
     if (secret.startsWith(TokenPrefix)) return tokenPrincipal(secret, env, nowMs);
     if (await constantTimeEqual(secret, root.secretKey)) return RootPrincipal();
-    const found = await registry(env).findBySecretHash(await sha256Hex(secret));
+    const found = await findKey(env, "hash", await sha256Hex(secret), nowMs);
     if (!found) throw unauthenticated("invalid credentials");
     return keyPrincipal(found.key, found.account);
   }
@@ -90,7 +129,7 @@ export async function authenticate(request: Request, body: string, env: Env, now
       if (!(await verifyTc3(signable, auth, timestamp, root.secretKey))) throw unauthenticated("signature does not match");
       return RootPrincipal();
     }
-    const found = await registry(env).findById(auth.secretId);
+    const found = await findKey(env, "id", auth.secretId, nowMs);
     if (!found) throw unauthenticated("invalid credentials");
     const secretKey = await openSecret((await keysOf(env)).secrets, found.key.sealedSecret, found.key.secretId);
     if (!(await verifyTc3(signable, auth, timestamp, secretKey))) throw unauthenticated("signature does not match");
@@ -107,7 +146,7 @@ async function tokenPrincipal(token: string, env: Env, nowMs: number): Promise<P
   const scope = { actions: claims.actions, resources: claims.resources, expiresAt: claims.expiresAt };
   if (claims.secretId === null) return { ...RootPrincipal(), kind: "token", account: claims.account, token: scope };
   // A token lives no longer than the key that minted it: disabled or deleted, the token stops.
-  const found = await registry(env).findById(claims.secretId);
+  const found = await findKey(env, "id", claims.secretId, nowMs);
   if (!found || found.key.accountId !== claims.account) throw unauthenticated("invalid token: its key no longer exists");
   return { ...keyPrincipal(found.key, found.account), kind: "token", token: scope };
 }

@@ -1,4 +1,4 @@
-import { authorize, keysOf, registry, type Principal } from "../auth/authenticate";
+import { authorize, forgetAccount, forgetKey, keysOf, registry, type Principal } from "../auth/authenticate";
 import { randomString, sealSecret, sha256Hex } from "../auth/crypto";
 import { policyCovers } from "../auth/policy";
 import { mintToken } from "../auth/tokens";
@@ -52,7 +52,9 @@ export class AccountOperations {
 
   async setAllowedOrigins(accountId: string, origins: string[] | null): Promise<AccountInfo> {
     this.requireKeyAdmin(accountId);
-    return unwrap(await registry(this.env).setAllowedOrigins(accountId, origins));
+    const account = unwrap(await registry(this.env).setAllowedOrigins(accountId, origins));
+    forgetAccount(accountId);
+    return account;
   }
 
   private async newSecret(secretId: string): Promise<{ secretKey: string; secretHash: string; sealed: string }> {
@@ -77,19 +79,23 @@ export class AccountOperations {
 
   async updateKey(accountId: string, secretId: string, change: { disabled?: boolean; policy?: Policy }): Promise<KeyInfo> {
     this.requireKeyAdmin(accountId);
-    return unwrap(await registry(this.env).updateKey(accountId, secretId, change));
+    const key = unwrap(await registry(this.env).updateKey(accountId, secretId, change));
+    forgetKey(secretId);
+    return key;
   }
 
   async rotateKey(accountId: string, secretId: string): Promise<NewKey> {
     this.requireKeyAdmin(accountId);
     const { secretKey, secretHash, sealed } = await this.newSecret(secretId);
     const key = unwrap(await registry(this.env).rotateKey(accountId, secretId, secretHash, sealed));
+    forgetKey(secretId);
     return { ...key, secretKey };
   }
 
   async deleteKey(accountId: string, secretId: string): Promise<void> {
     this.requireKeyAdmin(accountId);
     unwrap(await registry(this.env).deleteKey(accountId, secretId));
+    forgetKey(secretId);
   }
 
   /** Mints a browser token with at most the caller's own rights, for at most 24 hours. */
