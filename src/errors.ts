@@ -70,6 +70,16 @@ export function fail(code: ErrorCode, message: string): { ok: false; error: Erro
   return { ok: false, error: { code, message } };
 }
 
+/** Runs an operation and returns a QueueError it throws as a failure value; other errors still throw. */
+export function toResult<T>(operation: () => T): Result<T> {
+  try {
+    return ok(operation());
+  } catch (error) {
+    if (error instanceof QueueError) return fail(error.code, error.message);
+    throw error;
+  }
+}
+
 /** Unwraps an object's result, turning a failure back into a QueueError. */
 export function unwrap<T>(result: Result<T>): T {
   if (result.ok) return result.value;

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { ErrorCode, QueueError, fail, ok, type Result } from "../errors";
+import { ErrorCode, QueueError, toResult, type Result } from "../errors";
 import { AccountLimits, type AccountInfo, type KeyInfo, type Policy } from "../schema/account";
 
 /** A key as authentication needs it: its sealed secret is opened only by the Worker. */
@@ -61,15 +61,6 @@ export class AccountObject extends DurableObject<Env> {
     return this.ctx.storage.sql;
   }
 
-  private run<T>(operation: () => T): Result<T> {
-    try {
-      return ok(operation());
-    } catch (error) {
-      if (error instanceof QueueError) return fail(error.code, error.message);
-      throw error;
-    }
-  }
-
   private account(id: string): AccountInfo | null {
     const row = this.sql
       .exec<{ id: string; name: string; created_at: number; allowed_origins: string | null }>(
@@ -94,7 +85,7 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   async createAccount(id: string, name: string): Promise<Result<AccountInfo>> {
-    return this.run(() => {
+    return toResult(() => {
       const taken = this.sql.exec("SELECT 1 FROM accounts WHERE name_key = ?", name.toLowerCase()).toArray().length;
       if (taken) throw new QueueError(ErrorCode.AccountAlreadyExists, `an account named ${name} already exists`);
       this.sql.exec("INSERT INTO accounts (id, name_key, name, created_at) VALUES (?, ?, ?, ?)", id, name.toLowerCase(), name, Date.now());
@@ -110,11 +101,11 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   async getAccount(id: string): Promise<Result<AccountInfo>> {
-    return this.run(() => this.requireAccount(id));
+    return toResult(() => this.requireAccount(id));
   }
 
   async setAllowedOrigins(id: string, origins: string[] | null): Promise<Result<AccountInfo>> {
-    return this.run(() => {
+    return toResult(() => {
       this.requireAccount(id);
       this.sql.exec("UPDATE accounts SET allowed_origins = ? WHERE id = ?", origins ? JSON.stringify(origins) : null, id);
       return this.requireAccount(id);
@@ -122,7 +113,7 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   async createKey(accountId: string, secretId: string, secretHash: string, sealedSecret: string, policy: Policy): Promise<Result<KeyInfo>> {
-    return this.run(() => {
+    return toResult(() => {
       this.requireAccount(accountId);
       const count = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM keys WHERE account_id = ?", accountId).one().n;
       if (count >= AccountLimits.keysPerAccount) {
@@ -158,7 +149,7 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   async listKeys(accountId: string): Promise<Result<KeyInfo[]>> {
-    return this.run(() => {
+    return toResult(() => {
       this.requireAccount(accountId);
       return this.sql
         .exec<KeyRow>("SELECT * FROM keys WHERE account_id = ? ORDER BY created_at, secret_id", accountId)
@@ -168,7 +159,7 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   async updateKey(accountId: string, secretId: string, change: { disabled?: boolean; policy?: Policy }): Promise<Result<KeyInfo>> {
-    return this.run(() => {
+    return toResult(() => {
       this.requireKey(accountId, secretId);
       if (change.disabled !== undefined) {
         this.sql.exec("UPDATE keys SET disabled = ? WHERE secret_id = ?", change.disabled ? 1 : 0, secretId);
@@ -182,7 +173,7 @@ export class AccountObject extends DurableObject<Env> {
 
   /** Replaces a key's secret; the old one stops working at once. */
   async rotateKey(accountId: string, secretId: string, secretHash: string, sealedSecret: string): Promise<Result<KeyInfo>> {
-    return this.run(() => {
+    return toResult(() => {
       this.requireKey(accountId, secretId);
       this.sql.exec(
         "UPDATE keys SET secret_hash = ?, sealed_secret = ?, rotated_at = ? WHERE secret_id = ?",
@@ -196,7 +187,7 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   async deleteKey(accountId: string, secretId: string): Promise<Result<void>> {
-    return this.run(() => {
+    return toResult(() => {
       this.requireKey(accountId, secretId);
       this.sql.exec("DELETE FROM keys WHERE secret_id = ?", secretId);
     });

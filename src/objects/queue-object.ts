@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { ErrorCode, QueueError, fail, ok, type Result } from "../errors";
+import { ErrorCode, fail, ok, toResult, type Result } from "../errors";
 import type {
   DeleteResult,
   OutgoingMessage,
@@ -51,30 +51,21 @@ export class QueueObject extends DurableObject<Env> {
     });
   }
 
-  private run<T>(operation: () => T): Result<T> {
-    try {
-      return ok(operation());
-    } catch (error) {
-      if (error instanceof QueueError) return fail(error.code, error.message);
-      throw error;
-    }
-  }
-
   async create(name: string, objectKeyPrefix: string, attributes: QueueAttributes): Promise<Result<{ created: boolean; queue: QueueInfo }>> {
     const nowMs = Date.now();
-    return this.run(() => {
+    return toResult(() => {
       const { created } = this.engine.create(name, objectKeyPrefix, attributes, nowMs);
       return { created, queue: this.engine.info(nowMs) };
     });
   }
 
   async getInfo(): Promise<Result<QueueInfo>> {
-    return this.run(() => this.engine.info(Date.now()));
+    return toResult(() => this.engine.info(Date.now()));
   }
 
   async updateAttributes(patch: UpdateQueueBody): Promise<Result<QueueInfo>> {
     const nowMs = Date.now();
-    const result = this.run(() => {
+    const result = toResult(() => {
       const current = this.engine.requireMeta().attributes;
       const merged = mergeQueueAttributes(current, patch);
       // A change that changes nothing leaves modifiedAt alone.
@@ -103,7 +94,7 @@ export class QueueObject extends DurableObject<Env> {
 
   async send(messages: OutgoingMessage[]): Promise<Result<{ ids: string[] }>> {
     const nowMs = Date.now();
-    const result = this.run(() => this.engine.send(messages, nowMs));
+    const result = toResult(() => this.engine.send(messages, nowMs));
     if (!result.ok) return result;
     const { attributes } = this.engine.meta!;
     this.scheduleAt(nowMs + attributes.msgRetentionSeconds * 1000);
@@ -117,7 +108,7 @@ export class QueueObject extends DurableObject<Env> {
   /** Stores messages handed over by a queue or a topic, once per idempotency key. */
   async accept(messages: TransferredMessage[]): Promise<Result<{ stored: number }>> {
     const nowMs = Date.now();
-    const result = this.run(() => this.engine.accept(messages, nowMs));
+    const result = toResult(() => this.engine.accept(messages, nowMs));
     if (result.ok && result.value.stored > 0) {
       this.reschedule(nowMs);
       this.wake(nowMs);
@@ -127,7 +118,7 @@ export class QueueObject extends DurableObject<Env> {
 
   async receive(request: ReceiveRequest): Promise<Result<ReceivedMessage[]>> {
     const nowMs = Date.now();
-    const result = this.run(() => this.engine.claim(request.max, request.visibilityTimeout, nowMs));
+    const result = toResult(() => this.engine.claim(request.max, request.visibilityTimeout, nowMs));
     if (!result.ok) return result;
     const waitSeconds = request.waitSeconds ?? this.engine.meta!.attributes.pollingWaitSeconds;
     if (result.value.length > 0 || waitSeconds === 0) {
@@ -142,7 +133,7 @@ export class QueueObject extends DurableObject<Env> {
         timer: setTimeout(() => {
           this.parked = this.parked.filter((other) => other !== receiver);
           // A last look, in case a message became visible by time alone since the last wake.
-          const last = this.run(() => this.engine.claim(receiver.max, receiver.visibilityTimeout, Date.now()));
+          const last = toResult(() => this.engine.claim(receiver.max, receiver.visibilityTimeout, Date.now()));
           if (last.ok) this.afterClaim(last.value);
           resolve(last);
         }, waitSeconds * 1000),
@@ -175,7 +166,7 @@ export class QueueObject extends DurableObject<Env> {
 
   async deleteMessages(receiptHandles: string[]): Promise<Result<DeleteResult[]>> {
     const nowMs = Date.now();
-    const result = this.run(() => this.engine.deleteMessages(receiptHandles, nowMs));
+    const result = toResult(() => this.engine.deleteMessages(receiptHandles, nowMs));
     // A message kept for rewind expires at enqueue + rewindSeconds, usually before any armed deadline.
     if (result.ok && this.engine.meta?.attributes.rewindSeconds && result.value.some((r) => r.deleted)) {
       this.reschedule(nowMs);
@@ -185,7 +176,7 @@ export class QueueObject extends DurableObject<Env> {
 
   async changeVisibility(receiptHandle: string, visibilityTimeout: number): Promise<Result<{ nextVisibleAt: number }>> {
     const nowMs = Date.now();
-    const result = this.run(() => this.engine.changeVisibility(receiptHandle, visibilityTimeout, nowMs));
+    const result = toResult(() => this.engine.changeVisibility(receiptHandle, visibilityTimeout, nowMs));
     if (result.ok) {
       if (visibilityTimeout === 0) this.wake(nowMs);
       // Also at 0: a message at its last receive is not claimable, it is due for its dead-letter move now.
@@ -195,16 +186,16 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   async peek(limit: number, afterSeq: number): Promise<Result<{ messages: PeekedMessage[]; nextCursor: string | null }>> {
-    return this.run(() => this.engine.peek(limit, afterSeq, Date.now()));
+    return toResult(() => this.engine.peek(limit, afterSeq, Date.now()));
   }
 
   async purge(): Promise<Result<{ purged: number }>> {
-    return this.run(() => this.engine.purge());
+    return toResult(() => this.engine.purge());
   }
 
   async rewind(sinceMs: number): Promise<Result<{ rewound: number }>> {
     const nowMs = Date.now();
-    const result = this.run(() => this.engine.rewind(sinceMs, nowMs));
+    const result = toResult(() => this.engine.rewind(sinceMs, nowMs));
     if (result.ok) {
       this.wake(nowMs);
       this.reschedule(nowMs);
@@ -214,17 +205,17 @@ export class QueueObject extends DurableObject<Env> {
 
   async startRedrive(request: RedriveRequest): Promise<Result<RedriveStatus>> {
     const nowMs = Date.now();
-    const result = this.run(() => this.redrives.start(request, nowMs));
+    const result = toResult(() => this.redrives.start(request, nowMs));
     if (result.ok) this.scheduleAt(nowMs);
     return result;
   }
 
   async getRedrive(): Promise<Result<RedriveStatus>> {
-    return this.run(() => this.redrives.status(Date.now()));
+    return toResult(() => this.redrives.status(Date.now()));
   }
 
   async cancelRedrive(): Promise<Result<RedriveStatus>> {
-    return this.run(() => this.redrives.cancel(Date.now()));
+    return toResult(() => this.redrives.cancel(Date.now()));
   }
 
   override async alarm(): Promise<void> {

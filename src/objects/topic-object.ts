@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { ErrorCode, QueueError, fail, ok, type Result } from "../errors";
+import { ErrorCode, QueueError, ok, toResult, type Result } from "../errors";
 import { matchesAnyBindingKey, matchesTags } from "../delivery/filters";
 import { buildPushRequest, sendPush, type PushMessage } from "../delivery/push";
 import { nextAttemptAt } from "../delivery/retry";
@@ -140,15 +140,6 @@ export class TopicObject extends DurableObject<Env> {
     }
   }
 
-  private run<T>(operation: () => T): Result<T> {
-    try {
-      return ok(operation());
-    } catch (error) {
-      if (error instanceof QueueError) return fail(error.code, error.message);
-      throw error;
-    }
-  }
-
   private requireMeta(): TopicMeta {
     if (!this.meta) throw new QueueError(ErrorCode.TopicNotFound, "topic does not exist");
     return this.meta;
@@ -172,7 +163,7 @@ export class TopicObject extends DurableObject<Env> {
     objectKeyPrefix: string,
     attributes: TopicAttributes,
   ): Promise<Result<{ created: boolean; topic: TopicInfo }>> {
-    return this.run(() => {
+    return toResult(() => {
       if (this.meta) {
         const same = this.meta.name === name && JSON.stringify(this.meta.attributes) === JSON.stringify(attributes);
         if (!same) {
@@ -196,11 +187,11 @@ export class TopicObject extends DurableObject<Env> {
   }
 
   async getInfo(): Promise<Result<TopicInfo>> {
-    return this.run(() => this.topicInfo());
+    return toResult(() => this.topicInfo());
   }
 
   async updateAttributes(patch: UpdateTopicBody): Promise<Result<TopicInfo>> {
-    return this.run(() => {
+    return toResult(() => {
       const meta = this.requireMeta();
       const attributes = { ...meta.attributes };
       if (patch.maxMsgSize !== undefined) attributes.maxMsgSize = patch.maxMsgSize;
@@ -282,7 +273,7 @@ export class TopicObject extends DurableObject<Env> {
   }
 
   async subscribe(name: string, attributes: SubscriptionAttributes): Promise<Result<{ created: boolean; subscription: SubscriptionInfo }>> {
-    return this.run(() => {
+    return toResult(() => {
       this.requireMeta();
       this.checkFilters(attributes);
       const existing = this.findSubscription(name);
@@ -316,11 +307,11 @@ export class TopicObject extends DurableObject<Env> {
   }
 
   async getSubscription(name: string): Promise<Result<SubscriptionInfo>> {
-    return this.run(() => this.subscriptionInfo(this.requireSubscription(name)));
+    return toResult(() => this.subscriptionInfo(this.requireSubscription(name)));
   }
 
   async listSubscriptions(): Promise<Result<SubscriptionInfo[]>> {
-    return this.run(() => {
+    return toResult(() => {
       this.requireMeta();
       return [...this.subscriptions.values()]
         .sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()))
@@ -329,7 +320,7 @@ export class TopicObject extends DurableObject<Env> {
   }
 
   async updateSubscription(name: string, patch: UpdateSubscriptionBody): Promise<Result<SubscriptionInfo>> {
-    return this.run(() => {
+    return toResult(() => {
       const sub = this.requireSubscription(name);
       const attributes: SubscriptionAttributes = { ...sub.attributes };
       if (patch.notifyStrategy !== undefined) attributes.notifyStrategy = patch.notifyStrategy;
@@ -354,7 +345,7 @@ export class TopicObject extends DurableObject<Env> {
 
   /** Removes a subscription and stops its pending deliveries. */
   async unsubscribe(name: string): Promise<Result<void>> {
-    return this.run(() => {
+    return toResult(() => {
       const sub = this.requireSubscription(name);
       this.ctx.storage.transactionSync(() => {
         this.sql.exec("DELETE FROM outbox WHERE subscription_id = ?", sub.id);
@@ -367,7 +358,7 @@ export class TopicObject extends DurableObject<Env> {
   /** Stores messages and one outbox row per matching subscription in one transaction, then answers. */
   async publish(messages: PublishedMessage[]): Promise<Result<{ ids: string[] }>> {
     const nowMs = Date.now();
-    const result = this.run(() => {
+    const result = toResult(() => {
       const meta = this.requireMeta();
       let batchBytes = 0;
       messages.forEach((message, index) => {
