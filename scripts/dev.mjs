@@ -18,7 +18,13 @@ const credentials = {
 const port = process.env.PORT || "8787";
 const defaultedVars = Object.entries(credentials).filter(([name]) => !givenVars.has(name));
 
-const wranglerArgs = ["dev", "--port", port, "--persist-to", ".wrangler/state", ...args];
+const given = (flag) => args.some((arg) => arg === flag || arg.startsWith(`${flag}=`));
+const wranglerArgs = [
+  "dev",
+  ...(given("--port") ? [] : ["--port", port]),
+  ...(given("--persist-to") ? [] : ["--persist-to", ".wrangler/state"]),
+  ...args,
+];
 for (const [name, value] of defaultedVars) wranglerArgs.push("--var", `${name}:${value}`);
 
 if (defaultedVars.length > 0) {
