@@ -37,5 +37,7 @@ export default defineConfig({
     name: "edge-cmq",
     reporters: ["default", "./test/support/count-reporter.ts"],
     testTimeout: 20_000,
+    // FC_SEED, FC_RUNS, FC_PATH, FC_TIME_LIMIT_MS: replay or lengthen the property tests (test/reliability/).
+    env: Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith("FC_"))) as Record<string, string>,
   },
 });

@@ -48,6 +48,8 @@ type RecordOutcome = (sub: Subscription, row: DueDelivery, error: string | null)
 /** A delivery is leased for this long while it is attempted; after a crash it is attempted again. */
 export const DeliveryLeaseMs = 60_000;
 const DeliveryBatchLimit = 500;
+/** How long the alarm handler waits for its delivery round before leaving it to run on. */
+const AlarmHoldMs = 1_000;
 /** HTTP and worker pushes of one delivery round run at most this many at a time. */
 const PushConcurrency = 16;
 
@@ -421,7 +423,24 @@ export class TopicObject extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.alarmAtMs = null;
-    await this.runDue(Date.now());
+    // workerd runs one alarm at a time: a round held up to 15 s by a slow endpoint must not hold
+    // back the retries of other deliveries, which each failed attempt arms the alarm for. So the
+    // handler waits for a quick round (its errors retry the alarm) and leaves a slow one running;
+    // a round cut short by an eviction is covered by its leases.
+    const round = this.runDue(Date.now());
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const slow = new Promise<"slow">((resolve) => {
+      timer = setTimeout(() => resolve("slow"), AlarmHoldMs);
+    });
+    const outcome = await Promise.race([round.then(() => "done" as const, (error: unknown) => ({ error })), slow]);
+    clearTimeout(timer!);
+    if (typeof outcome === "object") throw outcome.error;
+    if (outcome === "slow") {
+      round.catch((error: unknown) => {
+        console.error("topic delivery round failed", error);
+        this.reschedule();
+      });
+    }
   }
 
   /** Attempts every delivery due at `nowMs`, drops what retention ended, and re-arms the alarm. */
@@ -478,7 +497,9 @@ export class TopicObject extends DurableObject<Env> {
         );
       }
     });
-    this.scheduleAt(leaseUntil);
+    // The earliest of the leases' end and the deliveries left for later: those must not wait for
+    // this round, which may take up to 15 s.
+    this.reschedule();
 
     const bySubscription = new Map<number, DueDelivery[]>();
     for (const row of due) {
@@ -596,6 +617,8 @@ export class TopicObject extends DurableObject<Env> {
         );
       }
     });
+    // Armed now, not when the whole round ends: other pushes of the round may take up to 15 s.
+    if (next !== null) this.scheduleAt(next);
   }
 
   /** Past retention, a message and its unfinished deliveries are dropped; those deliveries count as failed. */

@@ -12,12 +12,14 @@ export default {
       return Response.json(records.get(url.searchParams.get("key")) ?? []);
     }
     const key = url.host + url.pathname;
+    // Read the body before touching the records: concurrent pushes to one key must not each start a list.
+    const body = await request.text();
     const list = records.get(key) ?? [];
     list.push({
       method: request.method,
       url: request.url,
       headers: Object.fromEntries(request.headers),
-      body: await request.text(),
+      body,
       at: Date.now(),
     });
     records.set(key, list);

@@ -1,0 +1,220 @@
+// Part 2: crash and restart. The real service under producer, publisher and consumer load; its
+// runtime workerd is SIGKILLed at random moments and the service started again on the same state.
+// A client-side ledger records every acknowledged send and publish (id and body); consumers
+// receive and delete. At the end every acknowledged message was received at least once from its
+// queue (and each acknowledged publish from each subscribed queue), a queue never held two copies
+// of one message, a message whose delete was acknowledged never came back, and duplicates are
+// counted: allowed only for messages whose delete was not acknowledged.
+import { call, callAnswered, copyOf, expectStatus, sleep } from "./lib/client.mjs";
+import { startService } from "./lib/service.mjs";
+
+/**
+ * @param {{short: boolean, workDir: string, log: (line: string) => void, random: () => number}} options
+ */
+export async function crashPart({ short, workDir, log, random }) {
+  const settings = short
+    ? { loadMs: 9_000, kills: 2, producers: 3, publishers: 1, consumersPerQueue: 2, drainMs: 150_000 }
+    : { loadMs: 45_000, kills: 6, producers: 4, publishers: 2, consumersPerQueue: 3, drainMs: 180_000 };
+  const started = Date.now();
+  const service = await startService({ workDir, label: "crash" });
+  const problems = [];
+  try {
+    const queue = "crash-q";
+    const topic = "crash-t";
+    const topicQueues = ["crash-tq1", "crash-tq2"];
+    expectStatus(await callAnswered(service, "PUT", `/v1/queues/${queue}`, { visibilityTimeout: 5 }), 201, "create queue");
+    expectStatus(await callAnswered(service, "PUT", `/v1/topics/${topic}`, {}), 201, "create topic");
+    for (const [i, name] of topicQueues.entries()) {
+      expectStatus(await callAnswered(service, "PUT", `/v1/queues/${name}`, { visibilityTimeout: 5 }), 201, `create ${name}`);
+      expectStatus(await callAnswered(service, "PUT", `/v1/topics/${topic}/subscriptions/s${i}`, { protocol: "queue", endpoint: name }), 201, "subscribe");
+    }
+
+    // The ledger: what the service acknowledged, and what it may or may not have stored.
+    const acked = new Map(); // queue name → Map(id → body)
+    for (const name of [queue, ...topicQueues]) acked.set(name, new Map());
+    const uncertainBodies = new Set();
+    const errors = new Map(); // unexpected answers, by kind
+    const countError = (kind) => errors.set(kind, (errors.get(kind) ?? 0) + 1);
+    const outages = []; // [from, to] while the runtime was down or restarting
+    let noAnswers = 0;
+    const inOutage = (at) => outages.some(([from, to]) => at >= from - 1_000 && at <= (to ?? Infinity) + 3_000);
+
+    /** A 5xx during a crash or a restart is the same as no answer; elsewhere it is an error. */
+    const unanswered = (result, at) => {
+      if (result.status === 0 || (result.status >= 500 && inOutage(at))) {
+        noAnswers++;
+        return true;
+      }
+      return false;
+    };
+
+    let sendCounter = 0;
+    let stopLoad = false;
+    const producer = async (p, kind) => {
+      while (!stopLoad) {
+        const count = 1 + Math.floor(random() * 8);
+        const bodies = Array.from({ length: count }, () => `${kind}-${p}-${sendCounter++}-${"x".repeat(Math.floor(random() * 200))}`);
+        const at = Date.now();
+        const path = kind === "send" ? `/v1/queues/${queue}/messages` : `/v1/topics/${topic}/messages`;
+        const result = await call(service, "POST", path, count === 1 ? { body: bodies[0] } : { messages: bodies.map((body) => ({ body })) }, { timeoutMs: 10_000 });
+        if (result.status === 200) {
+          const ids = count === 1 ? [result.body.id] : result.body.messages.map((m) => m.id);
+          const targets = kind === "send" ? [queue] : topicQueues;
+          ids.forEach((id, i) => {
+            for (const name of targets) acked.get(name).set(id, bodies[i]);
+          });
+        } else {
+          for (const body of bodies) uncertainBodies.add(body);
+          if (!unanswered(result, at)) countError(`${kind} ${result.status} ${result.body?.error?.code ?? ""}`);
+          await sleep(100);
+        }
+      }
+    };
+
+    // What consumers saw, per queue and message id.
+    const seen = new Map();
+    for (const name of [queue, ...topicQueues]) seen.set(name, new Map());
+    let receives = 0;
+    let stopConsume = false;
+    const consumer = async (name) => {
+      while (!stopConsume) {
+        const at = Date.now();
+        const result = await call(service, "POST", `/v1/queues/${name}/messages/receive`, { max: 16, waitSeconds: 1 }, { timeoutMs: 10_000 });
+        if (result.status !== 200) {
+          if (!unanswered(result, at)) countError(`receive ${result.status} ${result.body?.error?.code ?? ""}`);
+          await sleep(100);
+          continue;
+        }
+        const messages = result.body.messages;
+        if (messages.length === 0) continue;
+        receives += messages.length;
+        for (const message of messages) {
+          const record = seen.get(name).get(message.id) ?? { body: message.body, receives: 0, copies: new Set(), deleteAcked: false, afterDeleteAck: 0 };
+          record.receives++;
+          record.copies.add(copyOf(message.receiptHandle));
+          if (record.deleteAcked) record.afterDeleteAck++;
+          if (record.body !== message.body) problems.push(`${name}: message ${message.id} came back with another body`);
+          seen.get(name).set(message.id, record);
+        }
+        const deleteAt = Date.now();
+        const deleted = await call(service, "POST", `/v1/queues/${name}/messages/delete`, { receiptHandles: messages.map((m) => m.receiptHandle) }, { timeoutMs: 10_000 });
+        if (deleted.status === 200) {
+          deleted.body.results.forEach((outcome, i) => {
+            if (outcome.deleted) seen.get(name).get(messages[i].id).deleteAcked = true;
+            // A handle expires when a restart outlasts the visibility timeout: documented, the message comes back.
+            else if (outcome.error?.code !== "ReceiptHandleInvalid") countError(`delete result ${outcome.error?.code}`);
+          });
+        } else if (!unanswered(deleted, deleteAt)) {
+          countError(`delete ${deleted.status} ${deleted.body?.error?.code ?? ""}`);
+        }
+      }
+    };
+
+    const tasks = [];
+    for (let p = 0; p < settings.producers; p++) tasks.push(producer(p, "send"));
+    for (let p = 0; p < settings.publishers; p++) tasks.push(producer(p, "publish"));
+    const consumers = [];
+    for (const name of [queue, ...topicQueues]) for (let c = 0; c < settings.consumersPerQueue; c++) consumers.push(consumer(name));
+
+    // Kills at random moments of the load, at least 2.5 s of running service apart.
+    const restartMs = [];
+    const loadEnds = Date.now() + settings.loadMs;
+    for (let k = 0; k < settings.kills; k++) {
+      const room = Math.max(0, (loadEnds - Date.now()) / (settings.kills - k) - 2_500);
+      await sleep(1_500 + random() * room);
+      const from = Date.now();
+      outages.push([from, null]);
+      restartMs.push(await service.crash());
+      outages[outages.length - 1][1] = Date.now();
+      log(`  crash ${k + 1}/${settings.kills}: runtime killed at +${((from - started) / 1000).toFixed(1)} s, answering again after ${((Date.now() - from) / 1000).toFixed(1)} s`);
+    }
+    await sleep(Math.max(0, loadEnds - Date.now()));
+    stopLoad = true;
+    await Promise.all(tasks);
+    const loadDoneAt = Date.now();
+
+    // Drain: consumers go on until every acknowledged message was seen, the queues are empty and the
+    // topic has no delivery pending (a delivery cut by a crash is attempted again after its 60 s lease).
+    const drained = async () => {
+      for (const name of [queue, ...topicQueues]) {
+        for (const id of acked.get(name).keys()) if (!seen.get(name).has(id)) return false;
+        const info = await call(service, "GET", `/v1/queues/${name}`);
+        if (info.status !== 200 || info.body.counts.total !== 0) return false;
+      }
+      const subs = await call(service, "GET", `/v1/topics/${topic}/subscriptions`);
+      return subs.status === 200 && subs.body.subscriptions.every((sub) => sub.stats.pending === 0);
+    };
+    const drainDeadline = Date.now() + settings.drainMs;
+    while (!(await drained()) && Date.now() < drainDeadline) await sleep(500);
+    // A last look at anything still arriving, then the consumers stop.
+    await sleep(2_000);
+    stopConsume = true;
+    await Promise.all(consumers);
+    const drainMs = Date.now() - loadDoneAt;
+
+    // Verdicts.
+    let losses = 0;
+    let duplicates = 0;
+    let doubleCopies = 0;
+    let backAfterDelete = 0;
+    let ackedTotal = 0;
+    let uncertainStored = 0;
+    for (const name of [queue, ...topicQueues]) {
+      const ledger = acked.get(name);
+      ackedTotal += ledger.size;
+      for (const [id, body] of ledger) {
+        const record = seen.get(name).get(id);
+        if (!record) {
+          losses++;
+          if (losses <= 10) problems.push(`${name}: acknowledged message ${id} was never received`);
+        } else if (record.body !== body) problems.push(`${name}: ${id} received with another body`);
+      }
+      for (const [id, record] of seen.get(name)) {
+        if (!ledger.has(id)) {
+          if (uncertainBodies.has(record.body)) uncertainStored++;
+          else problems.push(`${name}: received ${id} (${record.body.slice(0, 30)}), which nobody sent`);
+        }
+        if (record.receives > 1) duplicates++;
+        if (record.copies.size > 1) {
+          doubleCopies++;
+          problems.push(`${name}: ${id} stored ${record.copies.size} times`);
+        }
+        if (record.afterDeleteAck > 0) {
+          backAfterDelete++;
+          problems.push(`${name}: ${id} received again after its delete was acknowledged`);
+        }
+      }
+    }
+    const subs = await callAnswered(service, "GET", `/v1/topics/${topic}/subscriptions`);
+    for (const sub of subs.body.subscriptions) {
+      if (sub.stats.failed > 0) problems.push(`subscription ${sub.name}: ${sub.stats.failed} deliveries counted failed (${sub.stats.lastError})`);
+    }
+    for (const [kind, n] of errors) problems.push(`unexpected answer ${kind}: ${n}×`);
+    if (losses > 10) problems.push(`... ${losses} acknowledged messages lost in all`);
+
+    const summary = {
+      part: "crash",
+      messages: ackedTotal,
+      sent: acked.get(queue).size,
+      published: acked.get(topicQueues[0]).size,
+      kills: service.kills,
+      reloads: service.unplannedRestarts,
+      receives,
+      duplicates,
+      doubleCopies,
+      backAfterDelete,
+      losses,
+      unacknowledgedButStored: uncertainStored,
+      noAnswers,
+      restartSeconds: restartMs.map((ms) => Math.round(ms / 100) / 10),
+      drainSeconds: Math.round(drainMs / 1000),
+      wallSeconds: Math.round((Date.now() - started) / 1000),
+    };
+    if (service.unplannedRestarts > 0) {
+      problems.push(`the runtime was restarted ${service.unplannedRestarts}× by wrangler (a watched file changed, e.g. package.json or node_modules, during the run): figures not trustworthy, run again`);
+    }
+    return { summary, problems };
+  } finally {
+    await service.stop();
+  }
+}
