@@ -170,8 +170,10 @@ export class QueueOperations {
   }
 
   async updateQueue(name: string, patch: UpdateQueueBody): Promise<QueueInfo> {
-    const stub = this.queue(name, "manage");
-    const queue = await this.withDeadLetterLink(name, patch.deadLetter, async () => unwrap(await stub.updateAttributes(patch)));
+    const queueObject = this.queue(name, "manage");
+    const queue = await this.withDeadLetterLink(name, patch.deadLetter, async () =>
+      unwrap(await queueObject.updateAttributes(patch)),
+    );
     await this.index(queue);
     return queue;
   }
@@ -199,7 +201,7 @@ export class QueueOperations {
     const deadlineMs = Date.now() + (request.waitSeconds ?? 0) * 1000;
     for (let attempt = 1; ; attempt++) {
       try {
-        // A fresh stub each time: a stub whose object broke stays broken.
+        // A fresh object handle each time: a handle whose object broke stays broken.
         return unwrap(await this.queue(name, "receive").receive(request));
       } catch (error) {
         const remainingMs = deadlineMs - Date.now();
