@@ -45,8 +45,12 @@ interface DueDelivery {
 
 type RecordOutcome = (sub: Subscription, row: DueDelivery, error: string | null) => void;
 
-/** A delivery is leased for this long while it is attempted; after a crash it is attempted again. */
-export const DeliveryLeaseMs = 60_000;
+/**
+ * While deliveries are leased (being attempted by this instance), the alarm stays armed at most
+ * this far ahead: if the instance dies mid-round, the next one starts within this time, releases
+ * the leases and attempts the deliveries again.
+ */
+export const DeliveryWatchdogMs = 10_000;
 const DeliveryBatchLimit = 500;
 /** How long the alarm handler waits for its delivery round before leaving it to run on. */
 const AlarmHoldMs = 1_000;
@@ -73,12 +77,22 @@ const schemaStatements = [
   `CREATE TABLE IF NOT EXISTS outbox (
      message_seq INTEGER NOT NULL, subscription_id INTEGER NOT NULL,
      attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL,
+     leased INTEGER NOT NULL DEFAULT 0,
      PRIMARY KEY (message_seq, subscription_id)
    )`,
-  `CREATE INDEX IF NOT EXISTS outbox_by_due ON outbox (next_attempt_at)`,
   `CREATE INDEX IF NOT EXISTS outbox_by_subscription ON outbox (subscription_id)`,
   `CREATE INDEX IF NOT EXISTS messages_by_age ON messages (published_at)`,
 ];
+
+/** Outboxes created before leases were held in a column get it, and the index that finds due rows. */
+function migrateOutbox(sql: SqlStorage): void {
+  const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('outbox')").toArray();
+  if (!columns.some((column) => column.name === "leased")) {
+    sql.exec("ALTER TABLE outbox ADD COLUMN leased INTEGER NOT NULL DEFAULT 0");
+  }
+  sql.exec("DROP INDEX IF EXISTS outbox_by_due");
+  sql.exec("CREATE INDEX IF NOT EXISTS outbox_by_lease_and_due ON outbox (leased, next_attempt_at)");
+}
 
 const textEncoder = new TextEncoder();
 
@@ -100,9 +114,14 @@ export class TopicObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     for (const statement of schemaStatements) ctx.storage.sql.exec(statement);
+    migrateOutbox(ctx.storage.sql);
     this.load();
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAtMs = await ctx.storage.getAlarm();
+      // A lease belongs to the instance that took it: one left over is from an instance that died
+      // mid-delivery, so its deliveries are due again now.
+      const released = ctx.storage.sql.exec("UPDATE outbox SET leased = 0 WHERE leased = 1").rowsWritten;
+      if (released > 0) this.reschedule();
     });
   }
 
@@ -479,26 +498,20 @@ export class TopicObject extends DurableObject<Env> {
       .exec<DueDelivery>(
         `SELECT o.message_seq, o.subscription_id, o.attempts, m.id, m.body, m.tags, m.routing_key, m.published_at
          FROM outbox o JOIN messages m ON m.seq = o.message_seq
-         WHERE o.next_attempt_at <= ? ORDER BY o.next_attempt_at LIMIT ?`,
+         WHERE o.leased = 0 AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at LIMIT ?`,
         nowMs,
         DeliveryBatchLimit,
       )
       .toArray();
     if (due.length === 0) return;
     // Lease the rows before any await, so a concurrent round does not attempt them too.
-    const leaseUntil = nowMs + DeliveryLeaseMs;
     this.ctx.storage.transactionSync(() => {
       for (const row of due) {
-        this.sql.exec(
-          "UPDATE outbox SET next_attempt_at = ? WHERE message_seq = ? AND subscription_id = ?",
-          leaseUntil,
-          row.message_seq,
-          row.subscription_id,
-        );
+        this.sql.exec("UPDATE outbox SET leased = 1 WHERE message_seq = ? AND subscription_id = ?", row.message_seq, row.subscription_id);
       }
     });
-    // The earliest of the leases' end and the deliveries left for later: those must not wait for
-    // this round, which may take up to 15 s.
+    // The earliest of the watchdog and the deliveries left for later: those must not wait for this
+    // round, which may take up to 15 s.
     this.reschedule();
 
     const bySubscription = new Map<number, DueDelivery[]>();
@@ -563,6 +576,18 @@ export class TopicObject extends DurableObject<Env> {
       publishedAt: row.published_at,
     };
     let error: string | null;
+    try {
+      error = await this.attemptPush(sub, message);
+    } catch (thrown) {
+      // A push that throws before its request is made still ends its lease with an outcome.
+      error = thrown instanceof Error ? thrown.message : String(thrown);
+    }
+    record(sub, row, error);
+  }
+
+  /** One push of one message to an HTTP endpoint or a bound Worker; the error, or null on success. */
+  private async attemptPush(sub: Subscription, message: PushMessage): Promise<string | null> {
+    let error: string | null;
     if (sub.attributes.protocol === "worker") {
       const binding = (this.env as unknown as Record<string, unknown>)[sub.attributes.endpoint] as Fetcher | undefined;
       if (!binding || typeof binding.fetch !== "function") {
@@ -587,7 +612,7 @@ export class TopicObject extends DurableObject<Env> {
       );
       error = await sendPush(null, request);
     }
-    record(sub, row, error);
+    return error;
   }
 
   /** A success removes the outbox row; a failure schedules the next attempt or, past the strategy, fails it. */
@@ -610,7 +635,7 @@ export class TopicObject extends DurableObject<Env> {
         if (removed > 0) this.sql.exec("UPDATE subscriptions SET failed = failed + 1 WHERE id = ?", sub.id);
       } else {
         this.sql.exec(
-          "UPDATE outbox SET attempts = ?, next_attempt_at = ? WHERE message_seq = ? AND subscription_id = ?",
+          "UPDATE outbox SET attempts = ?, next_attempt_at = ?, leased = 0 WHERE message_seq = ? AND subscription_id = ?",
           attempts,
           next,
           ...where,
@@ -653,13 +678,18 @@ export class TopicObject extends DurableObject<Env> {
     void this.ctx.storage.setAlarm(deadlineMs);
   }
 
-  /** The earliest of the next due delivery and the next retention expiry. */
+  /** The earliest of the next due delivery, the watchdog over leased deliveries and the next retention expiry. */
   private reschedule(): void {
     const meta = this.meta;
     if (!meta) return;
-    const nextDelivery = this.sql.exec<{ m: number | null }>("SELECT MIN(next_attempt_at) AS m FROM outbox").one().m;
+    const nextDelivery = this.sql.exec<{ m: number | null }>("SELECT MIN(next_attempt_at) AS m FROM outbox WHERE leased = 0").one().m;
+    const anyLeased = this.sql.exec("SELECT 1 FROM outbox WHERE leased = 1 LIMIT 1").toArray().length > 0;
     const oldest = this.sql.exec<{ m: number | null }>("SELECT MIN(published_at) AS m FROM messages").one().m;
-    const candidates = [nextDelivery, oldest === null ? null : oldest + meta.attributes.msgRetentionSeconds * 1000].filter(
+    const candidates = [
+      nextDelivery,
+      anyLeased ? Date.now() + DeliveryWatchdogMs : null,
+      oldest === null ? null : oldest + meta.attributes.msgRetentionSeconds * 1000,
+    ].filter(
       (value): value is number => value !== null,
     );
     if (candidates.length === 0) return;

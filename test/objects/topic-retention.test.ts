@@ -1,11 +1,12 @@
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
+import { DeliveryWatchdogMs } from "../../src/objects/topic-object";
 import { describe, expect, it } from "vitest";
-import { DeliveryLeaseMs } from "../../src/objects/topic-object";
 import {
   attempted,
   createQueue,
   createTopic,
   drained,
+  eventually,
   firstPublishedAt,
   inTopic,
   outboxRows,
@@ -23,8 +24,8 @@ const RetentionMs = RetentionSeconds * 1000;
 
 const messageCount = async (topic: string) => (await topics.getTopic(topic)).messageCount;
 
-/** Moves every pending delivery of the topic to `atMs`, as a round that leased them and stopped would leave them. */
-const leaseUntil = (topic: string, atMs: number) =>
+/** Moves every pending delivery's next attempt to `atMs`, as a retry scheduled past the end of retention would. */
+const postponeUntil = (topic: string, atMs: number) =>
   inTopic(topic, (_object, state) => {
     state.storage.sql.exec("UPDATE outbox SET next_attempt_at = ?", atMs);
   });
@@ -102,7 +103,7 @@ describe("unfinished deliveries when retention ends", () => {
     await topics.publish(topic, [{ body: "m" }]);
     await attempted(topic);
     const publishedAt = await firstPublishedAt(topic);
-    await leaseUntil(topic, publishedAt + RetentionMs + DeliveryLeaseMs);
+    await postponeUntil(topic, publishedAt + RetentionMs + 60_000);
     const pushed = (await sinkRecords(key)).length;
 
     await runDue(topic, publishedAt + RetentionMs);
@@ -120,7 +121,7 @@ describe("unfinished deliveries when retention ends", () => {
     await topics.publish(topic, [{ body: "m" }]);
     await attempted(topic);
     const publishedAt = await firstPublishedAt(topic);
-    await leaseUntil(topic, publishedAt + RetentionMs + DeliveryLeaseMs);
+    await postponeUntil(topic, publishedAt + RetentionMs + 60_000);
     await runDue(topic, publishedAt + RetentionMs);
     const pushed = (await sinkRecords(key)).length;
 
@@ -138,7 +139,7 @@ describe("unfinished deliveries when retention ends", () => {
     await topics.publish(topic, [{ body: "1", tags: ["a"] }, { body: "2" }, { body: "3" }]);
     await attempted(topic);
     const publishedAt = await firstPublishedAt(topic);
-    await leaseUntil(topic, publishedAt + RetentionMs + DeliveryLeaseMs);
+    await postponeUntil(topic, publishedAt + RetentionMs + 60_000);
 
     await runDue(topic, publishedAt + RetentionMs);
 
@@ -165,11 +166,66 @@ describe("unfinished deliveries when retention ends", () => {
     await topics.publish(topic, [{ body: "m" }]);
     await attempted(topic);
     const publishedAt = await firstPublishedAt(topic);
-    await leaseUntil(topic, publishedAt + RetentionMs + DeliveryLeaseMs);
+    await postponeUntil(topic, publishedAt + RetentionMs + 60_000);
 
     await runDue(topic, publishedAt + RetentionMs - 1);
 
     expect(await statsOf(topic, "hook")).toMatchObject({ failed: 0, pending: 1 });
     expect(await messageCount(topic)).toBe(1);
+  });
+});
+
+describe("a delivery cut short by a crash, with the shortest retention", () => {
+  /** Publishes to an endpoint that leaves the first push unanswered and waits until that push is in flight. */
+  async function pushInFlight(): Promise<{ topic: string; key: string; publishedAt: number }> {
+    const { topic, key } = await pushTopic("/hang-first");
+    await topics.publish(topic, [{ body: "m" }]);
+    await eventually(
+      () => sinkRecords(key),
+      (records) => records.length === 1,
+    );
+    return { topic, key, publishedAt: await firstPublishedAt(topic) };
+  }
+
+  it("keeps the watchdog alarm armed while the push is in flight, and the live instance does not push again", async () => {
+    const { topic, key, publishedAt } = await pushInFlight();
+
+    const alarm = await inTopic(topic, (_object, state) => state.storage.getAlarm());
+    await runDue(topic, publishedAt + RetentionMs - 1);
+
+    expect(alarm).not.toBeNull();
+    expect(alarm!).toBeLessThanOrEqual(Date.now() + DeliveryWatchdogMs);
+    expect(await sinkRecords(key)).toHaveLength(1);
+    expect((await outboxRows(topic)).map((row) => row.leased)).toEqual([1]);
+    await abortAllDurableObjects();
+  });
+
+  it("is pushed again by the next instance within the watchdog and counted delivered, not failed at the end of retention", async () => {
+    const { topic, key, publishedAt } = await pushInFlight();
+
+    await abortAllDurableObjects();
+    // What the dead instance left armed: the watchdog, well before the end of retention.
+    const alarm = await inTopic(topic, (_object, state) => state.storage.getAlarm());
+    expect(await runDurableObjectAlarm(topicStub(topic))).toBe(true);
+    await drained(topic);
+    await runDue(topic, publishedAt + RetentionMs);
+
+    expect(alarm!).toBeLessThan(publishedAt + RetentionMs);
+    expect(await sinkRecords(key)).toHaveLength(2);
+    expect(await statsOf(topic, "hook")).toMatchObject({ delivered: 1, failed: 0, pending: 0 });
+  });
+
+  it("is pushed again when the next instance starts for any other reason", async () => {
+    const { topic, key } = await pushInFlight();
+
+    await abortAllDurableObjects();
+    await topics.getTopic(topic);
+
+    await eventually(
+      () => sinkRecords(key),
+      (records) => records.length === 2,
+    );
+    await drained(topic);
+    expect(await statsOf(topic, "hook")).toMatchObject({ delivered: 1, failed: 0, pending: 0 });
   });
 });

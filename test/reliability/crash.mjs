@@ -134,7 +134,7 @@ export async function crashPart({ short, workDir, log, random }) {
     const loadDoneAt = Date.now();
 
     // Drain: consumers go on until every acknowledged message was seen, the queues are empty and the
-    // topic has no delivery pending (a delivery cut by a crash is attempted again after its 60 s lease).
+    // topic has no delivery pending (a delivery cut by a crash is attempted again when the object restarts).
     const drained = async () => {
       for (const name of [queue, ...topicQueues]) {
         for (const id of acked.get(name).keys()) if (!seen.get(name).has(id)) return false;

@@ -58,6 +58,7 @@ export interface OutboxRow {
   subscription_id: number;
   attempts: number;
   next_attempt_at: number;
+  leased: number;
   [key: string]: SqlStorageValue;
 }
 

@@ -1,7 +1,8 @@
 // A stand-in for HTTP push endpoints and subscribed Workers. The queue service's outbound fetch()
 // is routed here in tests, and it is bound as the Worker subscription target AUDIT_WORKER.
 // Paths choose the answer: /status/<code>/<id> answers that code, /fail-first/<n>/<id> fails the
-// first n pushes with 503 and then succeeds, /throw/<id> throws, anything else answers 200.
+// first n pushes with 503 and then succeeds, /hang-first/<id> leaves the first push unanswered for
+// 60 s and answers later ones at once, /throw/<id> throws, anything else answers 200.
 // GET /_records?key=<host+path> lists the pushes received on that key.
 const records = new Map();
 
@@ -26,6 +27,10 @@ export default {
     const [, mode, argument] = url.pathname.split("/");
     if (mode === "status") return new Response("status", { status: Number(argument) });
     if (mode === "fail-first") return new Response(null, { status: list.length <= Number(argument) ? 503 : 200 });
+    if (mode === "hang-first" && list.length === 1) {
+      await new Promise((resolve) => setTimeout(resolve, 60_000));
+      return new Response("late");
+    }
     if (mode === "throw") throw new Error("subscriber failed");
     return new Response("ok");
   },
