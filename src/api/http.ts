@@ -63,12 +63,27 @@ export function errorResponse(error: unknown, requestId: string): Response {
  * (RFC 9112 §6.3); otherwise the streamed bytes are counted, so a chunked body cannot slip past.
  */
 export async function readBodyText(request: Request, maxBytes = MaxRequestBodyBytes): Promise<string> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null && !request.headers.has("transfer-encoding") && Number(declared) > maxBytes) {
-    throw new QueueError(ErrorCode.RequestTooLarge, `request body is over ${maxBytes} bytes`);
-  }
+  const declared = request.headers.has("transfer-encoding") ? null : request.headers.get("content-length");
+  const declaredBytes = declared === null ? Number.NaN : Number(declared);
+  if (declaredBytes > maxBytes) throw tooLarge(maxBytes);
   if (!request.body) return "";
-  const reader = request.body.getReader();
+  // With a length the HTTP layer holds the body to, the runtime reads it in one native step.
+  const bytes = Number.isSafeInteger(declaredBytes) ? new Uint8Array(await request.arrayBuffer()) : await readCapped(request.body, maxBytes);
+  if (bytes.byteLength > maxBytes) throw tooLarge(maxBytes);
+  try {
+    return utf8Decoder.decode(bytes);
+  } catch {
+    throw new QueueError(ErrorCode.MalformedRequest, "request body is not valid UTF-8");
+  }
+}
+
+const tooLarge = (maxBytes: number) => new QueueError(ErrorCode.RequestTooLarge, `request body is over ${maxBytes} bytes`);
+
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/** Reads a stream of unknown length, counting bytes as they come, refusing it past `maxBytes`. */
+async function readCapped(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
+  const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
@@ -77,7 +92,7 @@ export async function readBodyText(request: Request, maxBytes = MaxRequestBodyBy
     total += value.byteLength;
     if (total > maxBytes) {
       await reader.cancel();
-      throw new QueueError(ErrorCode.RequestTooLarge, `request body is over ${maxBytes} bytes`);
+      throw tooLarge(maxBytes);
     }
     chunks.push(value);
   }
@@ -87,11 +102,7 @@ export async function readBodyText(request: Request, maxBytes = MaxRequestBodyBy
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    throw new QueueError(ErrorCode.MalformedRequest, "request body is not valid UTF-8");
-  }
+  return bytes;
 }
 
 /** Parses a JSON body; an empty body is `{}` where the route allows it (`emptyAllowed`), else refused. */

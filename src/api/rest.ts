@@ -289,14 +289,15 @@ export const router = Router<RestRequest, [Env, ExecutionContext]>({
   before: [withRequestId],
   catch: (error, request) => errorResponse(error, request.requestId),
   finally: [
+    // Every response here is built by this Worker, so its headers are mutable: set in place, not copied.
     (response: Response, request: RestRequest) => {
-      const headers = new Headers(response.headers);
+      const headers = response.headers;
       headers.set("x-request-id", request.requestId);
       for (const [name, value] of Object.entries(corsHeaders(request, request.principal))) headers.set(name, value);
       if (response.status === 405) {
         headers.set("allow", allowedMethods(new URL(request.url).pathname).join(", "));
       }
-      return new Response(response.body, { status: response.status, headers });
+      return response;
     },
   ],
 });

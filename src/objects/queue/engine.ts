@@ -204,7 +204,7 @@ export class QueueEngine {
     }
     const ids: string[] = [];
     let visibleNow = false;
-    this.storage.transactionSync(() => {
+    const insertAll = () => {
       for (const message of messages) {
         const id = crypto.randomUUID();
         const visibleAt = nowMs + (message.delaySeconds ?? 0) * 1000;
@@ -219,7 +219,10 @@ export class QueueEngine {
         );
         ids.push(id);
       }
-    });
+    };
+    // One INSERT is atomic by itself; a batch is all or nothing.
+    if (messages.length === 1) insertAll();
+    else this.storage.transactionSync(insertAll);
     this.storedCount += messages.length;
     return { ids, visibleNow };
   }
