@@ -96,8 +96,7 @@ export class QueueObject extends DurableObject<Env> {
     const nowMs = Date.now();
     const result = toResult(() => this.engine.send(messages, nowMs));
     if (!result.ok) return result;
-    const { attributes } = this.engine.meta!;
-    this.scheduleAt(nowMs + attributes.msgRetentionSeconds * 1000);
+    this.scheduleAt(this.engine.newMessageDeadline(nowMs));
     if (this.parked.length > 0) {
       if (result.value.visibleNow) this.wake(nowMs);
       else this.reschedule(nowMs);
@@ -110,7 +109,7 @@ export class QueueObject extends DurableObject<Env> {
     const nowMs = Date.now();
     const result = toResult(() => this.engine.accept(messages, nowMs));
     if (result.ok && result.value.stored > 0) {
-      this.reschedule(nowMs);
+      this.scheduleAt(this.engine.newMessageDeadline(nowMs, true));
       this.wake(nowMs);
     }
     return result;

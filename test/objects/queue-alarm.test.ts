@@ -63,6 +63,23 @@ describe("alarm", () => {
     expect((await pending).map((m) => m.body)).toEqual(["release"]);
   });
 
+  it("is set to the first message's time-to-live end after a send when the queue dead-letters by age", async () => {
+    const dlq = await createQueue();
+    const { stub } = await createQueue({ msgRetentionSeconds: 3_600, deadLetter: { queue: dlq.name, maxTimeToLive: 300 } });
+
+    await sendBodies(stub, "m");
+
+    expect(await alarmOf(stub)).toBe((await enqueuedAtOf(stub)) + 300_000);
+  });
+
+  it("is set to the retention end of a message handed over by a topic or another queue", async () => {
+    const { stub } = await createQueue({ msgRetentionSeconds: 600 });
+
+    expectOk(await stub.accept([{ idempotencyKey: "k1", id: crypto.randomUUID(), body: "m", tags: [], sourceQueue: null }]));
+
+    expect(await alarmOf(stub)).toBe((await enqueuedAtOf(stub)) + 600_000);
+  });
+
   it("runs once and is not re-armed when nothing is left to do", async () => {
     const { stub } = await createQueue();
     await sendBodies(stub, "m");

@@ -237,16 +237,13 @@ export class QueueEngine {
     let stored = 0;
     this.storage.transactionSync(() => {
       for (const message of messages) {
-        const seen = this.sql
-          .exec("SELECT 1 FROM idempotency_keys WHERE key = ?", message.idempotencyKey)
-          .toArray().length;
-        if (seen) continue;
-        this.sql.exec(
-          "INSERT INTO idempotency_keys (key, message_id, expires_at) VALUES (?, ?, ?)",
+        const isNew = this.sql.exec(
+          "INSERT INTO idempotency_keys (key, message_id, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
           message.idempotencyKey,
           message.id,
           nowMs + IdempotencyWindowMs,
-        );
+        ).rowsWritten;
+        if (isNew === 0) continue;
         this.sql.exec(
           "INSERT INTO messages (id, body, tags, enqueued_at, visible_at, state, source_queue) VALUES (?, ?, ?, ?, ?, 0, ?)",
           message.id,
@@ -593,6 +590,16 @@ export class QueueEngine {
    * hand-overs, idempotency-key expiry, and, while receivers are parked, the next message to become
    * visible. Visibility ends need no write, so without parked receivers they need no alarm.
    */
+  /**
+   * The earliest deadline a message stored at `nowMs` brings: the end of its retention or, on a
+   * queue that dead-letters by age, of its time to live; for a hand-over, also its key's expiry.
+   */
+  newMessageDeadline(nowMs: number, handedOver = false): number {
+    const { msgRetentionSeconds, deadLetter } = this.requireMeta().attributes;
+    const lifeSeconds = deadLetter && "maxTimeToLive" in deadLetter ? Math.min(msgRetentionSeconds, deadLetter.maxTimeToLive) : msgRetentionSeconds;
+    return nowMs + Math.min(lifeSeconds * 1000, handedOver ? IdempotencyWindowMs : Number.POSITIVE_INFINITY);
+  }
+
   nextDeadline(nowMs: number, hasParkedReceivers: boolean): number | null {
     const meta = this.meta;
     if (!meta) return null;
