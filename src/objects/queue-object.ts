@@ -138,13 +138,16 @@ export class QueueObject extends DurableObject<Env> {
         }, waitSeconds * 1000),
       };
       this.parked.push(receiver);
-      this.reschedule(nowMs);
+      // Every other deadline is armed when it arises; a parked receiver adds only the next message
+      // to become visible.
+      const nextVisibleAt = this.engine.nextVisibleAfter(nowMs);
+      if (nextVisibleAt !== null) this.scheduleAt(nextVisibleAt);
     });
   }
 
   /** Answers parked receivers, oldest first, while there are messages to give. */
   private wake(nowMs: number): void {
-    while (this.parked.length > 0 && this.engine.meta && this.engine.hasClaimable(nowMs)) {
+    while (this.parked.length > 0 && this.engine.meta) {
       const receiver = this.parked[0]!;
       const messages = this.engine.claim(receiver.max, receiver.visibilityTimeout, nowMs);
       if (messages.length === 0) break;

@@ -19,6 +19,7 @@ import {
   schemaStatements,
   toPeekedMessage,
   toReceivedMessage,
+  type ReceivedRow,
   type MessageRow,
 } from "./storage";
 
@@ -270,7 +271,7 @@ export class QueueEngine {
     const receipt = newReceiptToken();
     const { clause, values } = this.claimableFilter(attributes, nowMs);
     const rows = this.sql
-      .exec<MessageRow>(
+      .exec<ReceivedRow>(
         `UPDATE messages
            SET state = 1, receive_count = receive_count + 1,
                first_received_at = COALESCE(first_received_at, ?), visible_at = ?, receipt = ?
@@ -278,7 +279,7 @@ export class QueueEngine {
            SELECT seq FROM messages
            WHERE state < 2 AND visible_at <= ? ${clause}
            ORDER BY visible_at, seq LIMIT ?)
-         RETURNING *`,
+         RETURNING seq, id, body, tags, enqueued_at, visible_at, receive_count, first_received_at, receipt, source_queue`,
         nowMs,
         deadline,
         receipt,
@@ -312,10 +313,15 @@ export class QueueEngine {
   }
 
   /** Finds the received row a handle names, if the handle is still the latest and in time. */
-  private findReceived(handle: string, nowMs: number): MessageRow {
+  private findReceived(handle: string, nowMs: number): { seq: number } {
     const parsed = parseReceiptHandle(handle);
     if (!parsed) throw new QueueError(ErrorCode.ReceiptHandleInvalid, "malformed receipt handle");
-    const row = this.sql.exec<MessageRow>("SELECT * FROM messages WHERE seq = ?", parsed.seq).toArray()[0];
+    const row = this.sql
+      .exec<{ seq: number; state: number; receipt: string | null; visible_at: number }>(
+        "SELECT seq, state, receipt, visible_at FROM messages WHERE seq = ?",
+        parsed.seq,
+      )
+      .toArray()[0];
     if (!row || row.state !== S.received || row.receipt !== parsed.receipt) {
       throw new QueueError(
         ErrorCode.ReceiptHandleInvalid,
@@ -337,8 +343,10 @@ export class QueueEngine {
     this.storage.transactionSync(() => {
       for (const receiptHandle of handles) {
         try {
-          const row = this.findReceived(receiptHandle, nowMs);
-          this.retire(row.seq, attributes);
+          if (!this.retireReceived(receiptHandle, attributes, nowMs)) {
+            this.findReceived(receiptHandle, nowMs); // throws the reason the handle does not delete
+            throw new QueueError(ErrorCode.ReceiptHandleInvalid, "receipt handle does not name a message in flight");
+          }
           results.push({ receiptHandle, deleted: true });
         } catch (error) {
           if (!(error instanceof QueueError)) throw error;
@@ -347,6 +355,23 @@ export class QueueEngine {
       }
     });
     return results;
+  }
+
+  /**
+   * Retires the message a handle names in one statement when the handle is the latest and in time;
+   * false when it is not (or is malformed), leaving the reason to `findReceived`.
+   */
+  private retireReceived(handle: string, attributes: QueueAttributes, nowMs: number): boolean {
+    const parsed = parseReceiptHandle(handle);
+    if (!parsed) return false;
+    const where = "WHERE seq = ? AND state = 1 AND receipt = ? AND visible_at > ? RETURNING seq";
+    const retired =
+      attributes.rewindSeconds > 0
+        ? this.sql.exec(`UPDATE messages SET state = 2, receipt = NULL, move_kind = NULL, move_to = NULL, move_key = NULL ${where}`, parsed.seq, parsed.receipt, nowMs)
+        : this.sql.exec(`DELETE FROM messages ${where}`, parsed.seq, parsed.receipt, nowMs);
+    if (retired.toArray().length === 0) return false;
+    this.storedCount--;
+    return true;
   }
 
   /** A message leaves the queue: kept as rewindable while the rewind window is on, else removed. */
@@ -600,6 +625,11 @@ export class QueueEngine {
     return nowMs + Math.min(lifeSeconds * 1000, handedOver ? IdempotencyWindowMs : Number.POSITIVE_INFINITY);
   }
 
+  /** When the next message that is not visible now becomes visible: what parked receivers wait for. */
+  nextVisibleAfter(nowMs: number): number | null {
+    return this.sql.exec<{ m: number | null }>("SELECT MIN(visible_at) AS m FROM messages WHERE state < 2 AND visible_at > ?", nowMs).one().m;
+  }
+
   nextDeadline(nowMs: number, hasParkedReceivers: boolean): number | null {
     const meta = this.meta;
     if (!meta) return null;
@@ -626,9 +656,7 @@ export class QueueEngine {
       push(min("SELECT MIN(visible_at) AS m FROM messages WHERE state < 2 AND enqueued_at <= ?", nowMs - ttlMs));
       push(min("SELECT MIN(enqueued_at) AS m FROM messages WHERE state < 2 AND enqueued_at > ?", nowMs - ttlMs), ttlMs);
     }
-    if (hasParkedReceivers) {
-      push(min("SELECT MIN(visible_at) AS m FROM messages WHERE state < 2 AND visible_at > ?", nowMs));
-    }
+    if (hasParkedReceivers) push(this.nextVisibleAfter(nowMs));
     const redrive = this.sql
       .exec<{ next_run_at: number | null }>("SELECT next_run_at FROM redrive WHERE id = 1 AND status = 'running'")
       .toArray()[0];

@@ -108,7 +108,13 @@ export function newReceiptToken(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-export function toReceivedMessage(row: MessageRow): ReceivedMessage {
+/** The columns a receiver is given. */
+export type ReceivedRow = Pick<
+  MessageRow,
+  "seq" | "id" | "body" | "tags" | "enqueued_at" | "visible_at" | "receive_count" | "first_received_at" | "receipt" | "source_queue"
+> & { [key: string]: SqlStorageValue };
+
+export function toReceivedMessage(row: ReceivedRow): ReceivedMessage {
   const message: ReceivedMessage = {
     id: row.id,
     body: row.body,
