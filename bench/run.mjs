@@ -14,12 +14,17 @@
 //   --keep-state        keep the temporary folder (state, wrangler logs) and print its path
 //   --local-observability  keep wrangler's local observability on (off by default: it stores a
 //                       trace of every request in SQLite inside the same runtime, see README)
+//   --cpu-profile       record a V8 CPU profile of the runtime during each scenario:
+//                       bench/results/profiles/<scenario>.cpuprofile, and the top functions by
+//                       self time in latest.json (sampling slows the runtime: compare such runs
+//                       only with each other)
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { createClient } from "./lib/http.mjs";
+import { connectProfiler, topSelfTime } from "./lib/profiler.mjs";
 import { formatTable, makeRow, renderSvg } from "./lib/report.mjs";
 import { killAllNow, snapshotApp, startWrangler, stopAll } from "./lib/wrangler.mjs";
 import { engine, peer } from "./scenarios/runtime.mjs";
@@ -47,13 +52,14 @@ function parseOptions() {
       "backlog-budget": { type: "string" },
       "keep-state": { type: "boolean", default: false },
       "local-observability": { type: "boolean", default: false },
+      "cpu-profile": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
     strict: true,
   });
   if (values.help) {
     console.log(
-      "usage: npm run bench -- [--scenarios a,b,c] [--duration s] [--connections n] [--smoke] [--backlog n] [--backlog-budget s] [--keep-state] [--local-observability]",
+      "usage: npm run bench -- [--scenarios a,b,c] [--duration s] [--connections n] [--smoke] [--backlog n] [--backlog-budget s] [--keep-state] [--local-observability] [--cpu-profile]",
     );
     console.log(`scenarios: ${AllScenarios.join(", ")}`);
     process.exit(0);
@@ -97,6 +103,7 @@ function parseOptions() {
     engineRounds: smoke ? 1 : 3,
     keepState: values["keep-state"],
     localObservability: values["local-observability"],
+    cpuProfile: values["cpu-profile"],
   };
 }
 
@@ -136,6 +143,7 @@ async function main() {
   const source = sourceState();
   const rows = [];
   const failures = [];
+  const profiles = [];
   const loadStart = os.loadavg();
   const authHeaders = { authorization: `Bearer ${RootSecretKey}` };
   // wrangler's local observability writes a trace of every request into SQLite in the runtime
@@ -154,6 +162,27 @@ async function main() {
   };
   log(`scenarios: ${[...opts.selected].join(", ")}; ${opts.duration} s per case, ${opts.connections} connections${opts.smoke ? " (smoke)" : ""}`);
   log(`temporary folder: ${workRoot}`);
+
+  /**
+   * Runs `run` under a CPU profile of `instance`'s runtime when --cpu-profile is given; the
+   * profile is written to bench/results/profiles/<label>.cpuprofile and summarised in the results.
+   */
+  const profiled = async (instance, label, run) => {
+    if (!opts.cpuProfile) return run();
+    const profiler = await connectProfiler(instance.inspectorPort);
+    await profiler.start();
+    try {
+      return await run();
+    } finally {
+      const profile = await profiler.stop();
+      profiler.close();
+      const file = path.join(resultsDir, "profiles", `${label.replace(/[^a-z0-9-]+/gi, "_")}.cpuprofile`);
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, JSON.stringify(profile));
+      profiles.push({ label, file: path.relative(repoRoot, file), ...topSelfTime(profile) });
+      log(`${label}: CPU profile in ${path.relative(repoRoot, file)}`);
+    }
+  };
 
   /** Runs one scenario; a failure becomes a row that says so, and the others still run. */
   const attempt = async (scenario, run) => {
@@ -210,15 +239,16 @@ async function main() {
   // Scenarios 1–7 share one service instance.
   await withService("service", ["floor", "send-1", "send-16", "consume", "wake", "fanout", "spread"], async (sctx) => {
     const trio = ["floor", "send-1", "send-16"].filter((name) => opts.selected.has(name));
-    if (trio.length > 0) await attempt(trio.join(" + "), () => throughputTrio(sctx, opts.selected));
-    if (opts.selected.has("consume")) await attempt("consume", () => consume(sctx));
-    if (opts.selected.has("wake")) await attempt("wake", () => wake(sctx));
-    if (opts.selected.has("fanout")) await attempt("fanout", () => fanout(sctx));
-    if (opts.selected.has("spread")) await attempt("spread", () => spread(sctx));
+    const run = (label, body) => attempt(label, () => profiled(sctx.service, label, body));
+    if (trio.length > 0) await run(trio.join("+"), () => throughputTrio(sctx, opts.selected));
+    if (opts.selected.has("consume")) await run("consume", () => consume(sctx));
+    if (opts.selected.has("wake")) await run("wake", () => wake(sctx));
+    if (opts.selected.has("fanout")) await run("fanout", () => fanout(sctx));
+    if (opts.selected.has("spread")) await run("spread", () => spread(sctx));
   });
 
   // Scenario 8 on a fresh instance, so that its peak memory is the backlog's own.
-  await withService("backlog", ["backlog"], (sctx) => attempt("backlog", () => backlog(sctx)));
+  await withService("backlog", ["backlog"], (sctx) => attempt("backlog", () => profiled(sctx.service, "backlog", () => backlog(sctx))));
 
   if (opts.selected.has("engine")) {
     let instance;
@@ -233,7 +263,7 @@ async function main() {
         healthPath: "/health",
       });
       try {
-        await engine(ctx, instance);
+        await profiled(instance, "engine", () => engine(ctx, instance));
       } finally {
         await instance.stop();
         log("engine worker stopped");
@@ -264,7 +294,7 @@ async function main() {
         throw error;
       }
       try {
-        await peer(ctx, instance);
+        await profiled(instance, "peer", () => peer(ctx, instance));
       } finally {
         await instance.stop();
         log("peer worker stopped");
@@ -294,9 +324,11 @@ async function main() {
       opts.localObservability
         ? "wrangler's local observability was on (every request's trace stored in SQLite in the runtime)."
         : "wrangler's local observability was off (X_LOCAL_OBSERVABILITY=false); --local-observability turns it on.",
+      ...(opts.cpuProfile ? ["CPU profiles were recorded (--cpu-profile): sampling slows the runtime, so compare this run only with other profiled runs."] : []),
     ],
     rows,
     failures,
+    ...(opts.cpuProfile ? { profiles } : {}),
   };
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(path.join(resultsDir, "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
@@ -305,6 +337,10 @@ async function main() {
 
   console.log(`\n${formatTable(rows)}\n`);
   for (const row of rows.filter((r) => r.note)) console.log(`note: ${row.scenario} · ${row.metric}: ${row.note}`);
+  for (const profile of profiles) {
+    console.log(`\nCPU profile ${profile.label} (${profile.file}): ${profile.busyMs} ms busy, ${profile.idleMs} ms idle; most self time:`);
+    for (const entry of profile.top.slice(0, 8)) console.log(`  ${(entry.shareOfBusy * 100).toFixed(1).padStart(5)}%  ${entry.name}`);
+  }
   const targeted = rows.filter((row) => row.target !== null);
   console.log(
     `${targeted.filter((row) => row.met).length} of ${targeted.length} targets met; ${failures.length} scenario(s) failed; ${elapsedS.toFixed(0)} s in all`,
