@@ -3,7 +3,7 @@ import * as v from "valibot";
 import { authenticate, requireConfigured, type Principal } from "../auth/authenticate";
 import { AccountOperations } from "../service/accounts";
 import { ErrorCode, QueueError } from "../errors";
-import { parse } from "../schema/parse";
+import { parse, parseOneOrBatch } from "../schema/parse";
 import {
   ChangeVisibilityBody,
   CreateQueueBody,
@@ -44,6 +44,8 @@ export interface RouteSpec {
   operationId: string;
   summary: string;
   body?: v.GenericSchema;
+  /** Validates the body instead of `body` (which still documents it) when the shape decides the schema. */
+  parseBody?: (input: unknown) => unknown;
   /** Whether an empty body stands for `{}`. */
   bodyOptional?: boolean;
   query?: v.GenericSchema;
@@ -119,15 +121,11 @@ export const routes: RouteSpec[] = [
     operationId: "sendMessages",
     summary: "Send one message (`{body, delaySeconds, tags}` → `{id}`) or a batch (`{messages: [...]}` → `{messages: [{id}]}`)",
     body: SendBody,
+    parseBody: (input) => parseOneOrBatch(OutgoingMessage, SendBatchBody, input),
     responses: { 200: "message ids", 413: "MessageTooLarge or BatchTooLarge", 409: "QueueFull" },
     handle: async ({ queues, params, body }) => {
-      if (body && typeof body === "object" && "messages" in body) {
-        const batch = parse(SendBatchBody, body);
-        const ids = await queues.send(params.name!, batch.messages);
-        return ok({ messages: ids.map((id) => ({ id })) });
-      }
-      const [id] = await queues.send(params.name!, [parse(OutgoingMessage, body)]);
-      return ok({ id });
+      const ids = await queues.send(params.name!, body.messages);
+      return ok(body.batch ? { messages: ids.map((id) => ({ id })) } : { id: ids[0] });
     },
   },
   {
@@ -247,7 +245,8 @@ async function runRoute(spec: RouteSpec, request: RestRequest, env: Env): Promis
   const principal = await authenticate(request, bodyText, env);
   request.principal = principal;
   const query = spec.query ? parse(spec.query, { ...request.query }, "query") : {};
-  const body = spec.body ? parse(spec.body, parseJsonText(bodyText, spec.bodyOptional ?? false)) : undefined;
+  const json = spec.body ? parseJsonText(bodyText, spec.bodyOptional ?? false) : undefined;
+  const body = spec.parseBody ? spec.parseBody(json) : spec.body ? parse(spec.body, json) : undefined;
   const scope = scopeOf(env, principal);
   const result = await spec.handle({
     queues: new QueueOperations(env, scope),

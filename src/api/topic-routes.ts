@@ -1,4 +1,4 @@
-import { parse } from "../schema/parse";
+import { parseOneOrBatch } from "../schema/parse";
 import {
   CreateSubscriptionBody,
   CreateTopicBody,
@@ -72,15 +72,11 @@ export const topicRoutes: RouteSpec[] = [
     summary:
       "Publish one message (`{body, tags, routingKey}` → `{id}`) or a batch (`{messages: [...]}` → `{messages: [{id}]}`); answers once stored",
     body: PublishBody,
+    parseBody: (input) => parseOneOrBatch(PublishedMessage, PublishBatchBody, input),
     responses: { 200: "message ids", 413: "MessageTooLarge or BatchTooLarge" },
     handle: async ({ topics, params, body }) => {
-      if (body && typeof body === "object" && "messages" in body) {
-        const batch = parse(PublishBatchBody, body);
-        const ids = await topics.publish(params.name!, batch.messages);
-        return ok({ messages: ids.map((id) => ({ id })) });
-      }
-      const [id] = await topics.publish(params.name!, [parse(PublishedMessage, body)]);
-      return ok({ id });
+      const ids = await topics.publish(params.name!, body.messages);
+      return ok(body.batch ? { messages: ids.map((id) => ({ id })) } : { id: ids[0] });
     },
   },
   {

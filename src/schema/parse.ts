@@ -42,3 +42,18 @@ export function parse<TSchema extends v.GenericSchema>(
     result.issues.map((each) => ({ path: pathOf(each), message: each.message })),
   );
 }
+
+/**
+ * A body that is one message or a batch `{"messages": [...]}`, validated once against the shape
+ * it claims (the presence of `messages`), so that errors name that shape's fields.
+ */
+export function parseOneOrBatch<TOne extends v.GenericSchema, TBatch extends v.GenericSchema>(
+  one: TOne,
+  batch: TBatch,
+  input: unknown,
+): { batch: boolean; messages: v.InferOutput<TOne>[] } {
+  if (input !== null && typeof input === "object" && !Array.isArray(input) && "messages" in input) {
+    return { batch: true, messages: (parse(batch, input) as { messages: v.InferOutput<TOne>[] }).messages };
+  }
+  return { batch: false, messages: [parse(one, input)] };
+}
