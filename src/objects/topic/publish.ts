@@ -1,0 +1,64 @@
+import { ErrorCode, QueueError } from "../../errors";
+import { matchesAnyBindingKey, matchesTags } from "../../delivery/filters";
+import { TopicLimits, type PublishedMessage } from "../../schema/topic";
+import type { Subscription, TopicMeta } from "./storage";
+
+const textEncoder = new TextEncoder();
+
+/**
+ * Checks a publish against the topic's limits, then stores each message and one outbox row per
+ * matching subscription, due at `nowMs`, in one transaction. Answers the new message ids.
+ */
+export function storePublished(
+  storage: DurableObjectStorage,
+  meta: TopicMeta,
+  subscriptions: Iterable<Subscription>,
+  messages: readonly PublishedMessage[],
+  nowMs: number,
+): string[] {
+  let batchBytes = 0;
+  messages.forEach((message, index) => {
+    const bytes = textEncoder.encode(message.body).byteLength;
+    batchBytes += bytes;
+    if (bytes > meta.attributes.maxMsgSize) {
+      throw new QueueError(ErrorCode.MessageTooLarge, `message ${index} is ${bytes} bytes; this topic's maxMsgSize is ${meta.attributes.maxMsgSize}`);
+    }
+    if (meta.attributes.filterType === "routingKey" && message.routingKey === undefined) {
+      throw new QueueError(ErrorCode.InvalidParameter, `message ${index}: a routingKey topic needs a routingKey (CMQ 10700)`);
+    }
+  });
+  if (messages.length > 1 && batchBytes > TopicLimits.batchBodyMaxBytes) {
+    throw new QueueError(ErrorCode.BatchTooLarge, `a batch's bodies total ${batchBytes} bytes; the most is ${TopicLimits.batchBodyMaxBytes}`);
+  }
+  const subs = [...subscriptions];
+  const sql = storage.sql;
+  const ids: string[] = [];
+  storage.transactionSync(() => {
+    for (const message of messages) {
+      const id = crypto.randomUUID();
+      const tags = message.tags ?? [];
+      const routingKey = message.routingKey ?? null;
+      const seq = sql
+        .exec<{ seq: number }>(
+          "INSERT INTO messages (id, body, tags, routing_key, published_at) VALUES (?, ?, ?, ?, ?) RETURNING seq",
+          id,
+          message.body,
+          tags.length > 0 ? JSON.stringify(tags) : null,
+          routingKey,
+          nowMs,
+        )
+        .one().seq;
+      for (const sub of subs) {
+        const matches =
+          meta.attributes.filterType === "tag"
+            ? matchesTags(sub.attributes.filterTags, tags)
+            : matchesAnyBindingKey(sub.attributes.bindingKeys, routingKey);
+        if (matches) {
+          sql.exec("INSERT INTO outbox (message_seq, subscription_id, attempts, next_attempt_at) VALUES (?, ?, 0, ?)", seq, sub.id, nowMs);
+        }
+      }
+      ids.push(id);
+    }
+  });
+  return ids;
+}

@@ -1,0 +1,110 @@
+import type { SubscriptionAttributes, TopicAttributes } from "../../schema/topic";
+
+export interface TopicMeta {
+  name: string;
+  account: string;
+  objectKeyPrefix: string;
+  attributes: TopicAttributes;
+  createdAt: number;
+  modifiedAt: number;
+}
+
+export interface Subscription {
+  name: string;
+  id: number;
+  attributes: SubscriptionAttributes;
+  createdAt: number;
+  modifiedAt: number;
+}
+
+/** An outbox row joined with its message: one delivery to attempt. */
+export interface DueDelivery {
+  message_seq: number;
+  subscription_id: number;
+  attempts: number;
+  id: string;
+  body: string;
+  tags: string | null;
+  routing_key: string | null;
+  published_at: number;
+  [key: string]: SqlStorageValue;
+}
+
+/**
+ * The topic's tables. `outbox` holds one row per (message, matching subscription) until the
+ * delivery succeeds or fails for good; `leased` marks the rows the running object is attempting.
+ */
+const schemaStatements = [
+  `CREATE TABLE IF NOT EXISTS topic_meta (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     name TEXT NOT NULL, account TEXT NOT NULL, object_key_prefix TEXT NOT NULL,
+     attributes TEXT NOT NULL, created_at INTEGER NOT NULL, modified_at INTEGER NOT NULL
+   )`,
+  `CREATE TABLE IF NOT EXISTS subscriptions (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     name_key TEXT NOT NULL UNIQUE, name TEXT NOT NULL, attributes TEXT NOT NULL,
+     created_at INTEGER NOT NULL, modified_at INTEGER NOT NULL,
+     delivered INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
+     last_error TEXT, last_error_at INTEGER
+   )`,
+  `CREATE TABLE IF NOT EXISTS messages (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL, body TEXT NOT NULL, tags TEXT, routing_key TEXT, published_at INTEGER NOT NULL
+   )`,
+  `CREATE TABLE IF NOT EXISTS outbox (
+     message_seq INTEGER NOT NULL, subscription_id INTEGER NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL,
+     leased INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (message_seq, subscription_id)
+   )`,
+  `CREATE INDEX IF NOT EXISTS outbox_by_subscription ON outbox (subscription_id)`,
+  `CREATE INDEX IF NOT EXISTS messages_by_age ON messages (published_at)`,
+];
+
+/** Creates the tables, and brings an outbox stored before leases had their own column up to date. */
+export function migrate(sql: SqlStorage): void {
+  for (const statement of schemaStatements) sql.exec(statement);
+  const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('outbox')").toArray();
+  if (!columns.some((column) => column.name === "leased")) {
+    sql.exec("ALTER TABLE outbox ADD COLUMN leased INTEGER NOT NULL DEFAULT 0");
+  }
+  sql.exec("DROP INDEX IF EXISTS outbox_by_due");
+  sql.exec("CREATE INDEX IF NOT EXISTS outbox_by_lease_and_due ON outbox (leased, next_attempt_at)");
+}
+
+export function loadMeta(sql: SqlStorage): TopicMeta | null {
+  const row = sql
+    .exec<{ name: string; account: string; object_key_prefix: string; attributes: string; created_at: number; modified_at: number }>(
+      "SELECT * FROM topic_meta WHERE id = 1",
+    )
+    .toArray()[0];
+  return row
+    ? {
+        name: row.name,
+        account: row.account,
+        objectKeyPrefix: row.object_key_prefix,
+        attributes: JSON.parse(row.attributes) as TopicAttributes,
+        createdAt: row.created_at,
+        modifiedAt: row.modified_at,
+      }
+    : null;
+}
+
+export function loadSubscriptions(sql: SqlStorage): Map<number, Subscription> {
+  const subscriptions = new Map<number, Subscription>();
+  const rows = sql
+    .exec<{ id: number; name: string; attributes: string; created_at: number; modified_at: number }>(
+      "SELECT id, name, attributes, created_at, modified_at FROM subscriptions",
+    )
+    .toArray();
+  for (const row of rows) {
+    subscriptions.set(row.id, {
+      id: row.id,
+      name: row.name,
+      attributes: JSON.parse(row.attributes) as SubscriptionAttributes,
+      createdAt: row.created_at,
+      modifiedAt: row.modified_at,
+    });
+  }
+  return subscriptions;
+}
