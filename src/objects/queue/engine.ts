@@ -358,33 +358,21 @@ export class QueueEngine {
   }
 
   /**
-   * Retires the message a handle names in one statement when the handle is the latest and in time;
-   * false when it is not (or is malformed), leaving the reason to `findReceived`.
+   * The message a handle names leaves the queue, in one statement, when the handle is the latest
+   * and in time: kept as rewindable while the rewind window is on, else removed. False when it is
+   * not (or is malformed), leaving the reason to `findReceived`.
    */
   private retireReceived(handle: string, attributes: QueueAttributes, nowMs: number): boolean {
     const parsed = parseReceiptHandle(handle);
     if (!parsed) return false;
-    const where = "WHERE seq = ? AND state = 1 AND receipt = ? AND visible_at > ? RETURNING seq";
+    const where = `WHERE seq = ? AND state = ${S.received} AND receipt = ? AND visible_at > ? RETURNING seq`;
     const retired =
       attributes.rewindSeconds > 0
-        ? this.sql.exec(`UPDATE messages SET state = 2, receipt = NULL, move_kind = NULL, move_to = NULL, move_key = NULL ${where}`, parsed.seq, parsed.receipt, nowMs)
+        ? this.sql.exec(`UPDATE messages SET state = ${S.deleted}, receipt = NULL, move_kind = NULL, move_to = NULL, move_key = NULL ${where}`, parsed.seq, parsed.receipt, nowMs)
         : this.sql.exec(`DELETE FROM messages ${where}`, parsed.seq, parsed.receipt, nowMs);
     if (retired.toArray().length === 0) return false;
     this.storedCount--;
     return true;
-  }
-
-  /** A message leaves the queue: kept as rewindable while the rewind window is on, else removed. */
-  private retire(seq: number, attributes: QueueAttributes): void {
-    if (attributes.rewindSeconds > 0) {
-      this.sql.exec(
-        "UPDATE messages SET state = 2, receipt = NULL, move_kind = NULL, move_to = NULL, move_key = NULL WHERE seq = ?",
-        seq,
-      );
-    } else {
-      this.sql.exec("DELETE FROM messages WHERE seq = ?", seq);
-    }
-    this.storedCount--;
   }
 
   changeVisibility(handle: string, visibilityTimeoutSeconds: number, nowMs: number): { nextVisibleAt: number } {
@@ -611,11 +599,6 @@ export class QueueEngine {
   }
 
   /**
-   * The earliest moment something is due: retention and rewind expiry, dead-letter moves, pending
-   * hand-overs, idempotency-key expiry, and, while receivers are parked, the next message to become
-   * visible. Visibility ends need no write, so without parked receivers they need no alarm.
-   */
-  /**
    * The earliest deadline a message stored at `nowMs` brings: the end of its retention or, on a
    * queue that dead-letters by age, of its time to live; for a hand-over, also its key's expiry.
    */
@@ -630,6 +613,11 @@ export class QueueEngine {
     return this.sql.exec<{ m: number | null }>("SELECT MIN(visible_at) AS m FROM messages WHERE state < 2 AND visible_at > ?", nowMs).one().m;
   }
 
+  /**
+   * The earliest moment something is due: retention and rewind expiry, dead-letter moves, pending
+   * hand-overs, idempotency-key expiry, and, while receivers are parked, the next message to become
+   * visible. Visibility ends need no write, so without parked receivers they need no alarm.
+   */
   nextDeadline(nowMs: number, hasParkedReceivers: boolean): number | null {
     const meta = this.meta;
     if (!meta) return null;
