@@ -6,7 +6,6 @@ export const ErrorCode = {
   MalformedRequest: "MalformedRequest",
   InvalidParameter: "InvalidParameter",
   RequestTooLarge: "RequestTooLarge",
-  UnsupportedMediaType: "UnsupportedMediaType",
   NotFound: "NotFound",
   MethodNotAllowed: "MethodNotAllowed",
   Unauthenticated: "Unauthenticated",
@@ -38,21 +37,79 @@ export const ErrorCode = {
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/**
+ * Whose fault an error is and whether repeating the same request can succeed, as AWS SDKs mark
+ * `$fault` on each modelled error: callers retry only what can succeed later.
+ */
+export interface ErrorTraits {
+  fault: "client" | "server";
+  retryable: boolean;
+}
+
+const client = { fault: "client", retryable: false } as const;
+const clientLater = { fault: "client", retryable: true } as const;
+const server = { fault: "server", retryable: true } as const;
+
+/** Every code's traits; a new code does not compile until it is placed here. */
+export const ErrorTraitsOf = {
+  MalformedRequest: client,
+  InvalidParameter: client,
+  RequestTooLarge: client,
+  NotFound: client,
+  MethodNotAllowed: client,
+  Unauthenticated: client,
+  Forbidden: client,
+  NotConfigured: server,
+  QueueNotFound: client,
+  QueueAlreadyExists: client,
+  // The dead-letter queue stops being in use when its sources change.
+  QueueInUse: clientLater,
+  InvalidDeadLetterQueue: client,
+  MessageTooLarge: client,
+  BatchTooLarge: client,
+  // Consumers make room.
+  QueueFull: clientLater,
+  ReceiptHandleInvalid: client,
+  RewindNotEnabled: client,
+  InvalidRewindTime: client,
+  // The running redrive ends.
+  RedriveInProgress: clientLater,
+  RedriveNotFound: client,
+  TopicNotFound: client,
+  TopicAlreadyExists: client,
+  SubscriptionNotFound: client,
+  SubscriptionAlreadyExists: client,
+  TooManySubscriptions: client,
+  AccountNotFound: client,
+  AccountAlreadyExists: client,
+  KeyNotFound: client,
+  QuotaExceeded: client,
+  InternalError: server,
+} as const satisfies Record<ErrorCode, ErrorTraits>;
+
 export interface ErrorDetail {
   code: ErrorCode;
   message: string;
 }
 
 /** The one error type of the service; adapters turn it into their protocol's error shape. */
-export class QueueError extends Error {
+export class ServiceError extends Error {
   readonly code: ErrorCode;
   readonly details?: unknown;
 
   constructor(code: ErrorCode, message: string, details?: unknown) {
     super(message);
-    this.name = "QueueError";
+    this.name = "ServiceError";
     this.code = code;
     this.details = details;
+  }
+
+  get fault(): ErrorTraits["fault"] {
+    return ErrorTraitsOf[this.code].fault;
+  }
+
+  get retryable(): boolean {
+    return ErrorTraitsOf[this.code].retryable;
   }
 }
 
@@ -70,24 +127,18 @@ export function fail(code: ErrorCode, message: string): { ok: false; error: Erro
   return { ok: false, error: { code, message } };
 }
 
-/** Runs an operation and returns a QueueError it throws as a failure value; other errors still throw. */
+/** Runs an operation and returns a ServiceError it throws as a failure value; other errors still throw. */
 export function toResult<T>(operation: () => T): Result<T> {
   try {
     return ok(operation());
   } catch (error) {
-    if (error instanceof QueueError) return fail(error.code, error.message);
+    if (error instanceof ServiceError) return fail(error.code, error.message);
     throw error;
   }
 }
 
-/** Unwraps an object's result, turning a failure back into a QueueError. */
+/** Unwraps an object's result, turning a failure back into a ServiceError. */
 export function unwrap<T>(result: Result<T>): T {
   if (result.ok) return result.value;
-  throw new QueueError(result.error.code, result.error.message);
-}
-
-const knownCodes = new Set<string>(Object.values(ErrorCode));
-
-export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === "string" && knownCodes.has(value);
+  throw new ServiceError(result.error.code, result.error.message);
 }

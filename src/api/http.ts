@@ -1,4 +1,4 @@
-import { ErrorCode, QueueError } from "../errors";
+import { ErrorCode, ServiceError } from "../errors";
 
 /** Largest request body read; a batch's bodies are bounded to 1 MiB, JSON escaping may add to it. */
 export const MaxRequestBodyBytes = 4 * 1024 * 1024;
@@ -8,7 +8,6 @@ export const HttpStatusOfError = {
   MalformedRequest: 400,
   InvalidParameter: 400,
   RequestTooLarge: 413,
-  UnsupportedMediaType: 415,
   NotFound: 404,
   MethodNotAllowed: 405,
   Unauthenticated: 401,
@@ -45,7 +44,7 @@ export function jsonResponse(body: unknown, status = 200, headers?: HeadersInit)
 }
 
 export function errorResponse(error: unknown, requestId: string): Response {
-  if (error instanceof QueueError) {
+  if (error instanceof ServiceError) {
     return jsonResponse(
       { error: { code: error.code, message: error.message, requestId } },
       HttpStatusOfError[error.code],
@@ -73,11 +72,11 @@ export async function readBodyText(request: Request, maxBytes = MaxRequestBodyBy
   try {
     return utf8Decoder.decode(bytes);
   } catch {
-    throw new QueueError(ErrorCode.MalformedRequest, "request body is not valid UTF-8");
+    throw new ServiceError(ErrorCode.MalformedRequest, "request body is not valid UTF-8");
   }
 }
 
-const tooLarge = (maxBytes: number) => new QueueError(ErrorCode.RequestTooLarge, `request body is over ${maxBytes} bytes`);
+const tooLarge = (maxBytes: number) => new ServiceError(ErrorCode.RequestTooLarge, `request body is over ${maxBytes} bytes`);
 
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
@@ -109,12 +108,12 @@ async function readCapped(body: ReadableStream<Uint8Array>, maxBytes: number): P
 export function parseJsonText(text: string, emptyAllowed = true): unknown {
   if (text.trim() === "") {
     if (emptyAllowed) return {};
-    throw new QueueError(ErrorCode.MalformedRequest, "request body is required: send a JSON object");
+    throw new ServiceError(ErrorCode.MalformedRequest, "request body is required: send a JSON object");
   }
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new QueueError(
+    throw new ServiceError(
       ErrorCode.MalformedRequest,
       `request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
     );

@@ -2,7 +2,7 @@ import { Router, type IRequest } from "itty-router";
 import * as v from "valibot";
 import { authenticate, requireConfigured, type Principal } from "../auth/authenticate";
 import { AccountOperations } from "../service/accounts";
-import { ErrorCode, QueueError } from "../errors";
+import { ErrorCode, ServiceError } from "../errors";
 import { parse, parseOneOrBatch } from "../schema/parse";
 import {
   ChangeVisibilityBody,
@@ -277,11 +277,11 @@ function routeMiss(request: RestRequest): never {
   const pathname = new URL(request.url).pathname;
   const allowed = allowedMethods(pathname);
   if (allowed.length > 0) {
-    throw new QueueError(ErrorCode.MethodNotAllowed, `${request.method} is not allowed here; use ${allowed.join(", ")}`, {
+    throw new ServiceError(ErrorCode.MethodNotAllowed, `${request.method} is not allowed here; use ${allowed.join(", ")}`, {
       allow: allowed,
     });
   }
-  throw new QueueError(ErrorCode.NotFound, `no route for ${request.method} ${pathname}`);
+  throw new ServiceError(ErrorCode.NotFound, `no route for ${request.method} ${pathname}`);
 }
 
 export const router = Router<RestRequest, [Env, ExecutionContext]>({

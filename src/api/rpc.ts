@@ -1,6 +1,6 @@
 import { RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
 import { RootPrincipal, authenticate, requireConfigured, type Principal } from "../auth/authenticate";
-import { QueueError } from "../errors";
+import { ServiceError } from "../errors";
 import { parse } from "../schema/parse";
 import {
   ChangeVisibilityBody,
@@ -47,7 +47,7 @@ const PeekOptions = v.strictObject({
 /**
  * The operations over RPC, for one principal: the same operations as the REST API, with the same
  * validation, rights checks and error codes. An error reaches the caller as an Error named
- * "QueueError" whose message starts with its code in brackets (`[QueueNotFound] ...`), because
+ * "ServiceError" whose message starts with its code in brackets (`[QueueNotFound] ...`), because
  * workerd passes an error's name and message over RPC but not its other properties.
  */
 export class QueueClient extends RpcTarget {
@@ -230,9 +230,9 @@ async function rpcErrors<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (error) {
-    if (error instanceof QueueError) {
+    if (error instanceof ServiceError) {
       const rpcError = new Error(`[${error.code}] ${error.message}`);
-      rpcError.name = "QueueError";
+      rpcError.name = "ServiceError";
       throw rpcError;
     }
     throw error;

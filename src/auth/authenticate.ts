@@ -1,4 +1,4 @@
-import { ErrorCode, QueueError } from "../errors";
+import { ErrorCode, ServiceError } from "../errors";
 import { DefaultAccountId, type StoredKey } from "../objects/account-object";
 import type { AccountInfo, Action, Policy } from "../schema/account";
 import { constantTimeEqual, openSecret, serviceKeys, sha256Hex } from "./crypto";
@@ -32,7 +32,7 @@ export const RootPrincipal = (): Principal => ({
 /** Refuses everything until both root credentials are set: an unconfigured service never opens up. */
 export function requireConfigured(env: Env): { secretId: string; secretKey: string } {
   if (!env.ROOT_SECRET_ID || !env.ROOT_SECRET_KEY) {
-    throw new QueueError(ErrorCode.NotConfigured, "service not configured: set the ROOT_SECRET_ID and ROOT_SECRET_KEY variables");
+    throw new ServiceError(ErrorCode.NotConfigured, "service not configured: set the ROOT_SECRET_ID and ROOT_SECRET_KEY variables");
   }
   return { secretId: env.ROOT_SECRET_ID, secretKey: env.ROOT_SECRET_KEY };
 }
@@ -47,7 +47,7 @@ export function registry(env: Env) {
   return env.ACCOUNTS.get(env.ACCOUNTS.idFromName("registry"));
 }
 
-const unauthenticated = (message: string) => new QueueError(ErrorCode.Unauthenticated, message);
+const unauthenticated = (message: string) => new ServiceError(ErrorCode.Unauthenticated, message);
 
 type FoundKey = { key: StoredKey; account: AccountInfo };
 
@@ -163,6 +163,6 @@ export function can(principal: Principal, action: Action, resource: ResourceName
 /** Throws 403 Forbidden unless the principal may do `action` on `resource`. */
 export function authorize(principal: Principal, action: Action, resource: ResourceName): void {
   if (!can(principal, action, resource)) {
-    throw new QueueError(ErrorCode.Forbidden, `not allowed: ${action} on ${resource}`);
+    throw new ServiceError(ErrorCode.Forbidden, `not allowed: ${action} on ${resource}`);
   }
 }

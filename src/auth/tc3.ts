@@ -1,4 +1,4 @@
-import { ErrorCode, QueueError } from "../errors";
+import { ErrorCode, ServiceError } from "../errors";
 import { constantTimeEqual, hmacSha256, sha256Hex, toHex } from "./crypto";
 
 /**
@@ -82,17 +82,17 @@ const utcDate = (seconds: number): string => new Date(seconds * 1000).toISOStrin
 export function checkTc3Envelope(request: SignableRequest, auth: Tc3Authorization, nowMs: number): string {
   const timestamp = request.headers.get("x-tc-timestamp") ?? "";
   if (!/^\d{1,12}$/.test(timestamp)) {
-    throw new QueueError(ErrorCode.Unauthenticated, "signed request needs an X-TC-Timestamp header (Unix seconds)");
+    throw new ServiceError(ErrorCode.Unauthenticated, "signed request needs an X-TC-Timestamp header (Unix seconds)");
   }
   const seconds = Number(timestamp);
   if (Math.abs(nowMs / 1000 - seconds) > Tc3WindowSeconds) {
-    throw new QueueError(ErrorCode.Unauthenticated, `signature expired: X-TC-Timestamp is more than ${Tc3WindowSeconds} s from now`);
+    throw new ServiceError(ErrorCode.Unauthenticated, `signature expired: X-TC-Timestamp is more than ${Tc3WindowSeconds} s from now`);
   }
   if (auth.date !== utcDate(seconds)) {
-    throw new QueueError(ErrorCode.Unauthenticated, "credential date is not the UTC date of X-TC-Timestamp");
+    throw new ServiceError(ErrorCode.Unauthenticated, "credential date is not the UTC date of X-TC-Timestamp");
   }
   if (!auth.signedHeaders.includes("host")) {
-    throw new QueueError(ErrorCode.Unauthenticated, "SignedHeaders must include host");
+    throw new ServiceError(ErrorCode.Unauthenticated, "SignedHeaders must include host");
   }
   return timestamp;
 }

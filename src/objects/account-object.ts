@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { ErrorCode, QueueError, toResult, type Result } from "../errors";
+import { ErrorCode, ServiceError, toResult, type Result } from "../errors";
 import { AccountLimits, type AccountInfo, type KeyInfo, type Policy } from "../schema/account";
 
 /** A key as authentication needs it: its sealed secret is opened only by the Worker. */
@@ -80,14 +80,14 @@ export class AccountObject extends DurableObject<Env> {
 
   private requireAccount(id: string): AccountInfo {
     const account = this.account(id);
-    if (!account) throw new QueueError(ErrorCode.AccountNotFound, `account ${id} does not exist`);
+    if (!account) throw new ServiceError(ErrorCode.AccountNotFound, `account ${id} does not exist`);
     return account;
   }
 
   async createAccount(id: string, name: string): Promise<Result<AccountInfo>> {
     return toResult(() => {
       const taken = this.sql.exec("SELECT 1 FROM accounts WHERE name_key = ?", name.toLowerCase()).toArray().length;
-      if (taken) throw new QueueError(ErrorCode.AccountAlreadyExists, `an account named ${name} already exists`);
+      if (taken) throw new ServiceError(ErrorCode.AccountAlreadyExists, `an account named ${name} already exists`);
       this.sql.exec("INSERT INTO accounts (id, name_key, name, created_at) VALUES (?, ?, ?, ?)", id, name.toLowerCase(), name, Date.now());
       return this.requireAccount(id);
     });
@@ -117,7 +117,7 @@ export class AccountObject extends DurableObject<Env> {
       this.requireAccount(accountId);
       const count = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM keys WHERE account_id = ?", accountId).one().n;
       if (count >= AccountLimits.keysPerAccount) {
-        throw new QueueError(ErrorCode.QuotaExceeded, `an account has at most ${AccountLimits.keysPerAccount} keys`);
+        throw new ServiceError(ErrorCode.QuotaExceeded, `an account has at most ${AccountLimits.keysPerAccount} keys`);
       }
       this.sql.exec(
         "INSERT INTO keys (secret_id, account_id, secret_hash, sealed_secret, policy, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -139,7 +139,7 @@ export class AccountObject extends DurableObject<Env> {
   private requireKey(accountId: string, secretId: string): KeyRow {
     const row = this.keyRow(secretId);
     // Another account's key looks exactly like a missing one.
-    if (!row || row.account_id !== accountId) throw new QueueError(ErrorCode.KeyNotFound, `key ${secretId} does not exist`);
+    if (!row || row.account_id !== accountId) throw new ServiceError(ErrorCode.KeyNotFound, `key ${secretId} does not exist`);
     return row;
   }
 

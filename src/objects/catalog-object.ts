@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { ErrorCode, QueueError, fail, ok, type Result } from "../errors";
+import { ErrorCode, ServiceError, fail, ok, type Result } from "../errors";
 import { QueueLimits } from "../schema/queue";
 import type { QueueAttributes } from "../schema/queue";
 import type { TopicAttributes } from "../schema/topic";
@@ -139,23 +139,23 @@ export class CatalogObject extends DurableObject<Env> {
             targetKey,
           )
           .toArray()[0];
-        if (!targetRow) throw new QueueError(ErrorCode.InvalidDeadLetterQueue, `dead-letter queue ${target} does not exist`);
+        if (!targetRow) throw new ServiceError(ErrorCode.InvalidDeadLetterQueue, `dead-letter queue ${target} does not exist`);
         if (targetRow.dead_letter_key !== null) {
-          throw new QueueError(
+          throw new ServiceError(
             ErrorCode.InvalidDeadLetterQueue,
             `queue ${targetRow.name} has a dead-letter queue of its own; dead-letter queues do not nest`,
           );
         }
         const ownSources = this.deadLetterSourceKeys(region, sourceKey);
         if (ownSources.length > 0) {
-          throw new QueueError(
+          throw new ServiceError(
             ErrorCode.InvalidDeadLetterQueue,
             `queue ${source} is the dead-letter queue of ${ownSources.join(", ")}; dead-letter queues do not nest`,
           );
         }
         const others = this.deadLetterSourceKeys(region, targetKey).filter((key) => key !== sourceKey);
         if (others.length >= QueueLimits.deadLetterSourcesMax) {
-          throw new QueueError(
+          throw new ServiceError(
             ErrorCode.InvalidDeadLetterQueue,
             `queue ${targetRow.name} already serves ${others.length} source queues, the most a dead-letter queue may`,
           );
@@ -188,7 +188,7 @@ export class CatalogObject extends DurableObject<Env> {
       );
       return ok({ previous: null, provisional: true });
     } catch (error) {
-      if (error instanceof QueueError) return fail(error.code, error.message);
+      if (error instanceof ServiceError) return fail(error.code, error.message);
       throw error;
     }
   }

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { ErrorCode, QueueError, ok, toResult, type Result } from "../errors";
+import { ErrorCode, ServiceError, ok, toResult, type Result } from "../errors";
 import {
   TopicLimits,
   type PublishedMessage,
@@ -67,7 +67,7 @@ export class TopicObject extends DurableObject<Env> {
   }
 
   private requireMeta(): TopicMeta {
-    if (!this.meta) throw new QueueError(ErrorCode.TopicNotFound, "topic does not exist");
+    if (!this.meta) throw new ServiceError(ErrorCode.TopicNotFound, "topic does not exist");
     return this.meta;
   }
 
@@ -93,7 +93,7 @@ export class TopicObject extends DurableObject<Env> {
       if (this.meta) {
         const same = this.meta.name === name && JSON.stringify(this.meta.attributes) === JSON.stringify(attributes);
         if (!same) {
-          throw new QueueError(ErrorCode.TopicAlreadyExists, `topic ${this.meta.name} already exists with different attributes`);
+          throw new ServiceError(ErrorCode.TopicAlreadyExists, `topic ${this.meta.name} already exists with different attributes`);
         }
         return { created: false, topic: this.topicInfo() };
       }
@@ -152,7 +152,7 @@ export class TopicObject extends DurableObject<Env> {
   private requireSubscription(name: string): Subscription {
     this.requireMeta();
     const sub = this.findSubscription(name);
-    if (!sub) throw new QueueError(ErrorCode.SubscriptionNotFound, `subscription ${name} does not exist`);
+    if (!sub) throw new ServiceError(ErrorCode.SubscriptionNotFound, `subscription ${name} does not exist`);
     return sub;
   }
 
@@ -165,13 +165,13 @@ export class TopicObject extends DurableObject<Env> {
         if (existing.name === name && JSON.stringify(existing.attributes) === JSON.stringify(attributes)) {
           return { created: false, subscription: subscriptionInfo(this.sql, this.requireMeta(), existing) };
         }
-        throw new QueueError(
+        throw new ServiceError(
           ErrorCode.SubscriptionAlreadyExists,
           `subscription ${existing.name} already exists with different attributes`,
         );
       }
       if (this.subscriptions.size >= TopicLimits.subscriptionsPerTopic) {
-        throw new QueueError(
+        throw new ServiceError(
           ErrorCode.TooManySubscriptions,
           `a topic has at most ${TopicLimits.subscriptionsPerTopic} subscriptions`,
         );
@@ -213,7 +213,7 @@ export class TopicObject extends DurableObject<Env> {
       if (patch.bindingKeys !== undefined) attributes.bindingKeys = patch.bindingKeys;
       if (patch.signingSecret !== undefined) attributes.signingSecret = patch.signingSecret;
       if (attributes.protocol === "queue" && attributes.notifyContentFormat !== "SIMPLIFIED") {
-        throw new QueueError(ErrorCode.InvalidParameter, "queue subscriptions deliver SIMPLIFIED content (CMQ 10640)");
+        throw new ServiceError(ErrorCode.InvalidParameter, "queue subscriptions deliver SIMPLIFIED content (CMQ 10640)");
       }
       checkFilters(this.requireMeta(), attributes);
       this.sql.exec(

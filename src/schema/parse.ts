@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { ErrorCode, QueueError } from "../errors";
+import { ErrorCode, ServiceError } from "../errors";
 
 type Issue = v.BaseIssue<unknown>;
 
@@ -30,13 +30,13 @@ export function parse<TSchema extends v.GenericSchema>(
 ): v.InferOutput<TSchema> {
   // Valibot's object schemas take any non-null object, arrays included: `[]` would pass as `{}`.
   if (Array.isArray(input) && (schema.type === "strict_object" || schema.type === "object")) {
-    throw new QueueError(ErrorCode.InvalidParameter, `${where}: expected an object but received an array`);
+    throw new ServiceError(ErrorCode.InvalidParameter, `${where}: expected an object but received an array`);
   }
   const result = v.safeParse(schema, input);
   if (result.success) return result.output;
   const { issue, path: keys } = mostSpecific(result.issues[0]);
   const path = keys.join(".");
-  throw new QueueError(
+  throw new ServiceError(
     ErrorCode.InvalidParameter,
     `${where}${path ? `.${path}` : ""}: ${issue.message}`,
     result.issues.map((each) => ({ path: pathOf(each), message: each.message })),

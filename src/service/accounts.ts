@@ -2,7 +2,7 @@ import { authorize, forgetAccount, forgetKey, keysOf, registry, type Principal }
 import { randomString, sealSecret, sha256Hex } from "../auth/crypto";
 import { policyCovers } from "../auth/policy";
 import { mintToken } from "../auth/tokens";
-import { ErrorCode, QueueError, unwrap } from "../errors";
+import { ErrorCode, ServiceError, unwrap } from "../errors";
 import { AccountLimits, type AccountInfo, type CreateTokenBody, type KeyInfo, type Policy } from "../schema/account";
 
 export interface NewKey extends KeyInfo {
@@ -19,7 +19,7 @@ export class AccountOperations {
 
   private requireRoot(): void {
     if (this.principal.kind !== "root") {
-      throw new QueueError(ErrorCode.Forbidden, "only the root credentials may administer accounts");
+      throw new ServiceError(ErrorCode.Forbidden, "only the root credentials may administer accounts");
     }
   }
 
@@ -30,7 +30,7 @@ export class AccountOperations {
   private requireKeyAdmin(accountId: string): void {
     if (this.principal.kind === "root") return;
     if (this.principal.account !== accountId) {
-      throw new QueueError(ErrorCode.AccountNotFound, `account ${accountId} does not exist`);
+      throw new ServiceError(ErrorCode.AccountNotFound, `account ${accountId} does not exist`);
     }
     authorize(this.principal, "manage", "*");
   }
@@ -107,7 +107,7 @@ export class AccountOperations {
       principal.token === null ||
       policyCovers({ statements: [{ actions: principal.token.actions, resources: principal.token.resources }] }, request.actions, request.resources);
     if (!withinPolicy || !withinToken) {
-      throw new QueueError(ErrorCode.Forbidden, "a token may grant only rights its caller has");
+      throw new ServiceError(ErrorCode.Forbidden, "a token may grant only rights its caller has");
     }
     const ttlMs = (request.ttlSeconds ?? AccountLimits.tokenTtlSeconds.default) * 1000;
     // A token minted with a token ends no later than that token.

@@ -1,4 +1,4 @@
-import { ErrorCode, QueueError } from "../errors";
+import { ErrorCode, ServiceError } from "../errors";
 
 /** List cursors are opaque to clients: the last name of a page, base64url-encoded. */
 export const encodeCursor = (value: string): string =>
@@ -8,6 +8,6 @@ export function decodeCursor(cursor: string): string {
   try {
     return atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
   } catch {
-    throw new QueueError(ErrorCode.InvalidParameter, "query.cursor: malformed cursor");
+    throw new ServiceError(ErrorCode.InvalidParameter, "query.cursor: malformed cursor");
   }
 }

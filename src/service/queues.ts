@@ -1,5 +1,5 @@
 import { authorize, can, type Principal } from "../auth/authenticate";
-import { ErrorCode, QueueError, unwrap } from "../errors";
+import { ErrorCode, ServiceError, unwrap } from "../errors";
 import { AccountLimits, type Action } from "../schema/account";
 import { defaultQueueAttributes } from "../objects/queue/attributes";
 import type { ReceiveRequest } from "../objects/queue-object";
@@ -99,7 +99,7 @@ export class QueueOperations {
     ]);
     const limit = quota(this.env.MAX_QUEUES_PER_ACCOUNT, AccountLimits.queuesPerAccount);
     if (!existing && count >= limit) {
-      throw new QueueError(ErrorCode.QuotaExceeded, `an account holds at most ${limit} queues`);
+      throw new ServiceError(ErrorCode.QuotaExceeded, `an account holds at most ${limit} queues`);
     }
   }
 
@@ -127,7 +127,7 @@ export class QueueOperations {
     if (policy === undefined) return change();
     if (policy) {
       if (policy.queue.toLowerCase() === name.toLowerCase()) {
-        throw new QueueError(ErrorCode.InvalidDeadLetterQueue, "a queue cannot be its own dead-letter queue");
+        throw new ServiceError(ErrorCode.InvalidDeadLetterQueue, "a queue cannot be its own dead-letter queue");
       }
       // Dead letters are sends into the target: the principal must be allowed that.
       authorize(this.scope.principal, "send", `queue:${policy.queue}`);
@@ -185,7 +185,7 @@ export class QueueOperations {
     // Out of the index first, in one step with the in-use check, so no source can link to it meanwhile.
     const { removed } = unwrap(await this.catalog().removeQueue(this.scope.region, name));
     const { existed } = unwrap(await this.queue(name, "manage").destroy());
-    if (!existed && !removed) throw new QueueError(ErrorCode.QueueNotFound, `queue ${name} does not exist`);
+    if (!existed && !removed) throw new ServiceError(ErrorCode.QueueNotFound, `queue ${name} does not exist`);
   }
 
   async send(name: string, messages: OutgoingMessage[]): Promise<string[]> {
@@ -205,7 +205,7 @@ export class QueueOperations {
         return unwrap(await this.queue(name, "receive").receive(request));
       } catch (error) {
         const remainingMs = deadlineMs - Date.now();
-        if (error instanceof QueueError || attempt >= ReceiveAttempts || remainingMs < 1000) throw error;
+        if (error instanceof ServiceError || attempt >= ReceiveAttempts || remainingMs < 1000) throw error;
         request = { ...request, waitSeconds: Math.floor(remainingMs / 1000) };
       }
     }
@@ -219,7 +219,7 @@ export class QueueOperations {
   async deleteMessage(name: string, receiptHandle: string): Promise<void> {
     const [result] = await this.deleteMessages(name, [receiptHandle]);
     if (result && !result.deleted) {
-      throw new QueueError(ErrorCode.ReceiptHandleInvalid, result.error?.message ?? "receipt handle refused");
+      throw new ServiceError(ErrorCode.ReceiptHandleInvalid, result.error?.message ?? "receipt handle refused");
     }
   }
 
@@ -247,9 +247,9 @@ export class QueueOperations {
       parse(QueueName, request.destination, "destination");
       authorize(this.scope.principal, "send", `queue:${request.destination}`);
       const destination = await this.catalog().get("queue", this.scope.region, request.destination);
-      if (!destination) throw new QueueError(ErrorCode.QueueNotFound, `queue ${request.destination} does not exist`);
+      if (!destination) throw new ServiceError(ErrorCode.QueueNotFound, `queue ${request.destination} does not exist`);
       if (destination.name.toLowerCase() === name.toLowerCase()) {
-        throw new QueueError(ErrorCode.InvalidParameter, "a redrive's destination must be another queue");
+        throw new ServiceError(ErrorCode.InvalidParameter, "a redrive's destination must be another queue");
       }
     }
     return unwrap(

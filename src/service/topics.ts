@@ -1,5 +1,5 @@
 import { authorize, can } from "../auth/authenticate";
-import { ErrorCode, QueueError, unwrap } from "../errors";
+import { ErrorCode, ServiceError, unwrap } from "../errors";
 import { AccountLimits, type Action } from "../schema/account";
 import type { CatalogEntry } from "../objects/catalog-object";
 import { QueueName } from "../schema/queue";
@@ -68,7 +68,7 @@ export class TopicOperations {
     ]);
     const limit = quota(this.env.MAX_TOPICS_PER_ACCOUNT, AccountLimits.topicsPerAccount);
     if (!existing && count >= limit) {
-      throw new QueueError(ErrorCode.QuotaExceeded, `an account holds at most ${limit} topics`);
+      throw new ServiceError(ErrorCode.QuotaExceeded, `an account holds at most ${limit} topics`);
     }
     const attributes: TopicAttributes = {
       maxMsgSize: input.maxMsgSize ?? TopicLimits.maxMsgSizeBytes.default,
@@ -94,7 +94,7 @@ export class TopicOperations {
     parse(TopicName, name, "topic name");
     const { existed } = unwrap(await this.topic(name, "manage").destroy());
     const indexed = await this.catalog().remove("topic", this.scope.region, name);
-    if (!existed && !indexed) throw new QueueError(ErrorCode.TopicNotFound, `topic ${name} does not exist`);
+    if (!existed && !indexed) throw new ServiceError(ErrorCode.TopicNotFound, `topic ${name} does not exist`);
   }
 
   async listTopics(query: { prefix?: string; limit?: number; cursor?: string }): Promise<TopicList> {
@@ -132,13 +132,13 @@ export class TopicOperations {
       // Deliveries are sends into the queue: the principal must be allowed that.
       authorize(this.scope.principal, "send", `queue:${endpoint}`);
       const queue = await this.catalog().get("queue", this.scope.region, endpoint);
-      if (!queue) throw new QueueError(ErrorCode.QueueNotFound, `queue ${endpoint} does not exist`);
+      if (!queue) throw new ServiceError(ErrorCode.QueueNotFound, `queue ${endpoint} does not exist`);
       return;
     }
     if (protocol === "worker") {
       const binding = (this.env as unknown as Record<string, unknown>)[endpoint] as { fetch?: unknown } | undefined;
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(endpoint) || !binding || typeof binding.fetch !== "function") {
-        throw new QueueError(
+        throw new ServiceError(
           ErrorCode.InvalidParameter,
           `endpoint: no service binding named ${endpoint} is configured on this Worker`,
         );
@@ -149,10 +149,10 @@ export class TopicOperations {
     try {
       url = new URL(endpoint);
     } catch {
-      throw new QueueError(ErrorCode.InvalidParameter, `endpoint: ${endpoint} is not a URL`);
+      throw new ServiceError(ErrorCode.InvalidParameter, `endpoint: ${endpoint} is not a URL`);
     }
     if (/\s/.test(endpoint) || url.protocol !== `${protocol}:`) {
-      throw new QueueError(
+      throw new ServiceError(
         ErrorCode.InvalidParameter,
         `endpoint: a ${protocol} subscription needs a ${protocol}:// URL without blanks`,
       );
@@ -168,7 +168,7 @@ export class TopicOperations {
     parse(SubscriptionName, name, "subscription name");
     authorize(this.scope.principal, "manage", `topic:${topicName}`);
     if (input.protocol === "queue" && input.notifyContentFormat === "JSON") {
-      throw new QueueError(ErrorCode.InvalidParameter, "queue subscriptions deliver SIMPLIFIED content (CMQ 10640)");
+      throw new ServiceError(ErrorCode.InvalidParameter, "queue subscriptions deliver SIMPLIFIED content (CMQ 10640)");
     }
     await this.checkEndpoint(input.protocol, input.endpoint);
     const attributes: SubscriptionAttributes = {

@@ -150,6 +150,6 @@ describe("NotConfigured", () => {
   it("the RPC entrypoint refuses with [NotConfigured] as well", async () => {
     const service = new QueueService(createExecutionContext(), { ...env, ROOT_SECRET_KEY: undefined } as Env);
     await expect(service.getQueue("any")).rejects.toThrow(/^\[NotConfigured\] /);
-    await expect(service.createQueue(uniqueName("nc"))).rejects.toMatchObject({ name: "QueueError" });
+    await expect(service.createQueue(uniqueName("nc"))).rejects.toMatchObject({ name: "ServiceError" });
   });
 });

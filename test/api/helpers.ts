@@ -74,11 +74,11 @@ export async function rpc(method: string, ...args: unknown[]): Promise<RpcOutcom
   return (await response.json()) as RpcOutcome;
 }
 
-/** Asserts that an RPC call failed with the given code, as `[Code] text` in a QueueError. */
+/** Asserts that an RPC call failed with the given code, as `[Code] text` in a ServiceError. */
 export function expectRpcError(outcome: RpcOutcome, code: ErrorCode, messagePart?: string | RegExp): void {
   expect(outcome.ok, JSON.stringify(outcome)).toBe(false);
   if (outcome.ok) return;
-  expect(outcome.name).toBe("QueueError");
+  expect(outcome.name).toBe("ServiceError");
   expect(outcome.message).toMatch(new RegExp(`^\\[${code}\\] \\S`));
   if (messagePart !== undefined) expect(outcome.message).toMatch(messagePart);
 }

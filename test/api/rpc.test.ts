@@ -208,9 +208,9 @@ describe("errors keep their codes over RPC", () => {
     expect(rpcValue(await rpc("deleteMessage", name, message.receiptHandle))).toBeNull();
   });
 
-  it("an unknown method is not a QueueError", async () => {
+  it("an unknown method is not a ServiceError", async () => {
     const outcome = await rpc("noSuchMethod", "x");
     expect(outcome.ok).toBe(false);
-    if (!outcome.ok) expect(outcome.name).not.toBe("QueueError");
+    if (!outcome.ok) expect(outcome.name).not.toBe("ServiceError");
   });
 });

@@ -265,7 +265,7 @@ describe("service binding with credentials", () => {
 
     expect(created.ok).toBe(true);
     expect(sent.ok).toBe(true);
-    expect(received).toMatchObject({ ok: false, name: "QueueError" });
+    expect(received).toMatchObject({ ok: false, name: "ServiceError" });
     expect(received.message).toMatch(/^\[Forbidden\]/);
     expect(outside.message).toMatch(/^\[Forbidden\]/);
     expect(inDefault.message).toMatch(/^\[QueueNotFound\]/);
@@ -274,7 +274,7 @@ describe("service binding with credentials", () => {
   it("a wrong secret gets no client", async () => {
     const result = await rpc("not-a-secret", "getQueue", "x");
 
-    expect(result).toMatchObject({ ok: false, name: "QueueError" });
+    expect(result).toMatchObject({ ok: false, name: "ServiceError" });
     expect(result.message).toMatch(/^\[Unauthenticated\]/);
   });
 });

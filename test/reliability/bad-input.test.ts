@@ -81,7 +81,7 @@ async function rpc(method: string, ...args: unknown[]): Promise<RpcOutcome> {
 
 function rpcCode(outcome: RpcOutcome): string {
   if (outcome.ok) return "ok";
-  if (outcome.name !== "QueueError") return `${outcome.name}: ${outcome.message}`;
+  if (outcome.name !== "ServiceError") return `${outcome.name}: ${outcome.message}`;
   return /^\[(\w+)\] /.exec(outcome.message)?.[1] ?? `unparsed: ${outcome.message}`;
 }
 
@@ -738,7 +738,7 @@ describe("unknown actions and parameters", () => {
   );
 
   it(
-    "an RPC method that does not exist fails without a QueueError and leaves the service serving",
+    "an RPC method that does not exist fails without a ServiceError and leaves the service serving",
     async () => {
       const methods = new Set(
         Object.getOwnPropertyNames(Object.prototype).concat(
@@ -753,7 +753,7 @@ describe("unknown actions and parameters", () => {
         fc.asyncProperty(segment.filter((s) => !methods.has(s)), async (method) => {
           const outcome = await rpc(method, fixture.queue);
           expect(outcome.ok, method).toBe(false);
-          if (!outcome.ok) expect(outcome.name).not.toBe("QueueError");
+          if (!outcome.ok) expect(outcome.name).not.toBe("ServiceError");
         }),
         20,
       );
@@ -790,7 +790,7 @@ describe("RPC: arguments of any type", () => {
   );
 
   it(
-    "every operation given values of any type answers ok or a documented QueueError, never another error, and changes nothing it refuses",
+    "every operation given values of any type answers ok or a documented ServiceError, never another error, and changes nothing it refuses",
     async () => {
       // Its own queue: a call valid by chance changes it, and that becomes the state to compare with.
       const queue = `rpca-${uid()}`;

@@ -1,7 +1,7 @@
 import { abortAllDurableObjects, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { QueueError } from "../../src/errors";
+import { ServiceError } from "../../src/errors";
 import { defaultQueueAttributes, mergeQueueAttributes } from "../../src/objects/queue/attributes";
 import { MoveRetryDelayMs } from "../../src/objects/queue/engine";
 import type { QueueObject } from "../../src/objects/queue-object";
@@ -489,7 +489,7 @@ function observe<T>(name: string, nowMs: number, operation: (object: QueueObject
     try {
       outcome = { ok: true, value: await operation(object) };
     } catch (error) {
-      if (!(error instanceof QueueError)) throw error;
+      if (!(error instanceof ServiceError)) throw error;
       outcome = { ok: false, code: error.code };
     }
     const peek: PeekedMessage[] = [];

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { ErrorCode, QueueError } from "../../src/errors";
+import { ErrorCode, ServiceError } from "../../src/errors";
 import { parseOneOrBatch } from "../../src/schema/parse";
 import { OutgoingMessage, SendBatchBody } from "../../src/schema/queue";
 
-function refusal(input: unknown): QueueError {
+function refusal(input: unknown): ServiceError {
   try {
     parseOneOrBatch(OutgoingMessage, SendBatchBody, input);
   } catch (error) {
-    if (error instanceof QueueError) return error;
+    if (error instanceof ServiceError) return error;
     throw error;
   }
   throw new Error(`accepted ${JSON.stringify(input)}`);

@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { RootPrincipal } from "../../src/auth/authenticate";
-import { QueueError, type ErrorCode } from "../../src/errors";
+import { ServiceError, type ErrorCode } from "../../src/errors";
 import type { TopicObject } from "../../src/objects/topic-object";
 import type { CreateTopicBody, SubscriptionInfo } from "../../src/schema/topic";
 import { QueueOperations } from "../../src/service/queues";
@@ -40,8 +40,8 @@ export async function createQueue(name = uniqueName("q")): Promise<string> {
   return name;
 }
 
-/** Asserts that `operation` throws a QueueError with `code`, and returns the error. */
-export async function expectCode(operation: Promise<unknown> | (() => unknown), code: ErrorCode): Promise<QueueError> {
+/** Asserts that `operation` throws a ServiceError with `code`, and returns the error. */
+export async function expectCode(operation: Promise<unknown> | (() => unknown), code: ErrorCode): Promise<ServiceError> {
   let outcome: unknown;
   try {
     await (typeof operation === "function" ? operation() : operation);
@@ -49,8 +49,8 @@ export async function expectCode(operation: Promise<unknown> | (() => unknown), 
   } catch (error) {
     outcome = error;
   }
-  expect(outcome instanceof QueueError ? outcome.code : outcome).toBe(code);
-  return outcome as QueueError;
+  expect(outcome instanceof ServiceError ? outcome.code : outcome).toBe(code);
+  return outcome as ServiceError;
 }
 
 export interface OutboxRow {

@@ -1,4 +1,4 @@
-import { ErrorCode, QueueError } from "../../errors";
+import { ErrorCode, ServiceError } from "../../errors";
 import { QueueLimits, type CreateQueueBody, type QueueAttributes, type UpdateQueueBody } from "../../schema/queue";
 
 /** A new queue's attributes: every field not given takes CMQ's documented default. */
@@ -27,14 +27,14 @@ export function mergeQueueAttributes(current: QueueAttributes, patch: UpdateQueu
 /** Rules between attributes (CMQ CreateQueue errors 10700 and the dead-letter policy's TTL bound). */
 function checkQueueAttributes(attributes: QueueAttributes): QueueAttributes {
   if (attributes.rewindSeconds > attributes.msgRetentionSeconds) {
-    throw new QueueError(
+    throw new ServiceError(
       ErrorCode.InvalidParameter,
       `rewindSeconds (${attributes.rewindSeconds}) may not exceed msgRetentionSeconds (${attributes.msgRetentionSeconds})`,
     );
   }
   const deadLetter = attributes.deadLetter;
   if (deadLetter && "maxTimeToLive" in deadLetter && deadLetter.maxTimeToLive >= attributes.msgRetentionSeconds) {
-    throw new QueueError(
+    throw new ServiceError(
       ErrorCode.InvalidParameter,
       `deadLetter.maxTimeToLive (${deadLetter.maxTimeToLive}) must be less than msgRetentionSeconds (${attributes.msgRetentionSeconds})`,
     );

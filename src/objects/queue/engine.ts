@@ -1,4 +1,4 @@
-import { ErrorCode, QueueError } from "../../errors";
+import { ErrorCode, ServiceError } from "../../errors";
 import {
   QueueLimits,
   type DeleteResult,
@@ -99,7 +99,7 @@ export class QueueEngine {
   }
 
   requireMeta(): QueueMeta {
-    if (!this.meta) throw new QueueError(ErrorCode.QueueNotFound, "queue does not exist");
+    if (!this.meta) throw new ServiceError(ErrorCode.QueueNotFound, "queue does not exist");
     return this.meta;
   }
 
@@ -107,7 +107,7 @@ export class QueueEngine {
   create(name: string, objectKeyPrefix: string, attributes: QueueAttributes, nowMs: number): { created: boolean } {
     if (this.meta) {
       if (this.meta.name === name && sameAttributes(this.meta.attributes, attributes)) return { created: false };
-      throw new QueueError(
+      throw new ServiceError(
         ErrorCode.QueueAlreadyExists,
         `queue ${this.meta.name} already exists with different attributes`,
       );
@@ -178,27 +178,27 @@ export class QueueEngine {
       const bytes = textEncoder.encode(message.body).byteLength;
       batchBytes += bytes;
       if (bytes > attributes.maxMsgSize) {
-        throw new QueueError(
+        throw new ServiceError(
           ErrorCode.MessageTooLarge,
           `message ${index} is ${bytes} bytes; this queue's maxMsgSize is ${attributes.maxMsgSize}`,
         );
       }
       const delaySeconds = message.delaySeconds ?? 0;
       if (delaySeconds > attributes.msgRetentionSeconds) {
-        throw new QueueError(
+        throw new ServiceError(
           ErrorCode.InvalidParameter,
           `delaySeconds ${delaySeconds} exceeds this queue's msgRetentionSeconds (${attributes.msgRetentionSeconds})`,
         );
       }
     });
     if (messages.length > 1 && batchBytes > QueueLimits.batchBodyMaxBytes) {
-      throw new QueueError(
+      throw new ServiceError(
         ErrorCode.BatchTooLarge,
         `a batch's bodies total ${batchBytes} bytes; the most is ${QueueLimits.batchBodyMaxBytes}`,
       );
     }
     if (this.storedCount + messages.length > attributes.maxMsgHeapNum) {
-      throw new QueueError(
+      throw new ServiceError(
         ErrorCode.QueueFull,
         `the queue holds ${this.storedCount} messages; its maxMsgHeapNum is ${attributes.maxMsgHeapNum}`,
       );
@@ -315,7 +315,7 @@ export class QueueEngine {
   /** Finds the received row a handle names, if the handle is still the latest and in time. */
   private findReceived(handle: string, nowMs: number): { seq: number } {
     const parsed = parseReceiptHandle(handle);
-    if (!parsed) throw new QueueError(ErrorCode.ReceiptHandleInvalid, "malformed receipt handle");
+    if (!parsed) throw new ServiceError(ErrorCode.ReceiptHandleInvalid, "malformed receipt handle");
     const row = this.sql
       .exec<{ seq: number; state: number; receipt: string | null; visible_at: number }>(
         "SELECT seq, state, receipt, visible_at FROM messages WHERE seq = ?",
@@ -323,13 +323,13 @@ export class QueueEngine {
       )
       .toArray()[0];
     if (!row || row.state !== S.received || row.receipt !== parsed.receipt) {
-      throw new QueueError(
+      throw new ServiceError(
         ErrorCode.ReceiptHandleInvalid,
         "receipt handle is not the latest for a message in flight (deleted, received again, or unknown)",
       );
     }
     if (row.visible_at <= nowMs) {
-      throw new QueueError(
+      throw new ServiceError(
         ErrorCode.ReceiptHandleInvalid,
         "receipt handle expired: the message's visibility timeout ended",
       );
@@ -345,11 +345,11 @@ export class QueueEngine {
         try {
           if (!this.retireReceived(receiptHandle, attributes, nowMs)) {
             this.findReceived(receiptHandle, nowMs); // throws the reason the handle does not delete
-            throw new QueueError(ErrorCode.ReceiptHandleInvalid, "receipt handle does not name a message in flight");
+            throw new ServiceError(ErrorCode.ReceiptHandleInvalid, "receipt handle does not name a message in flight");
           }
           results.push({ receiptHandle, deleted: true });
         } catch (error) {
-          if (!(error instanceof QueueError)) throw error;
+          if (!(error instanceof ServiceError)) throw error;
           results.push({ receiptHandle, deleted: false, error: { code: error.code, message: error.message } });
         }
       }
@@ -411,11 +411,11 @@ export class QueueEngine {
   rewind(sinceMs: number, nowMs: number): { rewound: number } {
     const { attributes } = this.requireMeta();
     if (attributes.rewindSeconds === 0) {
-      throw new QueueError(ErrorCode.RewindNotEnabled, "rewind is off for this queue (rewindSeconds is 0)");
+      throw new ServiceError(ErrorCode.RewindNotEnabled, "rewind is off for this queue (rewindSeconds is 0)");
     }
     const windowStart = nowMs - attributes.rewindSeconds * 1000;
     if (sinceMs < windowStart || sinceMs > nowMs) {
-      throw new QueueError(
+      throw new ServiceError(
         ErrorCode.InvalidRewindTime,
         `since must be between ${windowStart} and ${nowMs} (the last ${attributes.rewindSeconds} s)`,
       );

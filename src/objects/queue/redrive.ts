@@ -1,4 +1,4 @@
-import { ErrorCode, QueueError } from "../../errors";
+import { ErrorCode, ServiceError } from "../../errors";
 import { QueueLimits, type RedriveStatus } from "../../schema/queue";
 import { RedriveTickMs, type QueueEngine } from "./engine";
 
@@ -39,7 +39,7 @@ export class RedriveTasks {
   start(request: RedriveRequest, nowMs: number): RedriveStatus {
     this.engine.requireMeta();
     if (this.row()?.status === "running") {
-      throw new QueueError(ErrorCode.RedriveInProgress, "a redrive is already running on this queue");
+      throw new ServiceError(ErrorCode.RedriveInProgress, "a redrive is already running on this queue");
     }
     this.sql.exec(
       `INSERT OR REPLACE INTO redrive (id, status, destination, max_per_second, max_messages, moved, started_at, ended_at, last_error, next_run_at)
@@ -56,7 +56,7 @@ export class RedriveTasks {
   status(nowMs: number): RedriveStatus {
     this.engine.requireMeta();
     const row = this.row();
-    if (!row) throw new QueueError(ErrorCode.RedriveNotFound, "no redrive has run on this queue");
+    if (!row) throw new ServiceError(ErrorCode.RedriveNotFound, "no redrive has run on this queue");
     return {
       status: row.status,
       destination: row.destination,
@@ -74,7 +74,7 @@ export class RedriveTasks {
     this.engine.requireMeta();
     const row = this.row();
     if (!row || row.status !== "running") {
-      throw new QueueError(ErrorCode.RedriveNotFound, "no redrive is running on this queue");
+      throw new ServiceError(ErrorCode.RedriveNotFound, "no redrive is running on this queue");
     }
     this.end("cancelled", null, nowMs);
     return this.status(nowMs);

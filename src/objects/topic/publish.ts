@@ -1,4 +1,4 @@
-import { ErrorCode, QueueError } from "../../errors";
+import { ErrorCode, ServiceError } from "../../errors";
 import { matchesAnyBindingKey, matchesTags } from "../../delivery/filters";
 import { TopicLimits, type PublishedMessage } from "../../schema/topic";
 import type { Subscription, TopicMeta } from "./storage";
@@ -21,14 +21,14 @@ export function storePublished(
     const bytes = textEncoder.encode(message.body).byteLength;
     batchBytes += bytes;
     if (bytes > meta.attributes.maxMsgSize) {
-      throw new QueueError(ErrorCode.MessageTooLarge, `message ${index} is ${bytes} bytes; this topic's maxMsgSize is ${meta.attributes.maxMsgSize}`);
+      throw new ServiceError(ErrorCode.MessageTooLarge, `message ${index} is ${bytes} bytes; this topic's maxMsgSize is ${meta.attributes.maxMsgSize}`);
     }
     if (meta.attributes.filterType === "routingKey" && message.routingKey === undefined) {
-      throw new QueueError(ErrorCode.InvalidParameter, `message ${index}: a routingKey topic needs a routingKey (CMQ 10700)`);
+      throw new ServiceError(ErrorCode.InvalidParameter, `message ${index}: a routingKey topic needs a routingKey (CMQ 10700)`);
     }
   });
   if (messages.length > 1 && batchBytes > TopicLimits.batchBodyMaxBytes) {
-    throw new QueueError(ErrorCode.BatchTooLarge, `a batch's bodies total ${batchBytes} bytes; the most is ${TopicLimits.batchBodyMaxBytes}`);
+    throw new ServiceError(ErrorCode.BatchTooLarge, `a batch's bodies total ${batchBytes} bytes; the most is ${TopicLimits.batchBodyMaxBytes}`);
   }
   const subs = [...subscriptions];
   const sql = storage.sql;

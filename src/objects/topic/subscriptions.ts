@@ -1,4 +1,4 @@
-import { ErrorCode, QueueError } from "../../errors";
+import { ErrorCode, ServiceError } from "../../errors";
 import type { SubscriptionAttributes, SubscriptionInfo } from "../../schema/topic";
 import type { Subscription, TopicMeta } from "./storage";
 
@@ -6,14 +6,14 @@ import type { Subscription, TopicMeta } from "./storage";
 export function checkFilters(meta: TopicMeta, attributes: SubscriptionAttributes): void {
   const { filterType } = meta.attributes;
   if (filterType === "tag" && attributes.bindingKeys.length > 0) {
-    throw new QueueError(ErrorCode.InvalidParameter, "bindingKeys apply to routingKey topics; this topic filters by tag");
+    throw new ServiceError(ErrorCode.InvalidParameter, "bindingKeys apply to routingKey topics; this topic filters by tag");
   }
   if (filterType === "routingKey") {
     if (attributes.filterTags.length > 0) {
-      throw new QueueError(ErrorCode.InvalidParameter, "filterTags apply to tag topics; this topic filters by routing key");
+      throw new ServiceError(ErrorCode.InvalidParameter, "filterTags apply to tag topics; this topic filters by routing key");
     }
     if (attributes.bindingKeys.length === 0) {
-      throw new QueueError(ErrorCode.InvalidParameter, "a subscription to a routingKey topic needs at least one binding key");
+      throw new ServiceError(ErrorCode.InvalidParameter, "a subscription to a routingKey topic needs at least one binding key");
     }
   }
 }
