@@ -3,7 +3,7 @@ import { ErrorCode, ServiceError } from "../errors";
 /** Largest request body read; a batch's bodies are bounded to 1 MiB, JSON escaping may add to it. */
 export const MaxRequestBodyBytes = 4 * 1024 * 1024;
 
-export function jsonResponse(body: unknown, status = 200, headers?: HeadersInit): Response {
+export function jsonResponse(body: unknown, status: number, headers?: HeadersInit): Response {
   const response = new Response(JSON.stringify(body), { status, headers });
   response.headers.set("content-type", "application/json; charset=utf-8");
   return response;

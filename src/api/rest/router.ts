@@ -120,7 +120,7 @@ export const restRouter = Router<RestRequest, [Env, ExecutionContext, string]>({
 });
 
 restRouter.options("*", preflight);
-restRouter.get("/openapi.json", () => jsonResponse(buildOpenApi(restRoutes)));
+restRouter.get("/openapi.json", () => jsonResponse(buildOpenApi(restRoutes), 200));
 for (const route of restRoutes) {
   restRouter[route.method.toLowerCase() as "get"](route.path, (request: RestRequest, env: Env) => runRoute(route, request, env));
 }
