@@ -17,6 +17,11 @@ export const QueueLimits = {
   maxTimeToLiveSeconds: { min: 300, max: 43_200 },
   /** CMQ allows 3,600 s; here a message may be scheduled up to the queue's retention ahead. */
   delaySecondsMax: 1_296_000,
+  /**
+   * A delayed message stays receivable at least this long before retention purges it: a delay
+   * is at most the queue's msgRetentionSeconds minus this (the shortest retention, 60 s).
+   */
+  receivableAfterDelayMinSeconds: 60,
   batchMax: 16,
   tagsPerMessage: 16,
   tagMaxLength: 64,

@@ -298,7 +298,8 @@ class QueueModel {
   sendError(messages: OutgoingMessage[]): string | null {
     for (const message of messages) {
       if (new TextEncoder().encode(message.body).byteLength > MaxMsgSize) return "MessageTooLarge";
-      if ((message.delaySeconds ?? 0) > this.config.msgRetentionSeconds) return "InvalidParameter";
+      // A delayed message stays receivable at least 60 s before retention purges it.
+      if ((message.delaySeconds ?? 0) > this.config.msgRetentionSeconds - 60) return "InvalidParameter";
     }
     if (this.stored().length + messages.length > this.config.maxMsgHeapNum) return "QueueFull";
     return null;
