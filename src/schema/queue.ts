@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { headerSafe } from "./text";
 
 /**
  * Queue limits. Ranges follow Tencent Cloud CMQ's documented attribute bounds (CreateQueue,
@@ -131,7 +132,7 @@ export interface QueueInfo extends QueueAttributes {
   oldestMessageAt: number | null;
 }
 
-const Tag = v.pipe(v.string(), v.minLength(1), v.maxLength(QueueLimits.tagMaxLength));
+const Tag = v.pipe(v.string(), v.minLength(1), v.maxLength(QueueLimits.tagMaxLength), headerSafe("tag"));
 
 export const OutgoingMessage = v.strictObject({
   body: v.pipe(v.string(), v.minLength(1, "a message body is at least 1 character")),
