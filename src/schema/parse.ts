@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { ErrorCode, ServiceError } from "../errors";
+import { illFormedTextPath } from "./text";
 
 type Issue = v.BaseIssue<unknown>;
 
@@ -22,7 +23,10 @@ function mostSpecific(issue: Issue): { issue: Issue; path: string[] } {
   return best!;
 }
 
-/** Validates input against a schema, or throws InvalidParameter naming the first problem and where. */
+/**
+ * Validates input against a schema, or throws InvalidParameter naming the first problem and where.
+ * Every string in the input, whatever the schema, must be well-formed Unicode.
+ */
 export function parse<TSchema extends v.GenericSchema>(
   schema: TSchema,
   input: unknown,
@@ -31,6 +35,15 @@ export function parse<TSchema extends v.GenericSchema>(
   // Valibot's object schemas take any non-null object, arrays included: `[]` would pass as `{}`.
   if (Array.isArray(input) && (schema.type === "strict_object" || schema.type === "object")) {
     throw new ServiceError(ErrorCode.InvalidParameter, `${where}: expected an object but received an array`);
+  }
+  const illFormed = illFormedTextPath(input);
+  if (illFormed) {
+    const path = illFormed.join(".");
+    throw new ServiceError(
+      ErrorCode.InvalidParameter,
+      `${where}${path ? `.${path}` : ""}: not well-formed Unicode (a lone UTF-16 surrogate cannot be stored)`,
+      [{ path, message: "not well-formed Unicode" }],
+    );
   }
   const result = v.safeParse(schema, input);
   if (result.success) return result.output;
