@@ -1,6 +1,6 @@
 import { Router, type IRequest } from "itty-router";
 import * as v from "valibot";
-import { authenticate, requireConfigured, type Principal } from "../auth/authenticate";
+import { authenticate, presentsCredentials, requireConfigured, type Principal } from "../auth/authenticate";
 import { AccountOperations } from "../service/accounts";
 import { ErrorCode, ServiceError } from "../errors";
 import { parse, parseOneOrBatch } from "../schema/parse";
@@ -51,6 +51,8 @@ export interface RouteSpec {
   query?: v.GenericSchema;
   responses: Record<number, string>;
   handle: (input: HandlerInput) => Promise<HandlerOutput>;
+  /** The answer to a request without credentials; without it, such a request is 401. */
+  anonymous?: () => HandlerOutput;
 }
 
 const ok = (body: unknown): HandlerOutput => ({ status: 200, body });
@@ -61,9 +63,10 @@ export const routes: RouteSpec[] = [
     method: "GET",
     path: "/v1/health",
     operationId: "health",
-    summary: "Whether the service answers, through the same router and authentication as every route",
+    summary: "Whether the service answers; open to callers without credentials (load balancers), credentials sent are checked",
     responses: { 200: "`{status: \"ok\"}`" },
     handle: async () => ok({ status: "ok" }),
+    anonymous: () => ok({ status: "ok" }),
   },
   {
     method: "GET",
@@ -242,6 +245,10 @@ interface RestRequest extends IRequest {
  */
 async function runRoute(spec: RouteSpec, request: RestRequest, env: Env): Promise<Response> {
   const bodyText = await readBodyText(request);
+  if (spec.anonymous && !presentsCredentials(request)) {
+    const answer = spec.anonymous();
+    return jsonResponse(answer.body, answer.status);
+  }
   const principal = await authenticate(request, bodyText, env);
   request.principal = principal;
   const query = spec.query ? parse(spec.query, { ...request.query }, "query") : {};
