@@ -6,6 +6,7 @@ const blocks = shellBlocks(readme()).map((text, index) => ({ text, index, kind: 
 /** What some blocks must print besides answering 2xx: proof that the example did what the README says. */
 const expectedOutput = [
   { command: "localhost:8787/v1/queues/orders-eu/messages/receive", output: '\\"id\\": 7' },
+  { command: "localhost:8787/v1/queues/consumed/messages/receive", output: '"body":"hello, worker"' },
 ];
 
 describe("the README's examples, run in order as written on a fresh npm start", () => {
