@@ -44,6 +44,8 @@ export default defineConfig({
           name: "edge-cmq",
           include: ["test/**/*.test.ts"],
           exclude: nodeTests,
+          // Drops the runtime's log lines that tests cause on purpose (the file lists each and why).
+          globalSetup: ["./test/support/expected-runtime-logs.mjs"],
           testTimeout: 20_000,
           // FC_SEED, FC_RUNS, FC_PATH, FC_TIME_LIMIT_MS: replay or lengthen the property tests (test/reliability/).
           env: Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith("FC_"))) as Record<string, string>,
