@@ -124,8 +124,11 @@ export class ReadmeSession {
       try {
         const response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2_000) });
         await response.arrayBuffer();
-        // wrangler answers 503 until the Worker is loaded, and "Ready" is logged once it is.
-        if (readFileSync(entry.log, "utf8").includes("Ready on")) return;
+        // wrangler logs "Ready on" once the Worker is loaded. A Worker bound to another session's
+        // (the caller) is ready when wrangler reports the binding [connected], as a reader would wait.
+        const log = readFileSync(entry.log, "utf8");
+        const connected = entry.role !== "worker" || !log.includes("[not connected]") || log.lastIndexOf("[connected]") > log.lastIndexOf("[not connected]");
+        if (log.includes("Ready on") && connected) return;
       } catch {
         // not listening yet
       }
