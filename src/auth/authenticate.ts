@@ -100,6 +100,11 @@ function keyPrincipal(key: StoredKey, account: AccountInfo): Principal {
   };
 }
 
+/** Whether a request carries credentials of any scheme (all of them use `Authorization`). */
+export function presentsCredentials(request: Request): boolean {
+  return request.headers.has("authorization");
+}
+
 /**
  * Authenticates a request by `Authorization: Bearer <secret key or token>` or a TC3-HMAC-SHA256
  * signature over method, path, query, signed headers and body. Every failure is 401

@@ -125,7 +125,8 @@ const actionOf = (endpoint: Endpoint): Action => (endpoint.need === "root" || en
 const forbidden = (endpoint: Endpoint): ErrorCode | "list" => (endpoint.list ? "list" : "Forbidden");
 
 const attacks: Attack[] = [
-  { name: "no credentials", applies: () => true, credentials: async () => ({ auth: null }), expected: () => "Unauthenticated" },
+  // Health is open to load balancers: without credentials it answers as to anyone (sent ones are checked).
+  { name: "no credentials", applies: () => true, credentials: async () => ({ auth: null }), expected: (endpoint) => (endpoint.name === "health" ? "own" : "Unauthenticated") },
   { name: "a wrong secret", applies: () => true, credentials: async () => ({ auth: bearer(`${RootSecretKey}x`) }), expected: () => "Unauthenticated" },
   { name: "a disabled key", applies: () => true, credentials: async () => ({ auth: bearer(keys.disabled!.secretKey) }), expected: () => "Unauthenticated" },
   {

@@ -184,10 +184,10 @@ export class QueueEngine {
         );
       }
       const delaySeconds = message.delaySeconds ?? 0;
-      if (delaySeconds > attributes.msgRetentionSeconds) {
+      if (delaySeconds > attributes.msgRetentionSeconds - QueueLimits.receivableAfterDelayMinSeconds) {
         throw new ServiceError(
           ErrorCode.InvalidParameter,
-          `delaySeconds ${delaySeconds} exceeds this queue's msgRetentionSeconds (${attributes.msgRetentionSeconds})`,
+          `delaySeconds ${delaySeconds} exceeds this queue's msgRetentionSeconds (${attributes.msgRetentionSeconds}) minus ${QueueLimits.receivableAfterDelayMinSeconds}`,
         );
       }
     });
