@@ -19,7 +19,8 @@ export function patternCovers(pattern: string, resource: string): boolean {
   return new RegExp(`^${escaped}$`).test(resource.toLowerCase());
 }
 
-export function policyAllows(policy: Policy, action: Action, resource: string): boolean {
+/** Whether the policy allows `action` on `resource`; asking for the action `*` needs a statement granting `*`. */
+export function policyAllows(policy: Policy, action: Action | "*", resource: string): boolean {
   return policy.statements.some(
     (statement) =>
       (statement.actions.includes("*") || statement.actions.includes(action)) &&
@@ -30,8 +31,16 @@ export function policyAllows(policy: Policy, action: Action, resource: string): 
 /**
  * Whether every right a request asks for (`actions` on `resources`) is within the policy: each
  * requested pattern must be covered by one of the policy's patterns for that action. A requested
- * pattern is covered when the policy pattern is `*`, or matches it read as a literal name.
+ * pattern is read as a literal name in which `*` can only be matched by a `*` of the policy's
+ * pattern, which proves containment (`queue:orders-*` covers `queue:orders-eu-*`; only `*` covers
+ * `*`; a requested `*` action needs a policy's `*`). Containment that this cannot prove, such as a
+ * pattern covered only by the union of two, is refused: conservative, never wider.
  */
-export function policyCovers(policy: Policy, actions: readonly Action[], resources: readonly string[]): boolean {
+export function policyCovers(policy: Policy, actions: readonly (Action | "*")[], resources: readonly string[]): boolean {
   return actions.every((action) => resources.every((resource) => policyAllows(policy, action, resource)));
+}
+
+/** Whether every statement of `inner` is within `outer`: what a key may grant to another key or to itself. */
+export function policyWithin(inner: Policy, outer: Policy): boolean {
+  return inner.statements.every((statement) => policyCovers(outer, statement.actions, statement.resources));
 }

@@ -69,6 +69,7 @@ const endpoints: Endpoint[] = [
   { name: "create key", method: "POST", path: () => "/v1/accounts/default/keys", body: () => ({ policy: { statements: [{ actions: ["*"], resources: ["*"] }] } }), need: "manage", otherAccount: "AccountNotFound" },
   { name: "list keys", method: "GET", path: () => "/v1/accounts/default/keys", need: "manage", otherAccount: "AccountNotFound" },
   { name: "disable key", method: "PATCH", path: () => `/v1/accounts/default/keys/${sacrificialKey.secretId}`, body: () => ({ disabled: true }), need: "manage", otherAccount: "AccountNotFound" },
+  { name: "change key policy", method: "PATCH", path: () => `/v1/accounts/default/keys/${sacrificialKey.secretId}`, body: () => ({ policy: { statements: [{ actions: ["*"], resources: ["*"] }] } }), need: "manage", otherAccount: "AccountNotFound" },
   { name: "rotate key", method: "POST", path: () => `/v1/accounts/default/keys/${sacrificialKey.secretId}/rotate`, need: "manage", otherAccount: "AccountNotFound" },
   { name: "delete key", method: "DELETE", path: () => `/v1/accounts/default/keys/${sacrificialKey.secretId}`, need: "manage", otherAccount: "AccountNotFound" },
   { name: "mint token", method: "POST", path: () => "/v1/tokens", body: () => ({ actions: ["read"], resources: [`queue:${Q}`] }), need: "read", otherAccount: "own" },
@@ -107,6 +108,7 @@ beforeAll(async () => {
     disabled: await createKey([{ actions: ["*"], resources: ["*"] }]),
     otherResource: await createKey([{ actions: ["*"], resources: ["queue:zz-other-*", "topic:zz-other-*"] }]),
     otherAccount: await createKey([{ actions: ["*"], resources: ["*"] }], otherAccount),
+    manageOnly: await createKey([{ actions: ["manage"], resources: ["*"] }]),
   };
   for (const action of Actions) keys[`allBut-${action}`] = await createKey([{ actions: allActions(action), resources: ["*"] }]);
   sacrificialKey = await createKey([{ actions: ["read"], resources: ["*"] }]);
@@ -123,6 +125,10 @@ type Attack = {
 const needsRights = (endpoint: Endpoint) => endpoint.need !== "any";
 const actionOf = (endpoint: Endpoint): Action => (endpoint.need === "root" || endpoint.need === "any" ? "manage" : endpoint.need);
 const forbidden = (endpoint: Endpoint): ErrorCode | "list" => (endpoint.list ? "list" : "Forbidden");
+
+/** Endpoints that make lasting changes to credentials or account settings: no token may call them. */
+const credentialChanges = new Set(["update account", "create key", "disable key", "change key policy", "rotate key", "delete key"]);
+const changesCredentials = (endpoint: Endpoint) => credentialChanges.has(endpoint.name);
 
 const attacks: Attack[] = [
   { name: "no credentials", applies: () => true, credentials: async () => ({ auth: null }), expected: () => "Unauthenticated" },
@@ -175,6 +181,21 @@ const attacks: Attack[] = [
       return { auth: bearer(minted.body.token) };
     },
     expected: forbidden,
+  },
+  {
+    name: "a token with every right",
+    applies: changesCredentials,
+    credentials: async () => {
+      const minted = await api("POST", "/v1/tokens", { actions: [...Actions], resources: ["*"], ttlSeconds: 600 }, { auth: bearer(keys.all!.secretKey) });
+      return { auth: bearer(minted.body.token) };
+    },
+    expected: () => "Forbidden",
+  },
+  {
+    name: "a key granting rights it does not hold",
+    applies: (endpoint) => changesCredentials(endpoint) && endpoint.name !== "update account",
+    credentials: async () => ({ auth: bearer(keys.manageOnly!.secretKey) }),
+    expected: () => "Forbidden",
   },
   {
     name: "a tampered signature",
