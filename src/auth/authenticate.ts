@@ -12,6 +12,8 @@ export interface Principal {
   account: string;
   /** The key used, or that minted the token; null for the root credentials. */
   secretId: string | null;
+  /** The key's generation (see `TokenClaims.keyGeneration`); absent for root. */
+  keyGeneration?: number;
   /** The key's policy; null for root, which may do everything. */
   policy: Policy | null;
   /** A token's own scope, on top of its key's policy. */
@@ -94,6 +96,7 @@ function keyPrincipal(key: StoredKey, account: AccountInfo): Principal {
     kind: "key",
     account: account.id,
     secretId: key.secretId,
+    keyGeneration: key.generation,
     policy: key.policy,
     token: null,
     allowedOrigins: account.allowedOrigins,
@@ -145,9 +148,10 @@ async function tokenPrincipal(token: string, env: Env, nowMs: number): Promise<P
   const { claims } = check;
   const scope = { actions: claims.actions, resources: claims.resources, expiresAt: claims.expiresAt };
   if (claims.secretId === null) return { ...RootPrincipal(), kind: "token", account: claims.account, token: scope };
-  // A token lives no longer than the key that minted it: disabled or deleted, the token stops.
+  // A token lives no longer than the key that minted it: disabled, deleted or rotated, the token stops.
   const found = await findKey(env, "id", claims.secretId, nowMs);
   if (!found || found.key.accountId !== claims.account) throw unauthenticated("invalid token: its key no longer exists");
+  if ((claims.keyGeneration ?? 0) !== found.key.generation) throw unauthenticated("invalid token: its key was rotated since");
   return { ...keyPrincipal(found.key, found.account), kind: "token", token: scope };
 }
 

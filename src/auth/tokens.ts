@@ -7,6 +7,11 @@ export interface TokenClaims {
   account: string;
   /** The key that minted it; the token stops working when that key is disabled or deleted. */
   secretId: string | null;
+  /**
+   * The minting key's generation (its rotations) when minted: a rotation ends the tokens minted
+   * before it. Absent in tokens minted before generations existed, which count as generation 0.
+   */
+  keyGeneration?: number;
   actions: Action[];
   resources: string[];
   /** Unix ms. */

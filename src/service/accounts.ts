@@ -149,6 +149,7 @@ export class AccountOperations {
     const token = await mintToken((await keysOf(this.env)).tokens, {
       account: principal.account,
       secretId: principal.secretId,
+      ...(principal.keyGeneration === undefined ? {} : { keyGeneration: principal.keyGeneration }),
       actions: scope.statements[0]!.actions,
       resources: scope.statements[0]!.resources,
       expiresAt,

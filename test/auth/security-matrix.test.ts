@@ -32,6 +32,8 @@ interface Endpoint {
 
 let keys: Record<string, TestKey>;
 let sacrificialKey: TestKey;
+/** Minted with every right by a key that was rotated afterwards. */
+let tokenOfRotatedKey: string;
 
 const endpoints: Endpoint[] = [
   { name: "health", method: "GET", path: () => "/v1/health", need: "any", otherAccount: "own" },
@@ -113,6 +115,10 @@ beforeAll(async () => {
   for (const action of Actions) keys[`allBut-${action}`] = await createKey([{ actions: allActions(action), resources: ["*"] }]);
   sacrificialKey = await createKey([{ actions: ["read"], resources: ["*"] }]);
   await api("PATCH", `/v1/accounts/default/keys/${keys.disabled!.secretId}`, { disabled: true });
+  const rotatedKey = await createKey([{ actions: ["*"], resources: ["*"] }]);
+  const minted = await api("POST", "/v1/tokens", { actions: [...Actions], resources: ["*"], ttlSeconds: 600 }, { auth: bearer(rotatedKey.secretKey) });
+  tokenOfRotatedKey = minted.body.token;
+  await api("POST", `/v1/accounts/default/keys/${rotatedKey.secretId}/rotate`);
 });
 
 type Attack = {
@@ -166,6 +172,12 @@ const attacks: Attack[] = [
         }),
       ),
     }),
+    expected: () => "Unauthenticated",
+  },
+  {
+    name: "a token minted before its key was rotated",
+    applies: () => true,
+    credentials: async () => ({ auth: bearer(tokenOfRotatedKey) }),
     expected: () => "Unauthenticated",
   },
   {
