@@ -76,8 +76,31 @@ async function findKey(env: Env, lookup: "hash" | "id", value: string, nowMs: nu
   return found;
 }
 
+/** Accounts as root-credential requests need them (allowed origins), kept like keys. */
+const accountCache = new Map<string, { account: AccountInfo; expiresAtMs: number }>();
+
+async function findAccount(env: Env, accountId: string, nowMs: number): Promise<AccountInfo | null> {
+  const cached = accountCache.get(accountId);
+  if (cached && cached.expiresAtMs > nowMs) return cached.account;
+  const found = await registry(env).getAccount(accountId);
+  if (!found.ok) return null;
+  if (accountCache.size >= KeyCacheSize) accountCache.delete(accountCache.keys().next().value!);
+  accountCache.set(accountId, { account: found.value, expiresAtMs: nowMs + KeyCacheMs });
+  return found.value;
+}
+
+/**
+ * Root acts in the default account, so that account's `allowedOrigins` bound which pages may read
+ * root's answers and those of the tokens root mints, as any account's do for its keys.
+ */
+async function rootPrincipal(env: Env, nowMs: number, accountId = DefaultAccountId): Promise<Principal> {
+  const account = await findAccount(env, accountId, nowMs);
+  return { ...RootPrincipal(), account: accountId, allowedOrigins: account?.allowedOrigins ?? null };
+}
+
 /** Drops an account's keys from this isolate's cache after the account changed. */
 export function forgetAccount(accountId: string): void {
+  accountCache.delete(accountId);
   for (const [cacheKey, entry] of keyCache) {
     if (entry.found.account.id === accountId) keyCache.delete(cacheKey);
   }
@@ -117,7 +140,7 @@ export async function authenticate(request: Request, body: string, env: Env, now
   if (bearer) {
     const secret = bearer[1]!;
     if (secret.startsWith(TokenPrefix)) return tokenPrincipal(secret, env, nowMs);
-    if (await constantTimeEqual(secret, root.secretKey)) return RootPrincipal();
+    if (await constantTimeEqual(secret, root.secretKey)) return rootPrincipal(env, nowMs);
     const found = await findKey(env, "hash", await sha256Hex(secret), nowMs);
     if (!found) throw unauthenticated("invalid credentials");
     return keyPrincipal(found.key, found.account);
@@ -130,7 +153,7 @@ export async function authenticate(request: Request, body: string, env: Env, now
     const timestamp = checkTc3Envelope(signable, auth, nowMs);
     if (auth.secretId === root.secretId) {
       if (!(await verifyTc3(signable, auth, timestamp, root.secretKey))) throw unauthenticated("signature does not match");
-      return RootPrincipal();
+      return rootPrincipal(env, nowMs);
     }
     const found = await findKey(env, "id", auth.secretId, nowMs);
     if (!found) throw unauthenticated("invalid credentials");
@@ -147,7 +170,7 @@ async function tokenPrincipal(token: string, env: Env, nowMs: number): Promise<P
   if (!check.ok) throw unauthenticated(`invalid token: ${check.reason}`);
   const { claims } = check;
   const scope = { actions: claims.actions, resources: claims.resources, expiresAt: claims.expiresAt };
-  if (claims.secretId === null) return { ...RootPrincipal(), kind: "token", account: claims.account, token: scope };
+  if (claims.secretId === null) return { ...(await rootPrincipal(env, nowMs, claims.account)), kind: "token", token: scope };
   // A token lives no longer than the key that minted it: disabled, deleted or rotated, the token stops.
   const found = await findKey(env, "id", claims.secretId, nowMs);
   if (!found || found.key.accountId !== claims.account) throw unauthenticated("invalid token: its key no longer exists");

@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { HttpStatusOfError } from "../../src/api/rest/errors";
 import type { ErrorCode } from "../../src/errors";
@@ -290,5 +291,26 @@ describe("the same endpoints with the right credentials", () => {
     expect(minted.status).toBe(201);
     expect(sent.status).toBe(200);
     expect(read.body.error.code).toBe("Forbidden");
+  });
+});
+
+describe("answers to a page of an origin the account does not allow", () => {
+  const credentialKinds: Array<[string, () => Promise<{ auth?: string | null; headers?: Record<string, string> }>]> = [
+    ["the root secret", async () => ({})],
+    ["a root signature", async () => ({ auth: null, headers: await tc3Headers("GET", `/v1/queues/${Q}`, "", { secretId: env.ROOT_SECRET_ID!, secretKey: RootSecretKey }) })],
+    ["a token minted by root", async () => ({ auth: bearer((await api("POST", "/v1/tokens", { actions: ["read"], resources: ["*"] })).body.token) })],
+    ["a key", async () => ({ auth: bearer(keys.all!.secretKey) })],
+    ["a token minted by a key", async () => ({ auth: bearer((await api("POST", "/v1/tokens", { actions: ["read"], resources: ["*"] }, { auth: bearer(keys.all!.secretKey) })).body.token) })],
+  ];
+
+  it.each(credentialKinds)("carry no Access-Control-Allow-Origin with %s", async (_kind, credentials) => {
+    await api("PATCH", "/v1/accounts/default", { allowedOrigins: ["https://console.example"] });
+    const given = await credentials();
+
+    const response = await api("GET", `/v1/queues/${Q}`, undefined, { ...given, headers: { ...given.headers, origin: "https://evil.example" } });
+    await api("PATCH", "/v1/accounts/default", { allowedOrigins: null });
+
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    expect(response.headers.get("access-control-allow-origin")).toBeNull();
   });
 });
