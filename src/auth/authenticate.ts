@@ -1,7 +1,7 @@
 import { ErrorCode, ServiceError } from "../errors";
 import { DefaultAccountId, type StoredKey } from "../objects/account-object";
 import type { AccountInfo, Action, Policy } from "../schema/account";
-import { constantTimeEqual, openSecret, serviceKeys, sha256Hex } from "./crypto";
+import { constantTimeEqual, openSecret, randomString, sealSecret, serviceKeys, sha256Hex } from "./crypto";
 import { policyAllows, type ResourceName } from "./policy";
 import { checkTc3Envelope, parseTc3Authorization, verifyTc3 } from "./tc3";
 import { TokenPrefix, verifyToken, type TokenClaims } from "./tokens";
@@ -62,15 +62,25 @@ export const KeyCacheMs = 5_000;
 const KeyCacheSize = 1_000;
 const keyCache = new Map<string, { found: FoundKey; expiresAtMs: number }>();
 
+/**
+ * Misses are kept as long, apart so that a flood of unknown ids cannot push known keys out: an
+ * unknown SecretId then costs what a known, cached one does, and timing does not tell them apart.
+ */
+const missCache = new Map<string, number>();
+
 async function findKey(env: Env, lookup: "hash" | "id", value: string, nowMs: number): Promise<FoundKey | null> {
   const cacheKey = `${lookup}:${value}`;
   const cached = keyCache.get(cacheKey);
   if (cached && cached.expiresAtMs > nowMs) return cached.found;
+  if ((missCache.get(cacheKey) ?? 0) > nowMs) return null;
   const found = lookup === "hash" ? await registry(env).findBySecretHash(value) : await registry(env).findById(value);
   if (!found) {
     keyCache.delete(cacheKey);
+    if (missCache.size >= KeyCacheSize) missCache.delete(missCache.keys().next().value!);
+    missCache.set(cacheKey, nowMs + KeyCacheMs);
     return null;
   }
+  missCache.delete(cacheKey);
   if (keyCache.size >= KeyCacheSize) keyCache.delete(keyCache.keys().next().value!);
   keyCache.set(cacheKey, { found, expiresAtMs: nowMs + KeyCacheMs });
   return found;
@@ -106,8 +116,10 @@ export function forgetAccount(accountId: string): void {
   }
 }
 
-/** Drops a key from this isolate's cache after it changed. */
-export function forgetKey(secretId: string): void {
+/** Drops a key from this isolate's cache after it changed (or was created: no remembered miss). */
+export function forgetKey(secretId: string, secretHash?: string): void {
+  missCache.delete(`id:${secretId}`);
+  if (secretHash) missCache.delete(`hash:${secretHash}`);
   for (const [cacheKey, entry] of keyCache) {
     if (entry.found.key.secretId === secretId) keyCache.delete(cacheKey);
   }
@@ -124,6 +136,22 @@ function keyPrincipal(key: StoredKey, account: AccountInfo): Principal {
     token: null,
     allowedOrigins: account.allowedOrigins,
   };
+}
+
+/** One answer for an unknown SecretId and a wrong signature: neither tells whether the id exists. */
+const Tc3Refused = "invalid credentials: the SecretId is unknown or the signature does not match";
+
+const decoys = new WeakMap<CryptoKey, Promise<{ sealedSecret: string; secretId: string }>>();
+
+/** A sealed random secret standing in for an unknown key's, so that refusing one costs the same work. */
+function decoySecret(secrets: CryptoKey): Promise<{ sealedSecret: string; secretId: string }> {
+  let decoy = decoys.get(secrets);
+  if (!decoy) {
+    const secretId = `AKID${randomString(32)}`;
+    decoy = sealSecret(secrets, randomString(40), secretId).then((sealedSecret) => ({ sealedSecret, secretId }));
+    decoys.set(secrets, decoy);
+  }
+  return decoy;
 }
 
 /**
@@ -152,13 +180,16 @@ export async function authenticate(request: Request, body: string, env: Env, now
     const signable = { method: request.method, url: request.url, headers: request.headers, body };
     const timestamp = checkTc3Envelope(signable, auth, nowMs);
     if (auth.secretId === root.secretId) {
-      if (!(await verifyTc3(signable, auth, timestamp, root.secretKey))) throw unauthenticated("signature does not match");
+      if (!(await verifyTc3(signable, auth, timestamp, root.secretKey))) throw unauthenticated(Tc3Refused);
       return rootPrincipal(env, nowMs);
     }
     const found = await findKey(env, "id", auth.secretId, nowMs);
-    if (!found) throw unauthenticated("invalid credentials");
-    const secretKey = await openSecret((await keysOf(env)).secrets, found.key.sealedSecret, found.key.secretId);
-    if (!(await verifyTc3(signable, auth, timestamp, secretKey))) throw unauthenticated("signature does not match");
+    // An unknown id goes through the same decryption and HMAC as a known one and gets the same
+    // answer, so neither the message nor a shortcut tells whether a SecretId exists.
+    const secrets = (await keysOf(env)).secrets;
+    const sealed = found ? { sealedSecret: found.key.sealedSecret, secretId: found.key.secretId } : await decoySecret(secrets);
+    const secretKey = await openSecret(secrets, sealed.sealedSecret, sealed.secretId);
+    if (!(await verifyTc3(signable, auth, timestamp, secretKey)) || !found) throw unauthenticated(Tc3Refused);
     return keyPrincipal(found.key, found.account);
   }
 

@@ -99,6 +99,7 @@ export class AccountOperations {
     const secretId = `AKID${randomString(32)}`;
     const { secretKey, secretHash, sealed } = await this.newSecret(secretId);
     const key = unwrap(await registry(this.env).createKey(accountId, secretId, secretHash, sealed, policy));
+    forgetKey(secretId, secretHash);
     return { ...key, secretKey };
   }
 
@@ -121,7 +122,7 @@ export class AccountOperations {
     await this.requireHoldsKey(accountId, secretId);
     const { secretKey, secretHash, sealed } = await this.newSecret(secretId);
     const key = unwrap(await registry(this.env).rotateKey(accountId, secretId, secretHash, sealed));
-    forgetKey(secretId);
+    forgetKey(secretId, secretHash);
     return { ...key, secretKey };
   }
 

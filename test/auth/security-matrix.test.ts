@@ -222,6 +222,15 @@ const attacks: Attack[] = [
     expected: () => "Unauthenticated",
   },
   {
+    name: "a signature by an unknown SecretId",
+    applies: () => true,
+    credentials: async (endpoint) => ({
+      auth: null,
+      headers: await tc3Headers(endpoint.method, endpoint.path(), bodyText(endpoint), { secretId: `AKID${"0".repeat(32)}`, secretKey: keys.all!.secretKey }),
+    }),
+    expected: () => "Unauthenticated",
+  },
+  {
     name: "a stale timestamp",
     applies: () => true,
     credentials: async (endpoint) => ({
