@@ -239,8 +239,13 @@ export class QueueOperations {
         throw new ServiceError(ErrorCode.InvalidParameter, "a redrive's destination must be another queue");
       }
     }
+    const queue = this.queue(name, "manage");
+    if (!request.destination) {
+      // Back to the sources is a send into each of them: the caller must be allowed every one.
+      for (const source of unwrap(await queue.redriveSources())) authorize(this.scope.principal, "send", `queue:${source}`);
+    }
     return unwrap(
-      await this.queue(name, "manage").startRedrive({
+      await queue.startRedrive({
         destination: request.destination ?? null,
         maxPerSecond: request.maxPerSecond,
         maxMessages: request.maxMessages,

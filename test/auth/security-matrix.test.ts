@@ -4,6 +4,7 @@ import { HttpStatusOfError } from "../../src/api/rest/errors";
 import type { ErrorCode } from "../../src/errors";
 import { Actions, type Action } from "../../src/schema/account";
 import { api, RootSecretKey } from "../support/http";
+import { deadLetters as deadLetterMessages, Prefix } from "../objects/support";
 import { bearer, createAccount, createKey, forgeValidToken, tc3Headers, type TestKey } from "../support/auth";
 
 /**
@@ -15,6 +16,8 @@ const id = crypto.randomUUID().slice(0, 8);
 const Q = `sq-${id}`;
 const T = `st-${id}`;
 const S = `ss-${id}`;
+/** A dead-letter queue holding a dead letter from Q. */
+const D = `sd-${id}`;
 
 type Need = Action | "root" | "any";
 
@@ -52,6 +55,7 @@ const endpoints: Endpoint[] = [
   { name: "purge", method: "POST", path: () => `/v1/queues/${Q}/purge`, need: "manage", otherAccount: "QueueNotFound" },
   { name: "rewind", method: "POST", path: () => `/v1/queues/${Q}/rewind`, body: () => ({ since: Date.now() - 1000 }), need: "manage", otherAccount: "QueueNotFound" },
   { name: "start redrive", method: "POST", path: () => `/v1/queues/${Q}/redrive`, body: () => ({}), need: "manage", otherAccount: "QueueNotFound" },
+  { name: "redrive to the source queues", method: "POST", path: () => `/v1/queues/${D}/redrive`, body: () => ({}), need: "send", otherAccount: "QueueNotFound" },
   { name: "get redrive", method: "GET", path: () => `/v1/queues/${Q}/redrive`, need: "read", otherAccount: "QueueNotFound" },
   { name: "cancel redrive", method: "DELETE", path: () => `/v1/queues/${Q}/redrive`, need: "manage", otherAccount: "QueueNotFound" },
   { name: "list topics", method: "GET", path: () => "/v1/topics", need: "read", otherAccount: "list", list: { field: "topics", name: T } },
@@ -80,9 +84,11 @@ const endpoints: Endpoint[] = [
 
 /** Everything an intruder could have changed, read with the root credentials. */
 async function accountState(): Promise<unknown> {
-  const [queue, peek, topic, subscriptions, keyList, accounts] = await Promise.all([
+  const [queue, peek, deadLetters, redrive, topic, subscriptions, keyList, accounts] = await Promise.all([
     api("GET", `/v1/queues/${Q}`),
     api("GET", `/v1/queues/${Q}/messages`),
+    api("GET", `/v1/queues/${D}/messages`),
+    api("GET", `/v1/queues/${D}/redrive`),
     api("GET", `/v1/topics/${T}`),
     api("GET", `/v1/topics/${T}/subscriptions`),
     api("GET", "/v1/accounts/default/keys"),
@@ -91,6 +97,8 @@ async function accountState(): Promise<unknown> {
   return {
     queue: queue.body,
     peek: peek.body,
+    deadLetters: deadLetters.body,
+    redrive: { status: redrive.status, state: redrive.body.status ?? redrive.body.error?.code, moved: redrive.body.moved },
     topic: topic.body,
     subscriptions: subscriptions.body,
     keys: keyList.body,
@@ -103,6 +111,9 @@ const allActions = (except?: Action) => Actions.filter((action) => action !== ex
 beforeAll(async () => {
   await api("PUT", `/v1/queues/${Q}`, {});
   await api("POST", `/v1/queues/${Q}/messages`, { body: "kept" });
+  await api("PUT", `/v1/queues/${D}`, {});
+  const deadLetterQueue = env.QUEUES.get(env.QUEUES.idFromName(`${Prefix}${D}`));
+  expect(await deadLetterQueue.accept(deadLetterMessages(Q, "dead"))).toMatchObject({ ok: true });
   await api("PUT", `/v1/topics/${T}`, {});
   await api("PUT", `/v1/topics/${T}/subscriptions/${S}`, { protocol: "queue", endpoint: Q });
   const otherAccount = await createAccount(`other-${id}`);
