@@ -4,7 +4,7 @@ import type { AccountInfo, Action, Policy } from "../schema/account";
 import { constantTimeEqual, openSecret, randomString, sealSecret, serviceKeys, sha256Hex } from "./crypto";
 import { policyAllows, type ResourceName } from "./policy";
 import { checkTc3Envelope, parseTc3Authorization, verifyTc3 } from "./tc3";
-import { TokenPrefix, verifyToken, type TokenClaims } from "./tokens";
+import { rootKeyTag, TokenPrefix, verifyToken, type TokenClaims } from "./tokens";
 
 /** Who is calling, in which account, with which rights. */
 export interface Principal {
@@ -201,7 +201,12 @@ async function tokenPrincipal(token: string, env: Env, nowMs: number): Promise<P
   if (!check.ok) throw unauthenticated(`invalid token: ${check.reason}`);
   const { claims } = check;
   const scope = { actions: claims.actions, resources: claims.resources, expiresAt: claims.expiresAt };
-  if (claims.secretId === null) return { ...(await rootPrincipal(env, nowMs, claims.account)), kind: "token", token: scope };
+  if (claims.secretId === null) {
+    // A root token lives no longer than the root secret key it was minted under.
+    const tag = await rootKeyTag((await keysOf(env)).tokens, requireConfigured(env).secretKey);
+    if (!(await constantTimeEqual(claims.rootKeyTag ?? "", tag))) throw unauthenticated("invalid token: the root key was changed since");
+    return { ...(await rootPrincipal(env, nowMs, claims.account)), kind: "token", token: scope };
+  }
   // A token lives no longer than the key that minted it: disabled, deleted or rotated, the token stops.
   const found = await findKey(env, "id", claims.secretId, nowMs);
   if (!found || found.key.accountId !== claims.account) throw unauthenticated("invalid token: its key no longer exists");

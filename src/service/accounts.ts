@@ -1,7 +1,7 @@
-import { authorize, forgetAccount, forgetKey, keysOf, registry, type Principal } from "../auth/authenticate";
+import { authorize, forgetAccount, forgetKey, keysOf, registry, requireConfigured, type Principal } from "../auth/authenticate";
 import { randomString, sealSecret, sha256Hex } from "../auth/crypto";
 import { policyCovers, policyWithin } from "../auth/policy";
-import { mintToken } from "../auth/tokens";
+import { mintToken, rootKeyTag } from "../auth/tokens";
 import { ErrorCode, ServiceError, unwrap } from "../errors";
 import { AccountLimits, type AccountInfo, type CreateTokenBody, type KeyInfo, type Policy } from "../schema/account";
 
@@ -147,7 +147,10 @@ export class AccountOperations {
     const ttlMs = (request.ttlSeconds ?? AccountLimits.tokenTtlSeconds.default) * 1000;
     // A token minted with a token ends no later than that token.
     const expiresAt = Math.min(nowMs + ttlMs, principal.token?.expiresAt ?? Infinity);
-    const token = await mintToken((await keysOf(this.env)).tokens, {
+    const tokenKey = (await keysOf(this.env)).tokens;
+    const rootTag = principal.secretId === null ? { rootKeyTag: await rootKeyTag(tokenKey, requireConfigured(this.env).secretKey) } : {};
+    const token = await mintToken(tokenKey, {
+      ...rootTag,
       account: principal.account,
       secretId: principal.secretId,
       ...(principal.keyGeneration === undefined ? {} : { keyGeneration: principal.keyGeneration }),

@@ -1,4 +1,7 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { authenticate, RootPrincipal } from "../../src/auth/authenticate";
+import { AccountOperations } from "../../src/service/accounts";
 import { bearer, createKey } from "../support/auth";
 import { api } from "../support/http";
 
@@ -45,5 +48,18 @@ describe("tokens and the rotation of their key", () => {
 
     expect(narrowed.body.error.code).toBe("Forbidden");
     expect(restored.status).toBe(200);
+  });
+
+  it("a change of the root secret key ends root's tokens, though the key that signs tokens stays", async () => {
+    const before = { ...env, SECRET_ENCRYPTION_KEY: "a-separate-encryption-key-0123456789" };
+    const after = { ...before, ROOT_SECRET_KEY: "a-new-root-secret-key-0123456789abcdef" };
+    const { token } = await new AccountOperations(before, RootPrincipal()).mintToken({ actions: ["read"], resources: ["*"] });
+    const request = () => new Request("http://cmq.test/v1/queues", { headers: { authorization: `Bearer ${token}` } });
+
+    const whileSame = await authenticate(request(), "", before);
+    const afterChange = authenticate(request(), "", after);
+
+    expect(whileSame.kind).toBe("token");
+    await expect(afterChange).rejects.toMatchObject({ code: "Unauthenticated", message: "invalid token: the root key was changed since" });
   });
 });
