@@ -11,12 +11,35 @@ export type ResourceName = `queue:${string}` | `topic:${string}` | "*";
 export function patternCovers(pattern: string, resource: string): boolean {
   if (pattern === "*") return true;
   if (resource === "*") return false;
-  const escaped = pattern
-    .toLowerCase()
-    .split("*")
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-    .join(".*");
-  return new RegExp(`^${escaped}$`).test(resource.toLowerCase());
+  return globMatches(pattern.toLowerCase(), resource.toLowerCase());
+}
+
+/**
+ * `*` matches any run of characters, everything else itself. Greedy with one backtrack point, so
+ * time is at most pattern length times text length: a regular expression built from a pattern like
+ * `*a*a*a*…b` backtracks exponentially, and policies are written by callers.
+ */
+function globMatches(pattern: string, text: string): boolean {
+  let p = 0;
+  let t = 0;
+  let star = -1;
+  let resumeAt = 0;
+  while (t < text.length) {
+    if (p < pattern.length && pattern[p] === "*") {
+      star = p++;
+      resumeAt = t;
+    } else if (p < pattern.length && pattern[p] === text[t]) {
+      p++;
+      t++;
+    } else if (star >= 0) {
+      p = star + 1;
+      t = ++resumeAt;
+    } else {
+      return false;
+    }
+  }
+  while (pattern[p] === "*") p++;
+  return p === pattern.length;
 }
 
 /** Whether the policy allows `action` on `resource`; asking for the action `*` needs a statement granting `*`. */

@@ -174,6 +174,16 @@ describe("pattern containment", () => {
     expect(patternCovers(held, asked)).toBe(expected);
   });
 
+  it("decides a pattern with many wildcards against a long name without backtracking for ever", () => {
+    const pattern = `queue:${"*a".repeat(29)}*b`;
+    const name = `queue:${"a".repeat(64)}`;
+
+    const covered = patternCovers(pattern, name);
+
+    expect(covered).toBe(false);
+    expect(patternCovers(pattern, `${name}b`)).toBe(true);
+  });
+
   it("needs each requested action and pattern within one statement for that action", () => {
     const held: Policy = {
       statements: [
