@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { patternCovers, policyCovers, policyWithin } from "../../src/auth/policy";
 import type { Policy } from "../../src/schema/account";
@@ -154,6 +155,29 @@ describe("a key grants only rights it holds", () => {
     const created = await api("POST", `/v1/accounts/${account}/keys`, { policy: everything });
 
     expect(created.status).toBe(201);
+  });
+});
+
+describe("through the service binding", () => {
+  async function rpc(credentials: string, method: string, ...args: unknown[]) {
+    const response = await env.CONSUMER.fetch("http://consumer/", { method: "POST", body: JSON.stringify({ method, args, credentials }) });
+    return response.json<{ ok: boolean; code?: string }>();
+  }
+
+  it("refuses a token's key changes and a key's grant beyond its rights, as REST does", async () => {
+    const account = await createAccount(`acct-${unique()}`);
+    const admin = await createKey([{ actions: ["manage"], resources: ["*"] }], account);
+    const other = await createKey([{ actions: ["read"], resources: ["*"] }], account);
+    const token = await tokenFor(admin.secretKey, ["manage"], ["*"]);
+    const before = await keyCount(account);
+
+    const byToken = await rpc(token, "createKey", account, { policy: { statements: [] } });
+    const rotatedByToken = await rpc(token, "rotateKey", account, other.secretId);
+    const wider = await rpc(admin.secretKey, "createKey", account, { policy: everything });
+    const rotatedWider = await rpc(admin.secretKey, "rotateKey", account, other.secretId);
+
+    expect([byToken, rotatedByToken, wider, rotatedWider].map((result) => result.code)).toEqual(["Forbidden", "Forbidden", "Forbidden", "Forbidden"]);
+    expect(await keyCount(account)).toBe(before);
   });
 });
 
