@@ -212,6 +212,10 @@ export class QueueObject extends DurableObject<Env> {
     return result;
   }
 
+  async redriveSources(): Promise<Result<string[]>> {
+    return toResult(() => this.redrives.sources());
+  }
+
   async getRedrive(): Promise<Result<RedriveStatus>> {
     return toResult(() => this.redrives.status(Date.now()));
   }

@@ -53,6 +53,18 @@ export class RedriveTasks {
     return this.status(nowMs);
   }
 
+  /**
+   * The queues a redrive without a destination would write to: the distinct sources of the dead
+   * letters stored here, received ones included (they become movable when visible again).
+   */
+  sources(): string[] {
+    this.engine.requireMeta();
+    return this.sql
+      .exec<{ source_queue: string }>("SELECT DISTINCT source_queue FROM messages WHERE state < 2 AND source_queue IS NOT NULL ORDER BY source_queue")
+      .toArray()
+      .map((row) => row.source_queue);
+  }
+
   status(nowMs: number): RedriveStatus {
     this.engine.requireMeta();
     const row = this.row();
