@@ -5,7 +5,7 @@ export const TestRootSecretId = "AKIDtestroot0000000000000000000000";
 export const TestRootSecretKey = "test-root-secret-key-0123456789abcdef";
 
 /** Tests that drive the real service from outside (`wrangler dev`, curl) run in node, not in workerd. */
-const nodeTests = ["test/readme/**/*.test.mjs"];
+const nodeTests = ["test/readme/**/*.test.mjs", "test/node/**/*.test.ts"];
 
 export default defineConfig({
   test: {
@@ -52,6 +52,8 @@ export default defineConfig({
         },
       },
       {
+        // Modules that mention the runtime's classes import in node with empty stand-ins.
+        resolve: { alias: { "cloudflare:workers": new URL("./test/support/workers-runtime-stub.ts", import.meta.url).pathname } },
         test: {
           name: "service",
           environment: "node",
