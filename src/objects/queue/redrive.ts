@@ -57,13 +57,17 @@ export class RedriveTasks {
     this.engine.requireMeta();
     const row = this.row();
     if (!row) throw new ServiceError(ErrorCode.RedriveNotFound, "no redrive has run on this queue");
+    const redrivable = this.engine.countRedrivable(row.destination, nowMs);
+    // A running task has only its own share left to move; an ended one reports what a next task would find.
+    const remaining =
+      row.status === "running" && row.max_messages !== null ? Math.max(0, Math.min(redrivable, row.max_messages - row.moved)) : redrivable;
     return {
       status: row.status,
       destination: row.destination,
       maxPerSecond: row.max_per_second,
       maxMessages: row.max_messages,
       moved: row.moved,
-      remaining: this.engine.countRedrivable(row.destination, nowMs),
+      remaining,
       startedAt: row.started_at,
       endedAt: row.ended_at,
       lastError: row.last_error,
