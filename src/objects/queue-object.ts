@@ -14,6 +14,7 @@ import { mergeQueueAttributes, sameAttributes } from "./queue/attributes";
 import { QueueEngine, type MoveBatch, type TransferredMessage } from "./queue/engine";
 import { RedriveTasks, type RedriveRequest } from "./queue/redrive";
 import { MoveKind } from "./queue/storage";
+import { queueObject } from "./keys";
 
 export interface ReceiveRequest {
   max: number;
@@ -252,8 +253,7 @@ export class QueueObject extends DurableObject<Env> {
     if (!meta) return;
     let error: string | null = null;
     try {
-      const key = `${meta.objectKeyPrefix}${batch.destination.toLowerCase()}`;
-      const destination = this.env.QUEUES.get(this.env.QUEUES.idFromName(key));
+      const destination = queueObject(this.env, meta.objectKeyPrefix, batch.destination);
       const result = await destination.accept(batch.messages);
       if (!result.ok) error = `${result.error.code}: ${result.error.message}`;
     } catch (thrown) {

@@ -20,6 +20,7 @@ import {
 import { parse } from "../schema/parse";
 import { decodeCursor, encodeCursor } from "./cursor";
 import type { CatalogEntry } from "../objects/catalog-object";
+import { objectKeyPrefix, queueObject } from "../objects/keys";
 
 const ReceiveAttempts = 3;
 
@@ -59,7 +60,7 @@ export class QueueOperations {
     private readonly env: Env,
     private readonly scope: Scope,
   ) {
-    this.objectKeyPrefix = `${scope.account}/${scope.region}/`;
+    this.objectKeyPrefix = objectKeyPrefix(scope.account, scope.region);
   }
 
   /**
@@ -69,8 +70,7 @@ export class QueueOperations {
   private queue(name: string, action: Action, locationHint?: DurableObjectLocationHint) {
     parse(QueueName, name, "queue name");
     authorize(this.scope.principal, action, `queue:${name}`);
-    const id = this.env.QUEUES.idFromName(this.objectKeyPrefix + name.toLowerCase());
-    return locationHint ? this.env.QUEUES.get(id, { locationHint }) : this.env.QUEUES.get(id);
+    return queueObject(this.env, this.objectKeyPrefix, name, locationHint);
   }
 
   private catalog() {

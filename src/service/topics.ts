@@ -2,6 +2,7 @@ import { authorize, can } from "../auth/authenticate";
 import { ErrorCode, ServiceError, unwrap } from "../errors";
 import { AccountLimits, type Action } from "../schema/account";
 import type { CatalogEntry } from "../objects/catalog-object";
+import { objectKeyPrefix, topicObject } from "../objects/keys";
 import { QueueName } from "../schema/queue";
 import { parse } from "../schema/parse";
 import {
@@ -34,14 +35,14 @@ export class TopicOperations {
     private readonly env: Env,
     private readonly scope: Scope,
   ) {
-    this.objectKeyPrefix = `${scope.account}/${scope.region}/`;
+    this.objectKeyPrefix = objectKeyPrefix(scope.account, scope.region);
   }
 
   /** The topic's object, once the name is valid and the principal may do `action` on it. */
   private topic(name: string, action: Action) {
     parse(TopicName, name, "topic name");
     authorize(this.scope.principal, action, `topic:${name}`);
-    return this.env.TOPICS.get(this.env.TOPICS.idFromName(this.objectKeyPrefix + name.toLowerCase()));
+    return topicObject(this.env, this.objectKeyPrefix, name);
   }
 
   private catalog() {

@@ -1,5 +1,6 @@
 import { buildPushRequest, sendPush, type PushMessage } from "../../delivery/push";
 import { nextAttemptAt } from "../../delivery/retry";
+import { queueObject } from "../keys";
 import type { DueDelivery, Subscription, TopicMeta } from "./storage";
 
 /**
@@ -45,8 +46,7 @@ export function releaseLeases(sql: SqlStorage): number {
 /** One call per queue subscription; the queue stores each (message, subscription) key once. The error, or null. */
 export async function deliverToQueue(env: Env, meta: TopicMeta, sub: Subscription, rows: DueDelivery[]): Promise<string | null> {
   try {
-    const key = `${meta.objectKeyPrefix}${sub.attributes.endpoint.toLowerCase()}`;
-    const queue = env.QUEUES.get(env.QUEUES.idFromName(key));
+    const queue = queueObject(env, meta.objectKeyPrefix, sub.attributes.endpoint);
     const result = await queue.accept(
       rows.map((row) => ({
         idempotencyKey: `topic:${meta.objectKeyPrefix}${meta.name}:${sub.id}:${row.id}`,
