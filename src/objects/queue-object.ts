@@ -254,7 +254,8 @@ export class QueueObject extends DurableObject<Env> {
     let error: string | null = null;
     try {
       const destination = queueObject(this.env, meta.objectKeyPrefix, batch.destination);
-      const result = await destination.accept(batch.messages);
+      const messages = this.engine.moveMessages(batch);
+      const result = await destination.accept(messages);
       if (!result.ok) error = `${result.error.code}: ${result.error.message}`;
     } catch (thrown) {
       error = thrown instanceof Error ? thrown.message : String(thrown);

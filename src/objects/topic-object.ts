@@ -337,8 +337,8 @@ export class TopicObject extends DurableObject<Env> {
       if (!sub) continue;
       if (sub.attributes.protocol === "queue") {
         queueDeliveries.push(
-          deliverToQueue(this.env, meta, sub, rows).then((error) => {
-            for (const row of rows) record(sub, row, error);
+          deliverToQueue(this.env, meta, sub, rows).then((outcomes) => {
+            for (const { rows: delivered, error } of outcomes) for (const row of delivered) record(sub, row, error);
           }),
         );
       } else {

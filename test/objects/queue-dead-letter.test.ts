@@ -142,8 +142,8 @@ describe("dead-letter moves by receive count", () => {
     const message = await receiveOne(source.stub);
     const at = message.nextVisibleAt;
     // The hand-over reaches the dead-letter queue, then the source crashes before it notes the success.
-    const [batch] = await inQueue(source.stub, (o) => o.engine.takeDueMoves(at));
-    expectOk(await dlq.stub.accept(batch!.messages));
+    const messages = await inQueue(source.stub, (o) => o.engine.moveMessages(o.engine.takeDueMoves(at)[0]!));
+    expectOk(await dlq.stub.accept(messages));
     await abortAllDurableObjects();
 
     await runDueAt(queueStub(source.name), at);

@@ -9,6 +9,7 @@ import {
   type QueueInfo,
   type ReceivedMessage,
 } from "../../schema/queue";
+import { splitByBytes } from "../hand-over";
 import { sameAttributes } from "./attributes";
 import {
   MessageRowState as S,
@@ -40,12 +41,11 @@ export interface TransferredMessage {
   sourceQueue: string | null;
 }
 
-/** Rows marked for a move to one destination, as the object hands them to that queue. */
+/** Rows marked for a move to one destination, handed to that queue in one call. */
 export interface MoveBatch {
   kind: MoveKind;
   destination: string;
   seqs: number[];
-  messages: TransferredMessage[];
 }
 
 /** How long a queue remembers an idempotency key: longer than any delivery retry runs. */
@@ -496,33 +496,50 @@ export class QueueEngine {
     this.storedCount -= seqs.length;
   }
 
-  /** Moving rows whose hand-over is due, grouped by destination. */
+  /**
+   * Moving rows whose hand-over is due, grouped by destination and split by bytes as well as
+   * count. Bodies are not read here: `moveMessages` reads one batch's just before its call.
+   */
   pendingMoves(nowMs: number): MoveBatch[] {
-    const meta = this.requireMeta();
+    this.requireMeta();
     const rows = this.sql
-      .exec<MessageRow>("SELECT * FROM messages WHERE state = 3 AND visible_at <= ? ORDER BY seq LIMIT 500", nowMs)
+      .exec<{ seq: number; move_kind: string; move_to: string; bytes: number }>(
+        `SELECT seq, move_kind, move_to, length(CAST(body AS BLOB)) + COALESCE(length(tags), 0) AS bytes
+         FROM messages WHERE state = ${S.moving} AND visible_at <= ? ORDER BY seq LIMIT 500`,
+        nowMs,
+      )
       .toArray();
-    const batches = new Map<string, MoveBatch>();
+    const groups = new Map<string, { kind: MoveKind; destination: string; rows: typeof rows }>();
     for (const row of rows) {
-      const kind = row.move_kind as MoveKind;
-      const destination = row.move_to!;
-      const groupKey = `${kind}\u0000${destination}`;
-      let batch = batches.get(groupKey);
-      if (!batch) {
-        batch = { kind, destination, seqs: [], messages: [] };
-        batches.set(groupKey, batch);
-      }
-      batch.seqs.push(row.seq);
-      batch.messages.push({
+      const groupKey = `${row.move_kind}\u0000${row.move_to}`;
+      const group = groups.get(groupKey) ?? { kind: row.move_kind as MoveKind, destination: row.move_to, rows: [] };
+      group.rows.push(row);
+      groups.set(groupKey, group);
+    }
+    return [...groups.values()].flatMap(({ kind, destination, rows: groupRows }) =>
+      splitByBytes(groupRows, (row) => row.bytes).map((batch) => ({ kind, destination, seqs: batch.map((row) => row.seq) })),
+    );
+  }
+
+  /** The messages of one move batch as the destination stores them; rows no longer moving are left out. */
+  moveMessages(batch: MoveBatch): TransferredMessage[] {
+    const meta = this.requireMeta();
+    const messages: TransferredMessage[] = [];
+    for (const seq of batch.seqs) {
+      const row = this.sql
+        .exec<MessageRow>(`SELECT * FROM messages WHERE seq = ? AND state = ${S.moving}`, seq)
+        .toArray()[0];
+      if (!row) continue;
+      messages.push({
         idempotencyKey: `${meta.objectKeyPrefix}${meta.name}:${row.move_key}`,
         id: row.id,
         body: row.body,
         tags: row.tags ? (JSON.parse(row.tags) as string[]) : [],
         // A dead letter remembers where it came from; a redriven message is home again.
-        sourceQueue: kind === MoveKind.deadLetter ? meta.name : null,
+        sourceQueue: batch.kind === MoveKind.deadLetter ? meta.name : null,
       });
     }
-    return [...batches.values()];
+    return messages;
   }
 
   moveSucceeded(seqs: readonly number[]): void {
