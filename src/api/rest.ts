@@ -33,6 +33,8 @@ export interface HandlerInput {
   params: Record<string, string>;
   query: any;
   body: any;
+  /** Aborts when the client goes away; a long poll is cancelled with it. */
+  signal: AbortSignal;
 }
 
 export type HandlerOutput = { status: number; body?: unknown };
@@ -136,13 +138,13 @@ export const routes: RouteSpec[] = [
     body: ReceiveBody,
     bodyOptional: true,
     responses: { 200: "`{messages: [...]}`, empty when none arrived in time" },
-    handle: async ({ queues, params, body }) =>
+    handle: async ({ queues, params, body, signal }) =>
       ok({
-        messages: await queues.receive(params.name!, {
-          max: body.max ?? 1,
-          waitSeconds: body.waitSeconds,
-          visibilityTimeout: body.visibilityTimeout,
-        }),
+        messages: await queues.receive(
+          params.name!,
+          { max: body.max ?? 1, waitSeconds: body.waitSeconds, visibilityTimeout: body.visibilityTimeout },
+          signal,
+        ),
       }),
   },
   {
@@ -255,6 +257,7 @@ async function runRoute(spec: RouteSpec, request: RestRequest, env: Env): Promis
     params: request.params,
     query,
     body,
+    signal: request.signal,
   });
   return result.body === undefined ? new Response(null, { status: result.status }) : jsonResponse(result.body, result.status);
 }

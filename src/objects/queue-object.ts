@@ -14,20 +14,19 @@ import { mergeQueueAttributes, sameAttributes } from "./queue/attributes";
 import { QueueEngine, type MoveBatch, type TransferredMessage } from "./queue/engine";
 import { RedriveTasks, type RedriveRequest } from "./queue/redrive";
 import { MoveKind } from "./queue/storage";
+import { LongPoll, Waiters } from "./queue/waiters";
 import { queueObject } from "./keys";
 
 export interface ReceiveRequest {
   max: number;
   waitSeconds: number | undefined;
   visibilityTimeout: number | undefined;
+  /** Names a long poll so that `cancelReceive` can end it when its client goes away. */
+  receiveId?: string;
 }
 
-interface ParkedReceiver {
-  max: number;
-  visibilityTimeout: number | undefined;
-  resolve: (result: Result<ReceivedMessage[]>) => void;
-  timer: ReturnType<typeof setTimeout>;
-}
+/** Cancellations kept for receives that have not arrived yet (calls may cross); the oldest go first. */
+const CancelledReceivesKept = 1_000;
 
 /**
  * One queue: its attributes and messages in SQLite, its long-polling receivers in memory, and one
@@ -37,7 +36,9 @@ interface ParkedReceiver {
 export class QueueObject extends DurableObject<Env> {
   readonly engine: QueueEngine;
   readonly redrives: RedriveTasks;
-  private parked: ParkedReceiver[] = [];
+  private readonly waiters = new Waiters();
+  private readonly longPolls = new Map<string, LongPoll>();
+  private readonly cancelledReceives = new Set<string>();
   /** The alarm currently set, reloaded at start because memory does not survive eviction. */
   private alarmAtMs: number | null = null;
   /** The latest run of due work; the next one starts after it. */
@@ -80,10 +81,7 @@ export class QueueObject extends DurableObject<Env> {
   /** Deletes the queue and frees its storage. */
   async destroy(): Promise<Result<{ existed: boolean }>> {
     const existed = this.engine.meta !== null;
-    for (const receiver of this.parked.splice(0)) {
-      clearTimeout(receiver.timer);
-      receiver.resolve(fail(ErrorCode.QueueNotFound, "queue was deleted"));
-    }
+    this.waiters.endAll(fail(ErrorCode.QueueNotFound, "queue was deleted"));
     this.engine.destroy();
     await this.ctx.storage.deleteAlarm();
     // deleteAll() also drops the tables of a SQLite-backed object: recreate them.
@@ -98,7 +96,7 @@ export class QueueObject extends DurableObject<Env> {
     const result = toResult(() => this.engine.send(messages, nowMs));
     if (!result.ok) return result;
     this.scheduleAt(this.engine.newMessageDeadline(nowMs));
-    if (this.parked.length > 0) {
+    if (this.waiters.size > 0) {
       if (result.value.visibleNow) this.wake(nowMs);
       else this.reschedule(nowMs);
     }
@@ -118,6 +116,8 @@ export class QueueObject extends DurableObject<Env> {
 
   async receive(request: ReceiveRequest): Promise<Result<ReceivedMessage[]>> {
     const nowMs = Date.now();
+    const { receiveId } = request;
+    if (receiveId !== undefined && this.cancelledReceives.delete(receiveId)) return ok([]);
     const result = toResult(() => this.engine.claim(request.max, request.visibilityTimeout, nowMs));
     if (!result.ok) return result;
     const waitSeconds = request.waitSeconds ?? this.engine.meta!.attributes.pollingWaitSeconds;
@@ -126,19 +126,19 @@ export class QueueObject extends DurableObject<Env> {
       return result;
     }
     return new Promise((resolve) => {
-      const receiver: ParkedReceiver = {
-        max: request.max,
-        visibilityTimeout: request.visibilityTimeout,
-        resolve,
-        timer: setTimeout(() => {
-          this.parked = this.parked.filter((other) => other !== receiver);
-          // A last look, in case a message became visible by time alone since the last wake.
-          const last = toResult(() => this.engine.claim(receiver.max, receiver.visibilityTimeout, Date.now()));
-          if (last.ok) this.afterClaim(last.value);
-          resolve(last);
-        }, waitSeconds * 1000),
-      };
-      this.parked.push(receiver);
+      const poll: LongPoll = new LongPoll(receiveId, request.max, request.visibilityTimeout, (outcome) => {
+        this.waiters.remove(poll);
+        if (receiveId !== undefined) this.longPolls.delete(receiveId);
+        resolve(outcome);
+      });
+      this.waiters.add(poll);
+      if (receiveId !== undefined) this.longPolls.set(receiveId, poll);
+      poll.startTimer(waitSeconds * 1000, () => {
+        // A last look, in case a message became visible by time alone since the last wake.
+        const last = toResult(() => this.engine.claim(poll.max, poll.visibilityTimeoutSeconds, Date.now()));
+        if (last.ok) this.afterClaim(last.value);
+        return last;
+      });
       // Every other deadline is armed when it arises; a parked receiver adds only the next message
       // to become visible.
       const nextVisibleAt = this.engine.nextVisibleAfter(nowMs);
@@ -146,23 +146,34 @@ export class QueueObject extends DurableObject<Env> {
     });
   }
 
-  /** Answers parked receivers, oldest first, while there are messages to give. */
-  private wake(nowMs: number): void {
-    while (this.parked.length > 0 && this.engine.meta) {
-      const receiver = this.parked[0]!;
-      const messages = this.engine.claim(receiver.max, receiver.visibilityTimeout, nowMs);
-      if (messages.length === 0) break;
-      this.parked.shift();
-      clearTimeout(receiver.timer);
-      this.afterClaim(messages);
-      receiver.resolve(ok(messages));
+  /**
+   * Ends a long poll whose client went away, before anything is claimed for it; a cancellation
+   * that arrives before its receive is kept, and that receive then answers at once with nothing.
+   */
+  async cancelReceive(receiveId: string): Promise<Result<{ cancelled: boolean }>> {
+    const poll = this.longPolls.get(receiveId);
+    if (poll) {
+      poll.cancel();
+      return ok({ cancelled: true });
     }
+    this.cancelledReceives.add(receiveId);
+    if (this.cancelledReceives.size > CancelledReceivesKept) {
+      this.cancelledReceives.delete(this.cancelledReceives.values().next().value!);
+    }
+    return ok({ cancelled: false });
+  }
+
+  /** Answers live waiting receivers, oldest first, while there are messages to give. */
+  private wake(nowMs: number): void {
+    if (!this.engine.meta) return;
+    const handed = this.waiters.wake((waiter) => this.engine.claim(waiter.max, waiter.visibilityTimeoutSeconds, nowMs));
+    this.afterClaim(handed);
   }
 
   /** A new visibility deadline matters to the alarm only for dead-letter moves and parked receivers. */
   private afterClaim(messages: readonly ReceivedMessage[]): void {
     if (messages.length === 0) return;
-    if (this.engine.meta?.attributes.deadLetter || this.parked.length > 0) {
+    if (this.engine.meta?.attributes.deadLetter || this.waiters.size > 0) {
       this.scheduleAt(Math.min(...messages.map((message) => message.nextVisibleAt)));
     }
   }
@@ -183,7 +194,7 @@ export class QueueObject extends DurableObject<Env> {
     if (result.ok) {
       if (visibilityTimeout === 0) this.wake(nowMs);
       // Also at 0: a message at its last receive is not claimable, it is due for its dead-letter move now.
-      if (this.engine.meta?.attributes.deadLetter || this.parked.length > 0) this.scheduleAt(result.value.nextVisibleAt);
+      if (this.engine.meta?.attributes.deadLetter || this.waiters.size > 0) this.scheduleAt(result.value.nextVisibleAt);
     }
     return result;
   }
@@ -278,7 +289,7 @@ export class QueueObject extends DurableObject<Env> {
 
   /** Re-arms the alarm to the earliest pending deadline. */
   private reschedule(nowMs: number): void {
-    const next = this.engine.nextDeadline(nowMs, this.parked.length > 0);
+    const next = this.engine.nextDeadline(nowMs, this.waiters.size > 0);
     if (next === null) return;
     if (this.alarmAtMs !== null && this.alarmAtMs > next) this.alarmAtMs = null;
     this.scheduleAt(next);

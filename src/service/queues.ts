@@ -1,3 +1,4 @@
+import { waitUntil } from "cloudflare:workers";
 import { authorize, can, type Principal } from "../auth/authenticate";
 import { ErrorCode, ServiceError, unwrap } from "../errors";
 import { AccountLimits, type Action } from "../schema/account";
@@ -23,6 +24,15 @@ import type { CatalogEntry } from "../objects/catalog-object";
 import { objectKeyPrefix, queueObject } from "../objects/keys";
 
 const ReceiveAttempts = 3;
+
+/** Lets `work` finish after the request that started it ends (its client went away). */
+function keepRunning(work: Promise<unknown>): void {
+  try {
+    waitUntil(work);
+  } catch {
+    // Outside a request (a test calling the service directly) there is nothing to extend.
+  }
+}
 
 /** A per-account quota: the Worker variable when it is a positive integer, else the default. */
 export function quota(configured: string | undefined, fallback: number): number {
@@ -195,18 +205,27 @@ export class QueueOperations {
   /**
    * Receives, long-polling inside the queue's object. If the object restarts while a receiver is
    * parked (a deploy, an eviction, a crash), the receive is made again for the rest of its wait:
-   * a parked receiver holds no message, so nothing is lost or doubled by asking again.
+   * a parked receiver holds no message, so nothing is lost or doubled by asking again. When
+   * `signal` aborts (the client went away), the parked receive is cancelled in the object before
+   * any message is claimed for it.
    */
-  async receive(name: string, request: ReceiveRequest): Promise<ReceivedMessage[]> {
+  async receive(name: string, request: ReceiveRequest, signal?: AbortSignal): Promise<ReceivedMessage[]> {
     const deadlineMs = Date.now() + (request.waitSeconds ?? 0) * 1000;
+    const receiveId = signal ? crypto.randomUUID() : undefined;
     for (let attempt = 1; ; attempt++) {
+      if (signal?.aborted) return [];
+      // A fresh object handle each time: a handle whose object broke stays broken.
+      const queue = this.queue(name, "receive");
+      const cancel = () => keepRunning(queue.cancelReceive(receiveId!).catch(() => undefined));
+      signal?.addEventListener("abort", cancel, { once: true });
       try {
-        // A fresh object handle each time: a handle whose object broke stays broken.
-        return unwrap(await this.queue(name, "receive").receive(request));
+        return unwrap(await queue.receive(receiveId === undefined ? request : { ...request, receiveId }));
       } catch (error) {
         const remainingMs = deadlineMs - Date.now();
         if (error instanceof ServiceError || attempt >= ReceiveAttempts || remainingMs < 1000) throw error;
         request = { ...request, waitSeconds: Math.floor(remainingMs / 1000) };
+      } finally {
+        signal?.removeEventListener("abort", cancel);
       }
     }
   }
