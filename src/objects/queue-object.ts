@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from "../clock";
 import { DurableObject } from "cloudflare:workers";
 import { ErrorCode, fail, ok, toResult, type Result } from "../errors";
 import type {
@@ -34,6 +35,8 @@ const CancelledReceivesKept = 1_000;
  * because errors thrown over Durable Object RPC lose their code.
  */
 export class QueueObject extends DurableObject<Env> {
+  /** Where every method reads its `nowMs`; tests replace it through runInDurableObject. */
+  clock: Clock = systemClock;
   readonly engine: QueueEngine;
   readonly redrives: RedriveTasks;
   private readonly waiters = new Waiters();
@@ -54,7 +57,7 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   async create(name: string, objectKeyPrefix: string, attributes: QueueAttributes): Promise<Result<{ created: boolean; queue: QueueInfo }>> {
-    const nowMs = Date.now();
+    const nowMs = this.clock.nowMs();
     return toResult(() => {
       const { created } = this.engine.create(name, objectKeyPrefix, attributes, nowMs);
       return { created, queue: this.engine.info(nowMs) };
@@ -62,11 +65,11 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   async getInfo(): Promise<Result<QueueInfo>> {
-    return toResult(() => this.engine.info(Date.now()));
+    return toResult(() => this.engine.info(this.clock.nowMs()));
   }
 
   async updateAttributes(patch: UpdateQueueBody): Promise<Result<QueueInfo>> {
-    const nowMs = Date.now();
+    const nowMs = this.clock.nowMs();
     const result = toResult(() => {
       const current = this.engine.requireMeta().attributes;
       const merged = mergeQueueAttributes(current, patch);
@@ -92,7 +95,7 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   async send(messages: OutgoingMessage[]): Promise<Result<{ ids: string[] }>> {
-    const nowMs = Date.now();
+    const nowMs = this.clock.nowMs();
     const result = toResult(() => this.engine.send(messages, nowMs));
     if (!result.ok) return result;
     this.scheduleAt(this.engine.newMessageDeadline(nowMs));
@@ -105,7 +108,7 @@ export class QueueObject extends DurableObject<Env> {
 
   /** Stores messages handed over by a queue or a topic, once per idempotency key. */
   async accept(messages: TransferredMessage[]): Promise<Result<{ stored: number }>> {
-    const nowMs = Date.now();
+    const nowMs = this.clock.nowMs();
     const result = toResult(() => this.engine.accept(messages, nowMs));
     if (result.ok && result.value.stored > 0) {
       this.scheduleAt(this.engine.newMessageDeadline(nowMs, true));
@@ -115,7 +118,7 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   async receive(request: ReceiveRequest): Promise<Result<ReceivedMessage[]>> {
-    const nowMs = Date.now();
+    const nowMs = this.clock.nowMs();
     const { receiveId } = request;
     if (receiveId !== undefined && this.cancelledReceives.delete(receiveId)) return ok([]);
     const result = toResult(() => this.engine.claim(request.max, request.visibilityTimeout, nowMs));
@@ -135,7 +138,7 @@ export class QueueObject extends DurableObject<Env> {
       if (receiveId !== undefined) this.longPolls.set(receiveId, poll);
       poll.startTimer(waitSeconds * 1000, () => {
         // A last look, in case a message became visible by time alone since the last wake.
-        const last = toResult(() => this.engine.claim(poll.max, poll.visibilityTimeoutSeconds, Date.now()));
+        const last = toResult(() => this.engine.claim(poll.max, poll.visibilityTimeoutSeconds, this.clock.nowMs()));
         if (last.ok) this.afterClaim(last.value);
         return last;
       });
@@ -179,7 +182,7 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   async deleteMessages(receiptHandles: string[]): Promise<Result<DeleteResult[]>> {
-    const nowMs = Date.now();
+    const nowMs = this.clock.nowMs();
     const result = toResult(() => this.engine.deleteMessages(receiptHandles, nowMs));
     // A message kept for rewind expires at enqueue + rewindSeconds, usually before any armed deadline.
     if (result.ok && this.engine.meta?.attributes.rewindSeconds && result.value.some((r) => r.deleted)) {
@@ -189,7 +192,7 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   async changeVisibility(receiptHandle: string, visibilityTimeout: number): Promise<Result<{ nextVisibleAt: number }>> {
-    const nowMs = Date.now();
+    const nowMs = this.clock.nowMs();
     const result = toResult(() => this.engine.changeVisibility(receiptHandle, visibilityTimeout, nowMs));
     if (result.ok) {
       if (visibilityTimeout === 0) this.wake(nowMs);
@@ -200,7 +203,7 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   async peek(limit: number, afterSeq: number): Promise<Result<{ messages: PeekedMessage[]; nextCursor: string | null }>> {
-    return toResult(() => this.engine.peek(limit, afterSeq, Date.now()));
+    return toResult(() => this.engine.peek(limit, afterSeq, this.clock.nowMs()));
   }
 
   async purge(): Promise<Result<{ purged: number }>> {
@@ -208,7 +211,7 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   async rewind(sinceMs: number): Promise<Result<{ rewound: number }>> {
-    const nowMs = Date.now();
+    const nowMs = this.clock.nowMs();
     const result = toResult(() => this.engine.rewind(sinceMs, nowMs));
     if (result.ok) {
       this.wake(nowMs);
@@ -218,23 +221,23 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   async startRedrive(request: RedriveRequest): Promise<Result<RedriveStatus>> {
-    const nowMs = Date.now();
+    const nowMs = this.clock.nowMs();
     const result = toResult(() => this.redrives.start(request, nowMs));
     if (result.ok) this.scheduleAt(nowMs);
     return result;
   }
 
   async getRedrive(): Promise<Result<RedriveStatus>> {
-    return toResult(() => this.redrives.status(Date.now()));
+    return toResult(() => this.redrives.status(this.clock.nowMs()));
   }
 
   async cancelRedrive(): Promise<Result<RedriveStatus>> {
-    return toResult(() => this.redrives.cancel(Date.now()));
+    return toResult(() => this.redrives.cancel(this.clock.nowMs()));
   }
 
   override async alarm(): Promise<void> {
     this.alarmAtMs = null;
-    await this.runDue(Date.now());
+    await this.runDue(this.clock.nowMs());
   }
 
   /**

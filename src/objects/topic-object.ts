@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from "../clock";
 import { DurableObject } from "cloudflare:workers";
 import { ErrorCode, ServiceError, ok, toResult, type Result } from "../errors";
 import {
@@ -39,6 +40,8 @@ const AlarmHoldMs = 1_000;
  * subscription's strategy, driven by the alarm.
  */
 export class TopicObject extends DurableObject<Env> {
+  /** Where every method reads its `nowMs`; tests replace it through runInDurableObject. */
+  clock: Clock = systemClock;
   private meta: TopicMeta | null = null;
   /** Bumped when the topic is deleted: outcomes of pushes begun before then are dropped. */
   private epoch = 0;
@@ -97,7 +100,7 @@ export class TopicObject extends DurableObject<Env> {
         }
         return { created: false, topic: this.topicInfo() };
       }
-      const nowMs = Date.now();
+      const nowMs = this.clock.nowMs();
       this.sql.exec(
         "INSERT INTO topic_meta (id, name, account, object_key_prefix, attributes, created_at, modified_at) VALUES (1, ?, ?, ?, ?, ?, ?)",
         name,
@@ -122,7 +125,7 @@ export class TopicObject extends DurableObject<Env> {
       const attributes = { ...meta.attributes };
       if (patch.maxMsgSize !== undefined) attributes.maxMsgSize = patch.maxMsgSize;
       if (patch.msgRetentionSeconds !== undefined) attributes.msgRetentionSeconds = patch.msgRetentionSeconds;
-      this.sql.exec("UPDATE topic_meta SET attributes = ?, modified_at = ? WHERE id = 1", JSON.stringify(attributes), Date.now());
+      this.sql.exec("UPDATE topic_meta SET attributes = ?, modified_at = ? WHERE id = 1", JSON.stringify(attributes), this.clock.nowMs());
       this.load();
       // A shorter retention ends sooner: bring the alarm forward to the new end.
       this.reschedule();
@@ -176,7 +179,7 @@ export class TopicObject extends DurableObject<Env> {
           `a topic has at most ${TopicLimits.subscriptionsPerTopic} subscriptions`,
         );
       }
-      const nowMs = Date.now();
+      const nowMs = this.clock.nowMs();
       this.sql.exec(
         "INSERT INTO subscriptions (name_key, name, attributes, created_at, modified_at) VALUES (?, ?, ?, ?, ?)",
         name.toLowerCase(),
@@ -219,7 +222,7 @@ export class TopicObject extends DurableObject<Env> {
       this.sql.exec(
         "UPDATE subscriptions SET attributes = ?, modified_at = ? WHERE id = ?",
         JSON.stringify(attributes),
-        Date.now(),
+        this.clock.nowMs(),
         sub.id,
       );
       this.load();
@@ -241,7 +244,7 @@ export class TopicObject extends DurableObject<Env> {
 
   /** Stores messages and one outbox row per matching subscription in one transaction, then answers. */
   async publish(messages: PublishedMessage[]): Promise<Result<{ ids: string[] }>> {
-    const nowMs = Date.now();
+    const nowMs = this.clock.nowMs();
     const result = toResult(() => ({
       ids: storePublished(this.ctx.storage, this.requireMeta(), this.subscriptions.values(), messages, nowMs),
     }));
@@ -258,7 +261,7 @@ export class TopicObject extends DurableObject<Env> {
     // back the retries of other deliveries, which each failed attempt arms the alarm for. So the
     // handler waits for a quick round (its errors retry the alarm) and leaves a slow one running;
     // a round cut short by an eviction is covered by its leases.
-    const round = this.runDue(Date.now());
+    const round = this.runDue(this.clock.nowMs());
     let timer: ReturnType<typeof setTimeout> | undefined;
     const slow = new Promise<"slow">((resolve) => {
       timer = setTimeout(() => resolve("slow"), AlarmHoldMs);
@@ -292,7 +295,7 @@ export class TopicObject extends DurableObject<Env> {
       try {
         do {
           this.deliverAgain = false;
-          await this.deliverDue(Date.now());
+          await this.deliverDue(this.clock.nowMs());
         } while (this.deliverAgain);
       } catch (error) {
         console.error("topic delivery round failed", error);
@@ -321,12 +324,12 @@ export class TopicObject extends DurableObject<Env> {
     }
     // Outcomes are timed on the round's clock (`nowMs` plus the time the attempt took), so a round
     // run for a later moment schedules its retries from that moment.
-    const startedAtMs = Date.now();
+    const startedAtMs = this.clock.nowMs();
     const epoch = this.epoch;
     // A topic deleted and created again meanwhile reuses ids: a late outcome must not touch it.
     const record: RecordOutcome = (sub, row, error) => {
       if (this.epoch !== epoch || !this.meta || !this.subscriptions.has(sub.id)) return;
-      const next = recordAttempt(this.ctx.storage, this.meta, sub, row, error, nowMs + (Date.now() - startedAtMs));
+      const next = recordAttempt(this.ctx.storage, this.meta, sub, row, error, nowMs + (this.clock.nowMs() - startedAtMs));
       // Armed now, not when the whole round ends: other pushes of the round may take up to 15 s.
       if (next !== null) this.scheduleAt(next);
     };
@@ -342,7 +345,7 @@ export class TopicObject extends DurableObject<Env> {
           }),
         );
       } else {
-        for (const row of rows) pushes.push(async () => record(sub, row, await pushDelivery(this.env, meta, sub, row)));
+        for (const row of rows) pushes.push(async () => record(sub, row, await pushDelivery(this.env, meta, sub, row, this.clock)));
       }
     }
     await Promise.all([...queueDeliveries, runLimited(pushes, PushConcurrency)]);
@@ -358,7 +361,7 @@ export class TopicObject extends DurableObject<Env> {
   private reschedule(): void {
     const meta = this.meta;
     if (!meta) return;
-    const next = nextWakeUp(this.sql, meta, Date.now());
+    const next = nextWakeUp(this.sql, meta, this.clock.nowMs());
     if (next === null) return;
     if (this.alarmAtMs !== null && this.alarmAtMs > next) this.alarmAtMs = null;
     this.scheduleAt(next);

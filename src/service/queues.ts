@@ -1,5 +1,6 @@
 import { waitUntil } from "cloudflare:workers";
 import { authorize, can, type Principal } from "../auth/authenticate";
+import { systemClock, type Clock } from "../clock";
 import { ErrorCode, ServiceError, unwrap } from "../errors";
 import { AccountLimits, type Action } from "../schema/account";
 import { defaultQueueAttributes } from "../objects/queue/attributes";
@@ -69,6 +70,7 @@ export class QueueOperations {
   constructor(
     private readonly env: Env,
     private readonly scope: Scope,
+    private readonly clock: Clock = systemClock,
   ) {
     this.objectKeyPrefix = objectKeyPrefix(scope.account, scope.region);
   }
@@ -210,7 +212,7 @@ export class QueueOperations {
    * any message is claimed for it.
    */
   async receive(name: string, request: ReceiveRequest, signal?: AbortSignal): Promise<ReceivedMessage[]> {
-    const deadlineMs = Date.now() + (request.waitSeconds ?? 0) * 1000;
+    const deadlineMs = this.clock.nowMs() + (request.waitSeconds ?? 0) * 1000;
     const receiveId = signal ? crypto.randomUUID() : undefined;
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) return [];
@@ -221,7 +223,7 @@ export class QueueOperations {
       try {
         return unwrap(await queue.receive(receiveId === undefined ? request : { ...request, receiveId }));
       } catch (error) {
-        const remainingMs = deadlineMs - Date.now();
+        const remainingMs = deadlineMs - this.clock.nowMs();
         if (error instanceof ServiceError || attempt >= ReceiveAttempts || remainingMs < 1000) throw error;
         request = { ...request, waitSeconds: Math.floor(remainingMs / 1000) };
       } finally {

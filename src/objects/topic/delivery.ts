@@ -1,3 +1,4 @@
+import type { Clock } from "../../clock";
 import { buildPushRequest, sendPush, type PushMessage } from "../../delivery/push";
 import { nextAttemptAt } from "../../delivery/retry";
 import { HandOverMaxBytes, splitByBytes } from "../hand-over";
@@ -99,7 +100,7 @@ export async function deliverToQueue(env: Env, meta: TopicMeta, sub: Subscriptio
 }
 
 /** One push of one message to an HTTP endpoint or a bound Worker. The error, or null. */
-export async function pushDelivery(env: Env, meta: TopicMeta, sub: Subscription, row: DueDelivery): Promise<string | null> {
+export async function pushDelivery(env: Env, meta: TopicMeta, sub: Subscription, row: DueDelivery, clock: Clock): Promise<string | null> {
   const message: PushMessage = {
     account: meta.account,
     topic: meta.name,
@@ -115,10 +116,10 @@ export async function pushDelivery(env: Env, meta: TopicMeta, sub: Subscription,
     if (sub.attributes.protocol === "worker") {
       const binding = (env as unknown as Record<string, unknown>)[endpoint] as Fetcher | undefined;
       if (!binding || typeof binding.fetch !== "function") return `no service binding named ${endpoint}`;
-      const request = await buildPushRequest(`https://${endpoint}.worker/`, message, notifyContentFormat, signingSecret, Date.now());
+      const request = await buildPushRequest(`https://${endpoint}.worker/`, message, notifyContentFormat, signingSecret, clock.nowMs());
       return await sendPush(binding as unknown as { fetch: typeof fetch }, request);
     }
-    const request = await buildPushRequest(endpoint, message, notifyContentFormat, signingSecret, Date.now());
+    const request = await buildPushRequest(endpoint, message, notifyContentFormat, signingSecret, clock.nowMs());
     return await sendPush(null, request);
   } catch (thrown) {
     // A push that throws before its request is made still ends its lease with an outcome.
