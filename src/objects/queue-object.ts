@@ -1,5 +1,5 @@
-import { systemClock, type Clock } from "../clock";
 import { DurableObject } from "cloudflare:workers";
+import { systemClock, type Clock } from "../clock";
 import { ErrorCode, fail, ok, toResult, type Result } from "../errors";
 import type {
   DeleteResult,
@@ -11,12 +11,14 @@ import type {
   RedriveStatus,
   UpdateQueueBody,
 } from "../schema/queue";
+import { queueObject } from "./keys";
 import { mergeQueueAttributes, sameAttributes } from "./queue/attributes";
+import { effects, mergeEffects, type Effects, type Outcome } from "./queue/effects";
 import { QueueEngine, type MoveBatch, type TransferredMessage } from "./queue/engine";
 import { RedriveTasks, type RedriveRequest } from "./queue/redrive";
 import { MoveKind } from "./queue/storage";
 import { LongPoll, Waiters } from "./queue/waiters";
-import { queueObject } from "./keys";
+import { AlarmScheduler } from "./scheduler";
 
 export interface ReceiveRequest {
   max: number;
@@ -30,30 +32,64 @@ export interface ReceiveRequest {
 const CancelledReceivesKept = 1_000;
 
 /**
- * One queue: its attributes and messages in SQLite, its long-polling receivers in memory, and one
- * alarm set to the earliest deadline that needs work. Methods return results, not exceptions,
- * because errors thrown over Durable Object RPC lose their code.
+ * One queue: its attributes and messages in SQLite, its waiting receivers in memory, and one
+ * alarm set to the earliest deadline that needs work. Engine operations answer with their effects,
+ * applied in one place (`apply`). Methods return results, not exceptions, because errors thrown
+ * over Durable Object RPC lose their code.
  */
 export class QueueObject extends DurableObject<Env> {
   /** Where every method reads its `nowMs`; tests replace it through runInDurableObject. */
   clock: Clock = systemClock;
   readonly engine: QueueEngine;
   readonly redrives: RedriveTasks;
+  private readonly scheduler: AlarmScheduler;
   private readonly waiters = new Waiters();
   private readonly longPolls = new Map<string, LongPoll>();
   private readonly cancelledReceives = new Set<string>();
-  /** The alarm currently set, reloaded at start because memory does not survive eviction. */
-  private alarmAtMs: number | null = null;
   /** The latest run of due work; the next one starts after it. */
   private dueRun: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.engine = new QueueEngine(ctx.storage.sql, ctx.storage);
-    this.redrives = new RedriveTasks(ctx.storage.sql, this.engine);
-    void ctx.blockConcurrencyWhile(async () => {
-      this.alarmAtMs = await ctx.storage.getAlarm();
+    this.redrives = new RedriveTasks(ctx.storage.sql, this.engine.metadata, this.engine.moves);
+    // Each part reports its next deadline; the scheduler owns the one alarm.
+    this.scheduler = new AlarmScheduler(ctx.storage, [
+      (nowMs) => this.engine.nextDeadline(nowMs),
+      () => this.redrives.nextDeadline(),
+      // Visibility ends change no stored state: they matter only while receivers wait.
+      (nowMs) => (this.waiters.size > 0 && this.engine.meta ? this.engine.nextVisibleAfter(nowMs) : null),
+    ]);
+    void ctx.blockConcurrencyWhile(() => this.scheduler.load());
+  }
+
+  /** Runs an engine operation and applies its effects; a refused operation has none. */
+  private run<T>(nowMs: number, operation: () => Outcome<T>): Result<T> {
+    const result = toResult(operation);
+    if (!result.ok) return result;
+    this.apply(result.value.effects, nowMs);
+    return ok(result.value.value);
+  }
+
+  /** The one place effects take hold: deadlines go to the scheduler, claimable messages to live waiters. */
+  private apply(changes: Effects, nowMs: number): void {
+    for (const deadlineMs of changes.deadlines) this.scheduler.arm(deadlineMs);
+    if (changes.wake) this.wake(nowMs);
+    if (this.waiters.size > 0) for (const visibleAtMs of changes.visibleAt) this.scheduler.arm(visibleAtMs);
+    if (changes.rescan) this.scheduler.reschedule(nowMs);
+  }
+
+  /** Answers live waiting receivers, oldest first, while there are messages to give. */
+  private wake(nowMs: number): void {
+    if (!this.engine.meta) return;
+    const claims: Effects[] = [];
+    this.waiters.wake((waiter) => {
+      const claimed = this.engine.claim(waiter.max, waiter.visibilityTimeoutSeconds, nowMs);
+      claims.push(claimed.effects);
+      return claimed.value;
     });
+    const merged = mergeEffects(claims);
+    this.apply({ ...merged, wake: false }, nowMs);
   }
 
   async create(name: string, objectKeyPrefix: string, attributes: QueueAttributes): Promise<Result<{ created: boolean; queue: QueueInfo }>> {
@@ -65,20 +101,19 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   async getInfo(): Promise<Result<QueueInfo>> {
-    return toResult(() => this.engine.info(this.clock.nowMs()));
+    const nowMs = this.clock.nowMs();
+    return toResult(() => this.engine.info(nowMs));
   }
 
   async updateAttributes(patch: UpdateQueueBody): Promise<Result<QueueInfo>> {
     const nowMs = this.clock.nowMs();
-    const result = toResult(() => {
+    return this.run(nowMs, () => {
       const current = this.engine.requireMeta().attributes;
       const merged = mergeQueueAttributes(current, patch);
       // A change that changes nothing leaves modifiedAt alone.
-      if (!sameAttributes(current, merged)) this.engine.updateAttributes(merged, nowMs);
-      return this.engine.info(nowMs);
+      const changed = sameAttributes(current, merged) ? null : this.engine.updateAttributes(merged, nowMs);
+      return { value: this.engine.info(nowMs), effects: changed?.effects ?? effects({ rescan: true }) };
     });
-    if (result.ok) this.reschedule(nowMs);
-    return result;
   }
 
   /** Deletes the queue and frees its storage. */
@@ -86,66 +121,46 @@ export class QueueObject extends DurableObject<Env> {
     const existed = this.engine.meta !== null;
     this.waiters.endAll(fail(ErrorCode.QueueNotFound, "queue was deleted"));
     this.engine.destroy();
-    await this.ctx.storage.deleteAlarm();
+    await this.scheduler.clear();
     // deleteAll() also drops the tables of a SQLite-backed object: recreate them.
     await this.ctx.storage.deleteAll();
-    this.alarmAtMs = null;
     this.engine.migrate();
     return ok({ existed });
   }
 
   async send(messages: OutgoingMessage[]): Promise<Result<{ ids: string[] }>> {
     const nowMs = this.clock.nowMs();
-    const result = toResult(() => this.engine.send(messages, nowMs));
-    if (!result.ok) return result;
-    this.scheduleAt(this.engine.newMessageDeadline(nowMs));
-    if (this.waiters.size > 0) {
-      if (result.value.visibleNow) this.wake(nowMs);
-      else this.reschedule(nowMs);
-    }
-    return ok({ ids: result.value.ids });
+    return this.run(nowMs, () => this.engine.send(messages, nowMs));
   }
 
   /** Stores messages handed over by a queue or a topic, once per idempotency key. */
   async accept(messages: TransferredMessage[]): Promise<Result<{ stored: number }>> {
     const nowMs = this.clock.nowMs();
-    const result = toResult(() => this.engine.accept(messages, nowMs));
-    if (result.ok && result.value.stored > 0) {
-      this.scheduleAt(this.engine.newMessageDeadline(nowMs, true));
-      this.wake(nowMs);
-    }
-    return result;
+    return this.run(nowMs, () => this.engine.accept(messages, nowMs));
   }
 
   async receive(request: ReceiveRequest): Promise<Result<ReceivedMessage[]>> {
     const nowMs = this.clock.nowMs();
     const { receiveId } = request;
     if (receiveId !== undefined && this.cancelledReceives.delete(receiveId)) return ok([]);
-    const result = toResult(() => this.engine.claim(request.max, request.visibilityTimeout, nowMs));
+    const result = this.run(nowMs, () => this.engine.claim(request.max, request.visibilityTimeout, nowMs));
     if (!result.ok) return result;
     const waitSeconds = request.waitSeconds ?? this.engine.meta!.attributes.pollingWaitSeconds;
-    if (result.value.length > 0 || waitSeconds === 0) {
-      this.afterClaim(result.value);
-      return result;
-    }
+    if (result.value.length > 0 || waitSeconds === 0) return result;
     return new Promise((resolve) => {
-      const poll: LongPoll = new LongPoll(receiveId, request.max, request.visibilityTimeout, (outcome) => {
+      const poll: LongPoll = new LongPoll(receiveId, request.max, request.visibilityTimeout, (answer) => {
         this.waiters.remove(poll);
         if (receiveId !== undefined) this.longPolls.delete(receiveId);
-        resolve(outcome);
+        resolve(answer);
       });
       this.waiters.add(poll);
       if (receiveId !== undefined) this.longPolls.set(receiveId, poll);
+      // A last look when the wait ends, in case a message became visible by time alone since the last wake.
       poll.startTimer(waitSeconds * 1000, () => {
-        // A last look, in case a message became visible by time alone since the last wake.
-        const last = toResult(() => this.engine.claim(poll.max, poll.visibilityTimeoutSeconds, this.clock.nowMs()));
-        if (last.ok) this.afterClaim(last.value);
-        return last;
+        const lastMs = this.clock.nowMs();
+        return this.run(lastMs, () => this.engine.claim(poll.max, poll.visibilityTimeoutSeconds, lastMs));
       });
-      // Every other deadline is armed when it arises; a parked receiver adds only the next message
-      // to become visible.
-      const nextVisibleAt = this.engine.nextVisibleAfter(nowMs);
-      if (nextVisibleAt !== null) this.scheduleAt(nextVisibleAt);
+      this.apply(this.engine.waitEffects(nowMs), nowMs);
     });
   }
 
@@ -166,77 +181,48 @@ export class QueueObject extends DurableObject<Env> {
     return ok({ cancelled: false });
   }
 
-  /** Answers live waiting receivers, oldest first, while there are messages to give. */
-  private wake(nowMs: number): void {
-    if (!this.engine.meta) return;
-    const handed = this.waiters.wake((waiter) => this.engine.claim(waiter.max, waiter.visibilityTimeoutSeconds, nowMs));
-    this.afterClaim(handed);
-  }
-
-  /** A new visibility deadline matters to the alarm only for dead-letter moves and parked receivers. */
-  private afterClaim(messages: readonly ReceivedMessage[]): void {
-    if (messages.length === 0) return;
-    if (this.engine.meta?.attributes.deadLetter || this.waiters.size > 0) {
-      this.scheduleAt(Math.min(...messages.map((message) => message.nextVisibleAt)));
-    }
-  }
-
   async deleteMessages(receiptHandles: string[]): Promise<Result<DeleteResult[]>> {
     const nowMs = this.clock.nowMs();
-    const result = toResult(() => this.engine.deleteMessages(receiptHandles, nowMs));
-    // A message kept for rewind expires at enqueue + rewindSeconds, usually before any armed deadline.
-    if (result.ok && this.engine.meta?.attributes.rewindSeconds && result.value.some((r) => r.deleted)) {
-      this.reschedule(nowMs);
-    }
-    return result;
+    return this.run(nowMs, () => this.engine.deleteMessages(receiptHandles, nowMs));
   }
 
   async changeVisibility(receiptHandle: string, visibilityTimeout: number): Promise<Result<{ nextVisibleAt: number }>> {
     const nowMs = this.clock.nowMs();
-    const result = toResult(() => this.engine.changeVisibility(receiptHandle, visibilityTimeout, nowMs));
-    if (result.ok) {
-      if (visibilityTimeout === 0) this.wake(nowMs);
-      // Also at 0: a message at its last receive is not claimable, it is due for its dead-letter move now.
-      if (this.engine.meta?.attributes.deadLetter || this.waiters.size > 0) this.scheduleAt(result.value.nextVisibleAt);
-    }
-    return result;
+    return this.run(nowMs, () => this.engine.changeVisibility(receiptHandle, visibilityTimeout, nowMs));
   }
 
   async peek(limit: number, afterSeq: number): Promise<Result<{ messages: PeekedMessage[]; nextCursor: string | null }>> {
-    return toResult(() => this.engine.peek(limit, afterSeq, this.clock.nowMs()));
+    const nowMs = this.clock.nowMs();
+    return toResult(() => this.engine.peek(limit, afterSeq, nowMs));
   }
 
   async purge(): Promise<Result<{ purged: number }>> {
-    return toResult(() => this.engine.purge());
+    const nowMs = this.clock.nowMs();
+    return this.run(nowMs, () => this.engine.purge());
   }
 
   async rewind(sinceMs: number): Promise<Result<{ rewound: number }>> {
     const nowMs = this.clock.nowMs();
-    const result = toResult(() => this.engine.rewind(sinceMs, nowMs));
-    if (result.ok) {
-      this.wake(nowMs);
-      this.reschedule(nowMs);
-    }
-    return result;
+    return this.run(nowMs, () => this.engine.rewind(sinceMs, nowMs));
   }
 
   async startRedrive(request: RedriveRequest): Promise<Result<RedriveStatus>> {
     const nowMs = this.clock.nowMs();
-    const result = toResult(() => this.redrives.start(request, nowMs));
-    if (result.ok) this.scheduleAt(nowMs);
-    return result;
+    return this.run(nowMs, () => ({ value: this.redrives.start(request, nowMs), effects: effects({ deadlines: [nowMs] }) }));
   }
 
   async getRedrive(): Promise<Result<RedriveStatus>> {
-    return toResult(() => this.redrives.status(this.clock.nowMs()));
+    const nowMs = this.clock.nowMs();
+    return toResult(() => this.redrives.status(nowMs));
   }
 
   async cancelRedrive(): Promise<Result<RedriveStatus>> {
-    return toResult(() => this.redrives.cancel(this.clock.nowMs()));
+    const nowMs = this.clock.nowMs();
+    return toResult(() => this.redrives.cancel(nowMs));
   }
 
   override async alarm(): Promise<void> {
-    this.alarmAtMs = null;
+    this.scheduler.fired();
     await this.runDue(this.clock.nowMs());
   }
 
@@ -257,8 +243,7 @@ export class QueueObject extends DurableObject<Env> {
     this.redrives.step(nowMs);
     for (const batch of this.engine.takeDueMoves(nowMs)) await this.handOver(batch, nowMs);
     this.redrives.settle(nowMs);
-    this.wake(nowMs);
-    this.reschedule(nowMs);
+    this.apply(effects({ wake: true, rescan: true }), nowMs);
   }
 
   /** Gives moving messages to their destination queue; its idempotency keys make a retry harmless. */
@@ -268,33 +253,18 @@ export class QueueObject extends DurableObject<Env> {
     let error: string | null = null;
     try {
       const destination = queueObject(this.env, meta.objectKeyPrefix, batch.destination);
-      const messages = this.engine.moveMessages(batch);
-      const result = await destination.accept(messages);
+      const result = await destination.accept(this.engine.moveMessages(batch));
       if (!result.ok) error = `${result.error.code}: ${result.error.message}`;
     } catch (thrown) {
       error = thrown instanceof Error ? thrown.message : String(thrown);
     }
     if (error === null) {
-      this.engine.moveSucceeded(batch.seqs);
+      this.engine.moves.moveSucceeded(batch.seqs);
       if (batch.kind === MoveKind.redrive) this.redrives.recordMoved(batch.seqs.length);
     } else {
-      this.engine.moveFailed(batch, nowMs);
+      this.engine.moves.moveFailed(batch, nowMs);
       if (batch.kind === MoveKind.redrive) this.redrives.recordFailure(`queue ${batch.destination}: ${error}`, nowMs);
       else console.warn(`dead-letter move to ${batch.destination} failed, retrying: ${error}`);
     }
-  }
-
-  private scheduleAt(deadlineMs: number): void {
-    if (this.alarmAtMs !== null && this.alarmAtMs <= deadlineMs) return;
-    this.alarmAtMs = deadlineMs;
-    void this.ctx.storage.setAlarm(deadlineMs);
-  }
-
-  /** Re-arms the alarm to the earliest pending deadline. */
-  private reschedule(nowMs: number): void {
-    const next = this.engine.nextDeadline(nowMs, this.waiters.size > 0);
-    if (next === null) return;
-    if (this.alarmAtMs !== null && this.alarmAtMs > next) this.alarmAtMs = null;
-    this.scheduleAt(next);
   }
 }
