@@ -3,11 +3,11 @@ import { ErrorCode, ServiceError, unwrap } from "../errors";
 import { AccountLimits, type Action } from "../schema/account";
 import type { CatalogEntry } from "../objects/catalog-object";
 import { objectKeyPrefix, topicObject } from "../objects/keys";
+import { defaultSubscriptionAttributes, defaultTopicAttributes } from "../objects/topic/attributes";
 import { QueueName } from "../schema/queue";
 import { parse } from "../schema/parse";
 import {
   SubscriptionName,
-  TopicLimits,
   TopicName,
   type CreateSubscriptionBody,
   type CreateTopicBody,
@@ -71,11 +71,7 @@ export class TopicOperations {
     if (!existing && count >= limit) {
       throw new ServiceError(ErrorCode.QuotaExceeded, `an account holds at most ${limit} topics`);
     }
-    const attributes: TopicAttributes = {
-      maxMsgSize: input.maxMsgSize ?? TopicLimits.maxMsgSizeBytes.default,
-      msgRetentionSeconds: input.msgRetentionSeconds ?? TopicLimits.msgRetentionSeconds.default,
-      filterType: input.filterType ?? "tag",
-    };
+    const attributes = defaultTopicAttributes(input);
     const result = unwrap(await this.topic(name, "manage").create(name, this.scope.account, this.objectKeyPrefix, attributes));
     await this.index(result.topic);
     return result;
@@ -168,19 +164,8 @@ export class TopicOperations {
     parse(TopicName, topicName, "topic name");
     parse(SubscriptionName, name, "subscription name");
     authorize(this.scope.principal, "manage", `topic:${topicName}`);
-    if (input.protocol === "queue" && input.notifyContentFormat === "JSON") {
-      throw new ServiceError(ErrorCode.InvalidParameter, "queue subscriptions deliver SIMPLIFIED content (CMQ 10640)");
-    }
+    const attributes = defaultSubscriptionAttributes(input);
     await this.checkEndpoint(input.protocol, input.endpoint);
-    const attributes: SubscriptionAttributes = {
-      protocol: input.protocol,
-      endpoint: input.endpoint,
-      filterTags: input.filterTags ?? [],
-      bindingKeys: input.bindingKeys ?? [],
-      notifyStrategy: input.notifyStrategy ?? "EXPONENTIAL_DECAY_RETRY",
-      notifyContentFormat: input.notifyContentFormat ?? (input.protocol === "queue" ? "SIMPLIFIED" : "JSON"),
-      signingSecret: input.signingSecret ?? null,
-    };
     return unwrap(await this.topic(topicName, "manage").subscribe(name, attributes));
   }
 
