@@ -1,4 +1,5 @@
-import { router } from "./api/rest";
+import { dispatch, type ProtocolAdapter } from "./api/dispatch";
+import { restAdapter } from "./api/rest";
 
 export { QueueService } from "./api/rpc";
 export { AccountObject } from "./objects/account-object";
@@ -6,6 +7,9 @@ export { CatalogObject } from "./objects/catalog-object";
 export { QueueObject } from "./objects/queue-object";
 export { TopicObject } from "./objects/topic-object";
 
+/** Protocol adapters, tried in order; the last one (the native REST API) takes what no other claims. */
+const adapters: readonly ProtocolAdapter[] = [restAdapter];
+
 export default {
-  fetch: (request, env, ctx) => router.fetch(request, env, ctx),
+  fetch: (request, env, ctx) => dispatch(adapters, request, env, ctx),
 } satisfies ExportedHandler<Env>;

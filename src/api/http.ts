@@ -3,58 +3,10 @@ import { ErrorCode, ServiceError } from "../errors";
 /** Largest request body read; a batch's bodies are bounded to 1 MiB, JSON escaping may add to it. */
 export const MaxRequestBodyBytes = 4 * 1024 * 1024;
 
-/** HTTP status of every error code on the native API. */
-export const HttpStatusOfError = {
-  MalformedRequest: 400,
-  InvalidParameter: 400,
-  RequestTooLarge: 413,
-  NotFound: 404,
-  MethodNotAllowed: 405,
-  Unauthenticated: 401,
-  Forbidden: 403,
-  NotConfigured: 503,
-  QueueNotFound: 404,
-  QueueAlreadyExists: 409,
-  QueueInUse: 409,
-  InvalidDeadLetterQueue: 400,
-  MessageTooLarge: 413,
-  BatchTooLarge: 413,
-  QueueFull: 409,
-  ReceiptHandleInvalid: 400,
-  RewindNotEnabled: 409,
-  InvalidRewindTime: 400,
-  RedriveInProgress: 409,
-  RedriveNotFound: 404,
-  TopicNotFound: 404,
-  TopicAlreadyExists: 409,
-  SubscriptionNotFound: 404,
-  SubscriptionAlreadyExists: 409,
-  TooManySubscriptions: 409,
-  AccountNotFound: 404,
-  AccountAlreadyExists: 409,
-  KeyNotFound: 404,
-  QuotaExceeded: 409,
-  InternalError: 500,
-} as const satisfies Record<ErrorCode, number>;
-
-export function jsonResponse(body: unknown, status = 200, headers?: HeadersInit): Response {
+export function jsonResponse(body: unknown, status: number, headers?: HeadersInit): Response {
   const response = new Response(JSON.stringify(body), { status, headers });
   response.headers.set("content-type", "application/json; charset=utf-8");
   return response;
-}
-
-export function errorResponse(error: unknown, requestId: string): Response {
-  if (error instanceof ServiceError) {
-    return jsonResponse(
-      { error: { code: error.code, message: error.message, requestId } },
-      HttpStatusOfError[error.code],
-    );
-  }
-  console.error(`request ${requestId} failed`, error);
-  return jsonResponse(
-    { error: { code: ErrorCode.InternalError, message: "internal error", requestId } },
-    HttpStatusOfError.InternalError,
-  );
 }
 
 /**

@@ -26,21 +26,44 @@ function mostSpecific(issue: Issue): { issue: Issue; path: string[] } {
 export function parse<TSchema extends v.GenericSchema>(
   schema: TSchema,
   input: unknown,
-  where = "body",
+  where: string | WireLocator = "body",
 ): v.InferOutput<TSchema> {
-  // Valibot's object schemas take any non-null object, arrays included: `[]` would pass as `{}`.
-  if (Array.isArray(input) && (schema.type === "strict_object" || schema.type === "object")) {
-    throw new ServiceError(ErrorCode.InvalidParameter, `${where}: expected an object but received an array`);
-  }
+  const locate: WireLocator = typeof where === "string" ? (keys) => (where ? [where, ...keys] : keys) : where;
+  refuseArraysAsObjects(schema, input, [], locate);
   const result = v.safeParse(schema, input);
   if (result.success) return result.output;
   const { issue, path: keys } = mostSpecific(result.issues[0]);
-  const path = keys.join(".");
+  const path = locate(keys).join(".");
   throw new ServiceError(
     ErrorCode.InvalidParameter,
-    `${where}${path ? `.${path}` : ""}: ${issue.message}`,
+    `${path ? `${path}: ` : ""}${issue.message}`,
     result.issues.map((each) => ({ path: pathOf(each), message: each.message })),
   );
+}
+
+/** Where a field of the input sits on the wire (`["limit"]` → `["query", "limit"]`), for error messages. */
+export type WireLocator = (keys: string[]) => string[];
+
+type SchemaNode = { type: string; entries?: Record<string, SchemaNode>; wrapped?: SchemaNode; item?: SchemaNode };
+
+/**
+ * Valibot's object schemas take any non-null object, arrays included: `[]` would pass as `{}`.
+ * Walks the schema beside the input and refuses an array wherever an object is expected.
+ */
+function refuseArraysAsObjects(schema: SchemaNode, input: unknown, path: string[], locate: WireLocator): void {
+  if (input === null || typeof input !== "object") return;
+  if (schema.wrapped) return refuseArraysAsObjects(schema.wrapped, input, path, locate);
+  if (schema.type === "strict_object" || schema.type === "object") {
+    if (Array.isArray(input)) {
+      const where = locate(path).join(".");
+      throw new ServiceError(ErrorCode.InvalidParameter, `${where ? `${where}: ` : ""}expected an object but received an array`);
+    }
+    for (const [key, entry] of Object.entries(schema.entries ?? {})) {
+      if (Object.hasOwn(input, key)) refuseArraysAsObjects(entry, (input as Record<string, unknown>)[key], [...path, key], locate);
+    }
+  } else if (schema.type === "array" && schema.item && Array.isArray(input)) {
+    input.forEach((item, index) => refuseArraysAsObjects(schema.item!, item, [...path, String(index)], locate));
+  }
 }
 
 /**

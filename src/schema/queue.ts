@@ -25,6 +25,7 @@ export const QueueLimits = {
   /** Redrive rate bounds, messages per second (SQS StartMessageMoveTask allows up to 500). */
   redriveRatePerSecond: { min: 1, max: 500, default: 100 },
   peekMax: 100,
+  peekDefault: 16,
   listMax: 1_000,
   listDefault: 100,
   /** Source queues one dead-letter queue may serve (CMQ 10780). */

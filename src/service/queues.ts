@@ -159,13 +159,13 @@ export class QueueOperations {
   }
 
   /** Lists the queues the principal may read; others are left out as if they did not exist. */
-  async listQueues(query: { prefix?: string; limit?: number; cursor?: string }): Promise<QueueList> {
+  async listQueues(query: { prefix?: string; limit: number; cursor?: string }): Promise<QueueList> {
     const after = query.cursor ? decodeCursor(query.cursor) : null;
     const page = await this.catalog().list(
       "queue",
       this.scope.region,
       query.prefix ?? "",
-      query.limit ?? QueueLimits.listDefault,
+      query.limit,
       after,
     );
     return {
@@ -248,8 +248,8 @@ export class QueueOperations {
     return unwrap(await this.queue(name, "receive").changeVisibility(receiptHandle, visibilityTimeout));
   }
 
-  async peek(name: string, query: { limit?: number; cursor?: string }): Promise<{ messages: PeekedMessage[]; nextCursor: string | null }> {
-    return unwrap(await this.queue(name, "read").peek(query.limit ?? 16, query.cursor ? Number(query.cursor) : 0));
+  async peek(name: string, query: { limit: number; cursor?: string }): Promise<{ messages: PeekedMessage[]; nextCursor: string | null }> {
+    return unwrap(await this.queue(name, "read").peek(query.limit, query.cursor ? Number(query.cursor) : 0));
   }
 
   async purge(name: string): Promise<{ purged: number }> {
@@ -262,7 +262,7 @@ export class QueueOperations {
 
   async startRedrive(
     name: string,
-    request: { destination?: string; maxPerSecond?: number; maxMessages?: number },
+    request: { destination?: string; maxPerSecond: number; maxMessages?: number },
   ): Promise<RedriveStatus> {
     if (request.destination) {
       parse(QueueName, request.destination, "destination");

@@ -94,12 +94,12 @@ export class TopicOperations {
     if (!existed && !indexed) throw new ServiceError(ErrorCode.TopicNotFound, `topic ${name} does not exist`);
   }
 
-  async listTopics(query: { prefix?: string; limit?: number; cursor?: string }): Promise<TopicList> {
+  async listTopics(query: { prefix?: string; limit: number; cursor?: string }): Promise<TopicList> {
     const page = await this.catalog().list(
       "topic",
       this.scope.region,
       query.prefix ?? "",
-      query.limit ?? 100,
+      query.limit,
       query.cursor ? decodeCursor(query.cursor) : null,
     );
     return {

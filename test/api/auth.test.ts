@@ -2,7 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { QueueService } from "../../src/api/rpc";
-import { routes } from "../../src/api/rest";
+import { restRoutes } from "../../src/api/rest";
 import worker from "../../src/index";
 import { api, RootSecretKey, uniqueName, type ApiResponse } from "../support/http";
 import { createQueue, expectError, expectStatus, snapshot } from "./helpers";
@@ -12,12 +12,19 @@ const TestRootSecretId = env.ROOT_SECRET_ID!;
 const TestRootSecretKey = env.ROOT_SECRET_KEY!;
 
 /** Every route of the table, with its parameters filled in. */
-const routeCases = routes.map((route) => ({
+const routeCases = restRoutes.map((route) => ({
   method: route.method,
   path: route.path,
-  body: route.body ? "{}" : undefined,
+  body: route.fieldsFrom === "body" ? "{}" : undefined,
 }));
-const fill = (path: string, queue: string) => path.replace(":name", queue).replace(":receiptHandle", `1-${"0".repeat(32)}`);
+const fill = (path: string, queue: string) =>
+  path
+    .replace(":queue", queue)
+    .replace(":topic", queue)
+    .replace(":subscription", "s1")
+    .replace(":account", "default")
+    .replace(":secretId", `AKID${"0".repeat(32)}`)
+    .replace(":receiptHandle", `1-${"0".repeat(32)}`);
 
 /** Calls the default export's fetch directly, with an env of our choosing. */
 async function fetchWith(

@@ -1,6 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
-import { HttpStatusOfError } from "../../src/api/http";
+import { HttpStatusOfError } from "../../src/api/rest/errors";
 import type { ErrorCode } from "../../src/errors";
 import { api, RootSecretKey, type ApiResponse } from "../support/http";
 

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { routes } from "../../src/api/rest";
+import { HttpStatusOfError, restRoutes } from "../../src/api/rest";
+import { catalog, operationNames } from "../../src/operations";
 import { QueueLimits } from "../../src/schema/queue";
 import { api } from "../support/http";
 import { expectStatus } from "./helpers";
@@ -19,54 +20,65 @@ beforeAll(async () => {
 });
 
 describe("document", () => {
-  it("is OpenAPI 3.0 with a bearer security scheme", () => {
+  it("is OpenAPI 3.0 with a bearer security scheme and a server", () => {
     expect(doc.openapi).toMatch(/^3\.0\./);
     expect(doc.info).toMatchObject({ title: expect.any(String), version: expect.any(String) });
     expect(doc.components.securitySchemes.bearer).toEqual({ type: "http", scheme: "bearer" });
+    expect(doc.servers).toEqual([expect.objectContaining({ url: "/" })]);
   });
 
-  it("lists every route of the queue route table, and no other queue route", () => {
+  it("lists every route of the REST table, and no other", () => {
     const documented = Object.entries(doc.paths).flatMap(([path, methods]) =>
       Object.keys(methods as object).map((method) => `${method.toUpperCase()} ${path}`),
     );
-    const table = routes.map((route) => `${route.method} ${toOpenApiPath(route.path)}`);
+    const table = restRoutes.map((route) => `${route.method} ${toOpenApiPath(route.path)}`);
     expect(new Set(table).size).toBe(table.length);
-    for (const entry of table) expect(documented).toContain(entry);
-    // Other tables (topics, ...) may add their own paths; under /v1/queues and /v1/health only this table's are listed.
-    const queuePaths = documented.filter((entry) => /^\w+ \/v1\/(queues|health)(\/|$)/.test(entry));
-    expect(queuePaths.sort()).toEqual([...table].sort());
+    expect(documented.sort()).toEqual([...table].sort());
+  });
+
+  it("lists exactly the operations of the catalog, each once", () => {
+    const ids = Object.values(doc.paths).flatMap((methods) => Object.values(methods as object).map((op: any) => op.operationId));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.sort()).toEqual([...operationNames].sort());
   });
 
   it("is the same document on every request", async () => {
     expect((await api("GET", "/openapi.json")).body).toEqual(doc);
   });
 
-  it.each(routes.map((route) => [`${route.method} ${route.path}`, route] as const))("describes %s", (_label, route) => {
+  it.each(restRoutes.map((route) => [`${route.method} ${route.path}`, route] as const))("describes %s", (_label, route) => {
     const path = toOpenApiPath(route.path);
     const op = operation(route.method, path);
+    const definition = catalog[route.operation];
     expect(op).toBeDefined();
-    expect(op.operationId).toBe(route.operationId);
-    expect(op.summary).toBe(route.summary);
-    expect(op.security).toEqual([{ bearer: [] }]);
+    expect(op.operationId).toBe(route.operation);
+    expect(op.summary).toBe(definition.summary);
+    expect(op.security).toEqual(definition.access.kind === "public" ? [] : [{ bearer: [] }]);
 
     const pathParams = [...route.path.matchAll(/:(\w+)/g)].map(([, name]) => name);
     expect(op.parameters.filter((p: any) => p.in === "path")).toEqual(
       pathParams.map((name) => ({ name, in: "path", required: true, schema: { type: "string" } })),
     );
-    // Every status of the row is documented; errors carry the error body.
-    for (const status of Object.keys(route.responses)) {
-      expect(op.responses[status]?.description, status).toBe(route.responses[Number(status)]);
-      if (Number(status) >= 400) {
-        expect(op.responses[status].content["application/json"].schema.properties.error.required).toEqual([
-          "code",
-          "message",
-          "requestId",
-        ]);
-      }
+    // One 2xx answer with its schema (none for 204); every error status carries the error body.
+    const statuses = Object.keys(op.responses).map(Number);
+    const success = statuses.filter((status) => status < 300);
+    expect(success.length).toBeGreaterThan(0);
+    for (const status of success) {
+      if (status === 204) expect(op.responses[status].content).toBeUndefined();
+      else expect(op.responses[status].content["application/json"].schema).toBeTypeOf("object");
     }
-    expect(op.responses.default).toBeDefined();
+    for (const status of statuses.filter((status) => status >= 400)) {
+      expect(op.responses[status].content["application/json"].schema.properties.error.required).toEqual([
+        "code",
+        "message",
+        "requestId",
+      ]);
+    }
+    for (const code of definition.errors) {
+      expect(op.responses[HttpStatusOfError[code as keyof typeof HttpStatusOfError]].description).toContain(code);
+    }
 
-    if (route.body) {
+    if (route.fieldsFrom === "body") {
       expect(op.requestBody.required).toBe(!route.bodyOptional);
       expect(bodySchema(route.method, path)).toBeTypeOf("object");
     } else {
@@ -74,9 +86,17 @@ describe("document", () => {
     }
   });
 
-  it("operation ids are unique", () => {
-    const ids = routes.map((route) => route.operationId);
-    expect(new Set(ids).size).toBe(ids.length);
+  it("has no empty required list and no nullable without a type anywhere", () => {
+    const problems: string[] = [];
+    const walk = (node: unknown, where: string) => {
+      if (node === null || typeof node !== "object") return;
+      const record = node as Record<string, unknown>;
+      if (Array.isArray(record.required) && record.required.length === 0) problems.push(`${where}: required []`);
+      if (record.nullable === true && record.type === undefined) problems.push(`${where}: nullable without type`);
+      for (const [key, value] of Object.entries(record)) walk(value, `${where}/${key}`);
+    };
+    walk(doc, "#");
+    expect(problems).toEqual([]);
   });
 });
 
@@ -93,7 +113,7 @@ describe("request body schemas come from the valibot schemas", () => {
   it.each(attributeRanges)("create and update: %s is an integer from %o", (field, limits, min, max) => {
     expect(limits).toMatchObject({ min, max });
     for (const method of ["PUT", "PATCH"]) {
-      const schema = bodySchema(method, "/v1/queues/{name}");
+      const schema = bodySchema(method, "/v1/queues/{queue}");
       expect(schema.type).toBe("object");
       expect(schema.additionalProperties).toBe(false);
       expect(schema.required ?? []).toEqual([]);
@@ -102,15 +122,15 @@ describe("request body schemas come from the valibot schemas", () => {
   });
 
   it("create has locationHint as an enum; update does not have it", () => {
-    expect(bodySchema("PUT", "/v1/queues/{name}").properties.locationHint).toMatchObject({
+    expect(bodySchema("PUT", "/v1/queues/{queue}").properties.locationHint).toMatchObject({
       type: "string",
       enum: ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"],
     });
-    expect(bodySchema("PATCH", "/v1/queues/{name}").properties.locationHint).toBeUndefined();
+    expect(bodySchema("PATCH", "/v1/queues/{queue}").properties.locationHint).toBeUndefined();
   });
 
   it("deadLetter is nullable, one of two strict policies with their ranges", () => {
-    const deadLetter = bodySchema("PUT", "/v1/queues/{name}").properties.deadLetter;
+    const deadLetter = bodySchema("PUT", "/v1/queues/{queue}").properties.deadLetter;
     expect(deadLetter.nullable).toBe(true);
     expect(deadLetter.anyOf).toHaveLength(2);
     const [byCount, byAge] = deadLetter.anyOf;
@@ -122,7 +142,7 @@ describe("request body schemas come from the valibot schemas", () => {
   });
 
   it("send is one message or a batch of 1 to 16", () => {
-    const schema = bodySchema("POST", "/v1/queues/{name}/messages");
+    const schema = bodySchema("POST", "/v1/queues/{queue}/messages");
     expect(schema.anyOf).toHaveLength(2);
     const [single, batch] = schema.anyOf;
     expect(single).toMatchObject({ type: "object", required: ["body"], additionalProperties: false });
@@ -135,34 +155,34 @@ describe("request body schemas come from the valibot schemas", () => {
   });
 
   it("receive bounds max, waitSeconds and visibilityTimeout", () => {
-    const schema = bodySchema("POST", "/v1/queues/{name}/messages/receive");
+    const schema = bodySchema("POST", "/v1/queues/{queue}/messages/receive");
     expect(schema.additionalProperties).toBe(false);
     expect(schema.properties.max).toMatchObject({ type: "integer", minimum: 1, maximum: 16 });
     expect(schema.properties.waitSeconds).toMatchObject({ type: "integer", minimum: 0, maximum: 30 });
     expect(schema.properties.visibilityTimeout).toMatchObject({ type: "integer", minimum: 1, maximum: 43_200 });
-    expect(operation("POST", "/v1/queues/{name}/messages/receive").requestBody.required).toBe(false);
+    expect(operation("POST", "/v1/queues/{queue}/messages/receive").requestBody.required).toBe(false);
   });
 
   it("delete, visibility, rewind and redrive bodies", () => {
-    expect(bodySchema("POST", "/v1/queues/{name}/messages/delete")).toMatchObject({
+    expect(bodySchema("POST", "/v1/queues/{queue}/messages/delete")).toMatchObject({
       required: ["receiptHandles"],
       properties: { receiptHandles: { type: "array", minItems: 1, maxItems: 16, items: { type: "string" } } },
     });
-    expect(bodySchema("POST", "/v1/queues/{name}/messages/visibility")).toMatchObject({
+    expect(bodySchema("POST", "/v1/queues/{queue}/messages/visibility")).toMatchObject({
       required: ["receiptHandle", "visibilityTimeout"],
       properties: { visibilityTimeout: { type: "integer", minimum: 0, maximum: 43_200 } },
     });
-    expect(bodySchema("POST", "/v1/queues/{name}/rewind")).toMatchObject({
+    expect(bodySchema("POST", "/v1/queues/{queue}/rewind")).toMatchObject({
       required: ["since"],
       properties: { since: { type: "integer", minimum: 0 } },
     });
-    expect(bodySchema("POST", "/v1/queues/{name}/redrive").properties).toMatchObject({
+    expect(bodySchema("POST", "/v1/queues/{queue}/redrive").properties).toMatchObject({
       destination: { type: "string" },
       maxPerSecond: { type: "integer", minimum: 1, maximum: 500 },
       maxMessages: { type: "integer", minimum: 1 },
     });
-    expect(operation("PATCH", "/v1/queues/{name}").requestBody.required).toBe(true);
-    expect(operation("PUT", "/v1/queues/{name}").requestBody.required).toBe(false);
+    expect(operation("PATCH", "/v1/queues/{queue}").requestBody.required).toBe(true);
+    expect(operation("PUT", "/v1/queues/{queue}").requestBody.required).toBe(false);
   });
 
   it("list and peek document their query parameters", () => {
@@ -174,7 +194,7 @@ describe("request body schemas come from the valibot schemas", () => {
     ]);
     expect(list[0].schema).toMatchObject({ type: "string", maxLength: 64 });
     expect(list[2].schema).toMatchObject({ type: "string", maxLength: 200 });
-    const peek = operation("GET", "/v1/queues/{name}/messages").parameters;
-    expect(peek.map((p: any) => p.name)).toEqual(["name", "limit", "cursor"]);
+    const peek = operation("GET", "/v1/queues/{queue}/messages").parameters;
+    expect(peek.map((p: any) => p.name)).toEqual(["queue", "limit", "cursor"]);
   });
 });

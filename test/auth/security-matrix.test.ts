@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { HttpStatusOfError } from "../../src/api/http";
+import { HttpStatusOfError } from "../../src/api/rest/errors";
 import type { ErrorCode } from "../../src/errors";
 import { Actions, type Action } from "../../src/schema/account";
 import { api, RootSecretKey } from "../support/http";

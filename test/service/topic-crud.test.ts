@@ -85,7 +85,7 @@ describe("reading and changing a topic", () => {
 
     expect(updated).toMatchObject({ maxMsgSize: 1024, msgRetentionSeconds: 60, filterType: "routingKey" });
     expect(await topics.getTopic(name)).toMatchObject({ maxMsgSize: 1024, msgRetentionSeconds: 60 });
-    const listed = await topics.listTopics({ prefix: name });
+    const listed = await topics.listTopics({ prefix: name, limit: 100 });
     expect(listed.topics).toEqual([expect.objectContaining({ name, maxMsgSize: 1024, msgRetentionSeconds: 60 })]);
   });
 
@@ -105,7 +105,7 @@ describe("listing topics", () => {
     for (const suffix of ["c", "a", "b"]) await topics.createTopic(`${prefix}-${suffix}`, {});
     await topics.createTopic(uniqueName("other"), {});
 
-    const page = await topics.listTopics({ prefix });
+    const page = await topics.listTopics({ prefix, limit: 100 });
 
     expect(page.topics.map((topic) => topic.name)).toEqual([`${prefix}-a`, `${prefix}-b`, `${prefix}-c`]);
     expect(page.topics[0]).toMatchObject({ maxMsgSize: 65_536, msgRetentionSeconds: 86_400, filterType: "tag" });
@@ -134,7 +134,7 @@ describe("listing topics", () => {
 
     await topics.deleteTopic(`${prefix}-drop`);
 
-    expect((await topics.listTopics({ prefix })).topics.map((topic) => topic.name)).toEqual([`${prefix}-keep`]);
+    expect((await topics.listTopics({ prefix, limit: 100 })).topics.map((topic) => topic.name)).toEqual([`${prefix}-keep`]);
   });
 });
 

@@ -10,7 +10,7 @@ export default {
       const value = await target[method](...args);
       return Response.json({ ok: true, value: value ?? null });
     } catch (error) {
-      return Response.json({ ok: false, name: error.name, message: error.message });
+      return Response.json({ ok: false, name: error.name, message: error.message, code: error.code, fault: error.fault, retryable: error.retryable });
     }
   },
 };

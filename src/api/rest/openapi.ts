@@ -1,0 +1,158 @@
+import { toJsonSchema } from "@valibot/to-json-schema";
+import * as v from "valibot";
+import { ErrorCode, type ErrorCode as Code } from "../../errors";
+import { catalog, type Access } from "../../operations";
+import { HttpStatusOfError } from "./errors";
+import type { RestRoute } from "./routes";
+
+/** Codes any operation may answer, besides its own. */
+const CommonErrors: Code[] = [
+  ErrorCode.MalformedRequest,
+  ErrorCode.InvalidParameter,
+  ErrorCode.RequestTooLarge,
+  ErrorCode.Unauthenticated,
+  ErrorCode.Forbidden,
+  ErrorCode.NotConfigured,
+  ErrorCode.InternalError,
+];
+
+const ErrorBody = {
+  type: "object",
+  required: ["error"],
+  properties: {
+    error: {
+      type: "object",
+      required: ["code", "message", "requestId"],
+      properties: {
+        code: { type: "string", enum: Object.values(ErrorCode), description: "stable error code" },
+        message: { type: "string" },
+        requestId: { type: "string" },
+      },
+    },
+  },
+};
+
+/**
+ * valibot's OpenAPI 3.0 output, made valid for strict validators: no empty `required` lists, and a
+ * nullable schema written as `nullable: true` beside its type rather than a union with `null`.
+ */
+function openApiSchema(schema: v.GenericSchema): unknown {
+  return tidy(toJsonSchema(schema, { target: "openapi-3.0", errorMode: "ignore" }));
+}
+
+function tidy(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(tidy);
+  if (node === null || typeof node !== "object") return node;
+  const result: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === "$schema") continue;
+    if (key === "required" && Array.isArray(value) && value.length === 0) continue;
+    result[key] = tidy(value);
+  }
+  // { anyOf: [X, {type: "null"}] } or { anyOf: [X], nullable: true }: X with nullable.
+  const options = result.anyOf as Record<string, unknown>[] | undefined;
+  if (options) {
+    const others = options.filter((option) => option.type !== "null");
+    const isNullable = result.nullable === true || others.length < options.length;
+    if (others.length === 1 && isNullable) {
+      const { anyOf: _anyOf, nullable: _nullable, ...rest } = result;
+      return { ...rest, ...(others[0] as object), nullable: true };
+    }
+    if (others.length < options.length) result.anyOf = others;
+    // OpenAPI 3.0: `nullable` counts only beside a `type`; the options here share theirs.
+    const types = new Set(others.map((option) => option.type));
+    if (isNullable && types.size === 1 && result.type === undefined) {
+      result.type = [...types][0];
+      result.nullable = true;
+    }
+  }
+  if (result.nullable === true && result.type === undefined && result.anyOf === undefined && result.enum === undefined) {
+    delete result.nullable;
+  }
+  return result;
+}
+
+function describeAccess(access: Access): string {
+  switch (access.kind) {
+    case "resource":
+      return `\`${access.action}\` on the resource`;
+    case "accountAdmin":
+      return "root, or a key of the account with `manage` on `*`";
+    case "root":
+      return "the root credentials";
+    case "authenticated":
+      return "any valid credential";
+    case "public":
+      return "none";
+  }
+}
+
+/** The input's fields that are not path parameters. */
+function fieldsBesides(schema: v.GenericSchema, params: string[]): v.GenericSchema {
+  const entries = { ...(schema as unknown as v.StrictObjectSchema<v.ObjectEntries, undefined>).entries };
+  for (const name of params) delete entries[name];
+  return v.strictObject(entries);
+}
+
+let cached: unknown;
+
+/** The OpenAPI 3.0 document of the native API, built from its routes and the operation catalog. */
+export function buildOpenApi(routes: readonly RestRoute[]): unknown {
+  if (cached) return cached;
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const operation = catalog[route.operation];
+    const path = route.path.replace(/:(\w+)/g, "{$1}");
+    const params = [...route.path.matchAll(/:(\w+)/g)].map(([, name]) => name!);
+    const parameters: unknown[] = params.map((name) => ({ name, in: "path", required: true, schema: { type: "string" } }));
+    if (route.fieldsFrom === "query") {
+      const query = openApiSchema(fieldsBesides(operation.input, params)) as { properties?: Record<string, unknown> };
+      for (const [name, schema] of Object.entries(query.properties ?? {})) {
+        parameters.push({ name, in: "query", required: false, schema });
+      }
+    }
+    const success = route.documentedAnswer ?? { status: operation.output === null ? 204 : 200, schema: operation.output };
+    const responses: Record<string, unknown> = {
+      [success.status]: {
+        description: operation.summary,
+        ...(success.schema && { content: { "application/json": { schema: openApiSchema(success.schema) } } }),
+      },
+    };
+    if (success.status === 201) {
+      responses[200] = { description: "an identical one exists", content: (responses[201] as { content: unknown }).content };
+    }
+    const codesByStatus = new Map<number, string[]>();
+    for (const code of new Set([...CommonErrors, ...(operation.errors as Code[])])) {
+      const status = HttpStatusOfError[code];
+      codesByStatus.set(status, [...(codesByStatus.get(status) ?? []), code]);
+    }
+    for (const [status, codes] of [...codesByStatus].sort(([a], [b]) => a - b)) {
+      responses[status] = { description: codes.join(", "), content: { "application/json": { schema: ErrorBody } } };
+    }
+    (paths[path] ??= {})[route.method.toLowerCase()] = {
+      operationId: route.operation,
+      summary: operation.summary,
+      tags: [operation.group],
+      "x-required-access": describeAccess(operation.access),
+      parameters,
+      ...(route.fieldsFrom === "body" && {
+        requestBody: {
+          required: !route.bodyOptional,
+          content: {
+            "application/json": { schema: openApiSchema(route.documentedBody ?? fieldsBesides(operation.input, params)) },
+          },
+        },
+      }),
+      responses,
+      security: operation.access.kind === "public" ? [] : [{ bearer: [] }],
+    };
+  }
+  cached = {
+    openapi: "3.0.3",
+    info: { title: "edge-cmq native API", version: "1" },
+    servers: [{ url: "/", description: "this deployment" }],
+    paths,
+    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+  };
+  return cached;
+}

@@ -1,0 +1,2 @@
+export { QueueClient, QueueService } from "./entrypoint";
+export { rpcMethods, type RpcMethodName } from "./methods";

@@ -1,0 +1,168 @@
+import * as v from "valibot";
+import type { AccountInfo, KeyInfo } from "./account";
+import { Policy } from "./account";
+import { LocationHints, type DeleteResult, type PeekedMessage, type QueueInfo, type ReceivedMessage, type RedriveStatus } from "./queue";
+import { ContentFormats, FilterTypes, NotifyStrategies, Protocols, type SubscriptionInfo, type TopicInfo } from "./topic";
+
+/**
+ * What operations answer, as schemas: they document every answer in /openapi.json and give clients
+ * their types. The checks at the end keep each one equal to the type the service returns.
+ */
+const unixMs = v.pipe(v.number(), v.integer(), v.description("Unix milliseconds"));
+const nullableUnixMs = v.nullable(unixMs);
+const count = v.pipe(v.number(), v.integer(), v.minValue(0));
+const cursor = v.pipe(v.nullable(v.string()), v.description("pass as `cursor` for the next page; null on the last"));
+
+const DeadLetterPolicyResult = v.union([
+  v.object({ queue: v.string(), maxReceiveCount: v.number() }),
+  v.object({ queue: v.string(), maxTimeToLive: v.number() }),
+]);
+
+const queueAttributeEntries = {
+  visibilityTimeout: v.number(),
+  pollingWaitSeconds: v.number(),
+  maxMsgSize: v.number(),
+  msgRetentionSeconds: v.number(),
+  rewindSeconds: v.number(),
+  maxMsgHeapNum: v.number(),
+  deadLetter: v.nullable(DeadLetterPolicyResult),
+  locationHint: v.nullable(v.picklist(LocationHints)),
+};
+
+export const QueueSummaryResult = v.object({
+  name: v.string(),
+  createdAt: unixMs,
+  modifiedAt: unixMs,
+  ...queueAttributeEntries,
+});
+
+export const QueueResult = v.object({
+  ...QueueSummaryResult.entries,
+  counts: v.object({ active: count, inactive: count, delayed: count, total: count, rewindable: count }),
+  oldestMessageAt: nullableUnixMs,
+});
+
+export const QueueListResult = v.object({ queues: v.array(QueueSummaryResult), nextCursor: cursor });
+export const CreatedQueueResult = v.object({ created: v.boolean(), queue: QueueResult });
+
+export const MessageIdsResult = v.object({ messages: v.array(v.object({ id: v.string() })) });
+
+export const ReceivedMessageResult = v.object({
+  id: v.string(),
+  body: v.string(),
+  tags: v.array(v.string()),
+  receiptHandle: v.string(),
+  enqueuedAt: unixMs,
+  firstReceivedAt: unixMs,
+  receiveCount: count,
+  nextVisibleAt: unixMs,
+  sourceQueue: v.optional(v.string()),
+});
+export const ReceivedMessagesResult = v.object({ messages: v.array(ReceivedMessageResult) });
+
+export const PeekedMessageResult = v.object({
+  id: v.string(),
+  body: v.string(),
+  tags: v.array(v.string()),
+  state: v.picklist(["delayed", "active", "inactive", "deleted"]),
+  enqueuedAt: unixMs,
+  firstReceivedAt: nullableUnixMs,
+  receiveCount: count,
+  nextVisibleAt: unixMs,
+  sourceQueue: v.optional(v.string()),
+});
+export const PeekResult = v.object({ messages: v.array(PeekedMessageResult), nextCursor: cursor });
+
+export const DeleteResultItem = v.object({
+  receiptHandle: v.string(),
+  deleted: v.boolean(),
+  error: v.optional(v.object({ code: v.string(), message: v.string() })),
+});
+export const DeleteResults = v.object({ results: v.array(DeleteResultItem) });
+
+export const VisibilityResult = v.object({ nextVisibleAt: unixMs });
+export const PurgeResult = v.object({ purged: count });
+export const RewindResult = v.object({ rewound: count });
+
+export const RedriveResult = v.object({
+  status: v.picklist(["running", "completed", "cancelled", "failed"]),
+  destination: v.nullable(v.string()),
+  maxPerSecond: v.number(),
+  maxMessages: v.nullable(v.number()),
+  moved: count,
+  remaining: count,
+  startedAt: unixMs,
+  endedAt: nullableUnixMs,
+  lastError: v.nullable(v.string()),
+});
+
+const topicAttributeEntries = {
+  maxMsgSize: v.number(),
+  msgRetentionSeconds: v.number(),
+  filterType: v.picklist(FilterTypes),
+};
+export const TopicSummaryResult = v.object({ name: v.string(), createdAt: unixMs, modifiedAt: unixMs, ...topicAttributeEntries });
+export const TopicResult = v.object({ ...TopicSummaryResult.entries, subscriptionCount: count, messageCount: count });
+export const TopicListResult = v.object({ topics: v.array(TopicSummaryResult), nextCursor: cursor });
+export const CreatedTopicResult = v.object({ created: v.boolean(), topic: TopicResult });
+
+export const SubscriptionResult = v.object({
+  name: v.string(),
+  topic: v.string(),
+  protocol: v.picklist(Protocols),
+  endpoint: v.string(),
+  filterTags: v.array(v.string()),
+  bindingKeys: v.array(v.string()),
+  notifyStrategy: v.picklist(NotifyStrategies),
+  notifyContentFormat: v.picklist(ContentFormats),
+  signed: v.boolean(),
+  createdAt: unixMs,
+  modifiedAt: unixMs,
+  stats: v.object({
+    delivered: count,
+    failed: count,
+    pending: count,
+    lastError: v.nullable(v.string()),
+    lastErrorAt: nullableUnixMs,
+  }),
+});
+export const SubscriptionListResult = v.object({ subscriptions: v.array(SubscriptionResult) });
+export const CreatedSubscriptionResult = v.object({ created: v.boolean(), subscription: SubscriptionResult });
+
+export const AccountResult = v.object({
+  id: v.string(),
+  name: v.string(),
+  createdAt: unixMs,
+  allowedOrigins: v.nullable(v.array(v.string())),
+});
+export const AccountListResult = v.object({ accounts: v.array(AccountResult) });
+
+export const KeyResult = v.object({
+  secretId: v.string(),
+  accountId: v.string(),
+  policy: Policy,
+  disabled: v.boolean(),
+  createdAt: unixMs,
+  rotatedAt: nullableUnixMs,
+});
+export const KeyListResult = v.object({ keys: v.array(KeyResult) });
+export const NewKeyResult = v.object({
+  ...KeyResult.entries,
+  secretKey: v.pipe(v.string(), v.description("shown only in this answer")),
+});
+
+export const TokenResult = v.object({ token: v.string(), expiresAt: unixMs });
+export const HealthResult = v.object({ status: v.literal("ok") });
+
+// Each schema must describe exactly what the service returns: these fail to compile otherwise.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const agrees = <T extends true>(): T => true as T;
+agrees<Same<v.InferOutput<typeof QueueResult>, QueueInfo>>();
+agrees<Same<v.InferOutput<typeof ReceivedMessageResult>, ReceivedMessage>>();
+agrees<Same<v.InferOutput<typeof PeekedMessageResult>, PeekedMessage>>();
+agrees<Same<v.InferOutput<typeof DeleteResultItem>, DeleteResult>>();
+agrees<Same<v.InferOutput<typeof RedriveResult>, RedriveStatus>>();
+agrees<Same<v.InferOutput<typeof TopicResult>, TopicInfo>>();
+agrees<Same<v.InferOutput<typeof SubscriptionResult>, SubscriptionInfo>>();
+agrees<Same<v.InferOutput<typeof AccountResult>, AccountInfo>>();
+agrees<Same<v.InferOutput<typeof KeyResult>, KeyInfo>>();
