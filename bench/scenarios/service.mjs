@@ -81,6 +81,12 @@ export async function throughputTrio(ctx, selected) {
     selected.has("send-1") && { name: "send-1", options: { method: "POST", path: messagePath(LoadQueue), body: one } },
     selected.has("send-16") && { name: "send-16", options: { method: "POST", path: messagePath(LoadQueue), body: batch } },
   ].filter(Boolean);
+  if (selected.has("floor")) {
+    // The floor is the router plus authentication: health answers without credentials, but checks
+    // those that are sent, as the floor's requests do. A wrong key must be refused, or the floor
+    // would no longer be comparable with earlier runs.
+    await ctx.client.call("GET", "/v1/health", undefined, { extraHeaders: { authorization: "Bearer not-the-key" }, expect: [401] });
+  }
   // Warm every path (objects started, code compiled) outside the timing.
   for (const c of cases) await runLoad(loadOptions(ctx, { ...c.options, amount: ctx.opts.connections * 4 }), []);
   const slices = Object.fromEntries(cases.map((c) => [c.name, []]));

@@ -2,10 +2,10 @@ import { systemClock } from "../clock";
 import { ErrorCode, ServiceError } from "../errors";
 import { DefaultAccountId, type StoredKey } from "../objects/account-object";
 import type { AccountInfo, Action, Policy } from "../schema/account";
-import { constantTimeEqual, openSecret, serviceKeys, sha256Hex } from "./crypto";
+import { constantTimeEqual, openSecret, randomString, sealSecret, serviceKeys, sha256Hex } from "./crypto";
 import { policyAllows, type ResourceName } from "./policy";
 import { checkTc3Envelope, parseTc3Authorization, verifyTc3 } from "./tc3";
-import { TokenPrefix, verifyToken, type TokenClaims } from "./tokens";
+import { rootKeyTag, TokenPrefix, verifyToken, type TokenClaims } from "./tokens";
 
 /** Who is calling, in which account, with which rights. */
 export interface Principal {
@@ -13,6 +13,8 @@ export interface Principal {
   account: string;
   /** The key used, or that minted the token; null for the root credentials. */
   secretId: string | null;
+  /** The key's generation (see `TokenClaims.keyGeneration`); absent for root. */
+  keyGeneration?: number;
   /** The key's policy; null for root, which may do everything. */
   policy: Policy | null;
   /** A token's own scope, on top of its key's policy. */
@@ -61,29 +63,64 @@ export const KeyCacheMs = 5_000;
 const KeyCacheSize = 1_000;
 const keyCache = new Map<string, { found: FoundKey; expiresAtMs: number }>();
 
+/**
+ * Misses are kept as long, apart so that a flood of unknown ids cannot push known keys out: an
+ * unknown SecretId then costs what a known, cached one does, and timing does not tell them apart.
+ */
+const missCache = new Map<string, number>();
+
 async function findKey(env: Env, lookup: "hash" | "id", value: string, nowMs: number): Promise<FoundKey | null> {
   const cacheKey = `${lookup}:${value}`;
   const cached = keyCache.get(cacheKey);
   if (cached && cached.expiresAtMs > nowMs) return cached.found;
+  if ((missCache.get(cacheKey) ?? 0) > nowMs) return null;
   const found = lookup === "hash" ? await registry(env).findBySecretHash(value) : await registry(env).findById(value);
   if (!found) {
     keyCache.delete(cacheKey);
+    if (missCache.size >= KeyCacheSize) missCache.delete(missCache.keys().next().value!);
+    missCache.set(cacheKey, nowMs + KeyCacheMs);
     return null;
   }
+  missCache.delete(cacheKey);
   if (keyCache.size >= KeyCacheSize) keyCache.delete(keyCache.keys().next().value!);
   keyCache.set(cacheKey, { found, expiresAtMs: nowMs + KeyCacheMs });
   return found;
 }
 
+/** Accounts as root-credential requests need them (allowed origins), kept like keys. */
+const accountCache = new Map<string, { account: AccountInfo; expiresAtMs: number }>();
+
+async function findAccount(env: Env, accountId: string, nowMs: number): Promise<AccountInfo | null> {
+  const cached = accountCache.get(accountId);
+  if (cached && cached.expiresAtMs > nowMs) return cached.account;
+  const found = await registry(env).getAccount(accountId);
+  if (!found.ok) return null;
+  if (accountCache.size >= KeyCacheSize) accountCache.delete(accountCache.keys().next().value!);
+  accountCache.set(accountId, { account: found.value, expiresAtMs: nowMs + KeyCacheMs });
+  return found.value;
+}
+
+/**
+ * Root acts in the default account, so that account's `allowedOrigins` bound which pages may read
+ * root's answers and those of the tokens root mints, as any account's do for its keys.
+ */
+async function rootPrincipal(env: Env, nowMs: number, accountId = DefaultAccountId): Promise<Principal> {
+  const account = await findAccount(env, accountId, nowMs);
+  return { ...RootPrincipal(), account: accountId, allowedOrigins: account?.allowedOrigins ?? null };
+}
+
 /** Drops an account's keys from this isolate's cache after the account changed. */
 export function forgetAccount(accountId: string): void {
+  accountCache.delete(accountId);
   for (const [cacheKey, entry] of keyCache) {
     if (entry.found.account.id === accountId) keyCache.delete(cacheKey);
   }
 }
 
-/** Drops a key from this isolate's cache after it changed. */
-export function forgetKey(secretId: string): void {
+/** Drops a key from this isolate's cache after it changed (or was created: no remembered miss). */
+export function forgetKey(secretId: string, secretHash?: string): void {
+  missCache.delete(`id:${secretId}`);
+  if (secretHash) missCache.delete(`hash:${secretHash}`);
   for (const [cacheKey, entry] of keyCache) {
     if (entry.found.key.secretId === secretId) keyCache.delete(cacheKey);
   }
@@ -95,10 +132,32 @@ function keyPrincipal(key: StoredKey, account: AccountInfo): Principal {
     kind: "key",
     account: account.id,
     secretId: key.secretId,
+    keyGeneration: key.generation,
     policy: key.policy,
     token: null,
     allowedOrigins: account.allowedOrigins,
   };
+}
+
+/** Whether a request carries credentials of any scheme (all of them use `Authorization`). */
+export function presentsCredentials(request: Request): boolean {
+  return request.headers.has("authorization");
+}
+
+/** One answer for an unknown SecretId and a wrong signature: neither tells whether the id exists. */
+const Tc3Refused = "invalid credentials: the SecretId is unknown or the signature does not match";
+
+const decoys = new WeakMap<CryptoKey, Promise<{ sealedSecret: string; secretId: string }>>();
+
+/** A sealed random secret standing in for an unknown key's, so that refusing one costs the same work. */
+function decoySecret(secrets: CryptoKey): Promise<{ sealedSecret: string; secretId: string }> {
+  let decoy = decoys.get(secrets);
+  if (!decoy) {
+    const secretId = `AKID${randomString(32)}`;
+    decoy = sealSecret(secrets, randomString(40), secretId).then((sealedSecret) => ({ sealedSecret, secretId }));
+    decoys.set(secrets, decoy);
+  }
+  return decoy;
 }
 
 /**
@@ -115,7 +174,7 @@ export async function authenticate(request: Request, body: string, env: Env, now
   if (bearer) {
     const secret = bearer[1]!;
     if (secret.startsWith(TokenPrefix)) return tokenPrincipal(secret, env, nowMs);
-    if (await constantTimeEqual(secret, root.secretKey)) return RootPrincipal();
+    if (await constantTimeEqual(secret, root.secretKey)) return rootPrincipal(env, nowMs);
     const found = await findKey(env, "hash", await sha256Hex(secret), nowMs);
     if (!found) throw unauthenticated("invalid credentials");
     return keyPrincipal(found.key, found.account);
@@ -127,13 +186,16 @@ export async function authenticate(request: Request, body: string, env: Env, now
     const signable = { method: request.method, url: request.url, headers: request.headers, body };
     const timestamp = checkTc3Envelope(signable, auth, nowMs);
     if (auth.secretId === root.secretId) {
-      if (!(await verifyTc3(signable, auth, timestamp, root.secretKey))) throw unauthenticated("signature does not match");
-      return RootPrincipal();
+      if (!(await verifyTc3(signable, auth, timestamp, root.secretKey))) throw unauthenticated(Tc3Refused);
+      return rootPrincipal(env, nowMs);
     }
     const found = await findKey(env, "id", auth.secretId, nowMs);
-    if (!found) throw unauthenticated("invalid credentials");
-    const secretKey = await openSecret((await keysOf(env)).secrets, found.key.sealedSecret, found.key.secretId);
-    if (!(await verifyTc3(signable, auth, timestamp, secretKey))) throw unauthenticated("signature does not match");
+    // An unknown id goes through the same decryption and HMAC as a known one and gets the same
+    // answer, so neither the message nor a shortcut tells whether a SecretId exists.
+    const secrets = (await keysOf(env)).secrets;
+    const sealed = found ? { sealedSecret: found.key.sealedSecret, secretId: found.key.secretId } : await decoySecret(secrets);
+    const secretKey = await openSecret(secrets, sealed.sealedSecret, sealed.secretId);
+    if (!(await verifyTc3(signable, auth, timestamp, secretKey)) || !found) throw unauthenticated(Tc3Refused);
     return keyPrincipal(found.key, found.account);
   }
 
@@ -145,10 +207,16 @@ async function tokenPrincipal(token: string, env: Env, nowMs: number): Promise<P
   if (!check.ok) throw unauthenticated(`invalid token: ${check.reason}`);
   const { claims } = check;
   const scope = { actions: claims.actions, resources: claims.resources, expiresAt: claims.expiresAt };
-  if (claims.secretId === null) return { ...RootPrincipal(), kind: "token", account: claims.account, token: scope };
-  // A token lives no longer than the key that minted it: disabled or deleted, the token stops.
+  if (claims.secretId === null) {
+    // A root token lives no longer than the root secret key it was minted under.
+    const tag = await rootKeyTag((await keysOf(env)).tokens, requireConfigured(env).secretKey);
+    if (!(await constantTimeEqual(claims.rootKeyTag ?? "", tag))) throw unauthenticated("invalid token: the root key was changed since");
+    return { ...(await rootPrincipal(env, nowMs, claims.account)), kind: "token", token: scope };
+  }
+  // A token lives no longer than the key that minted it: disabled, deleted or rotated, the token stops.
   const found = await findKey(env, "id", claims.secretId, nowMs);
   if (!found || found.key.accountId !== claims.account) throw unauthenticated("invalid token: its key no longer exists");
+  if ((claims.keyGeneration ?? 0) !== found.key.generation) throw unauthenticated("invalid token: its key was rotated since");
   return { ...keyPrincipal(found.key, found.account), kind: "token", token: scope };
 }
 

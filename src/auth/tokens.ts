@@ -7,6 +7,17 @@ export interface TokenClaims {
   account: string;
   /** The key that minted it; the token stops working when that key is disabled or deleted. */
   secretId: string | null;
+  /**
+   * The minting key's generation (its rotations) when minted: a rotation ends the tokens minted
+   * before it. Absent in tokens minted before generations existed, which count as generation 0.
+   */
+  keyGeneration?: number;
+  /**
+   * For a token minted with the root credentials: a tag of the root secret key it was minted
+   * under (`rootKeyTag`), so that changing ROOT_SECRET_KEY ends root's tokens as a key's rotation
+   * ends its own, even when SECRET_ENCRYPTION_KEY (which signs tokens) stays.
+   */
+  rootKeyTag?: string;
   actions: Action[];
   resources: string[];
   /** Unix ms. */
@@ -15,6 +26,15 @@ export interface TokenClaims {
 
 export const TokenPrefix = "cmqt.";
 const textEncoder = new TextEncoder();
+
+/**
+ * The tag of the root secret key that root's tokens carry: an HMAC under the token-signing key, so
+ * the token reveals nothing that helps guess the root key offline.
+ */
+export async function rootKeyTag(key: CryptoKey, rootSecretKey: string): Promise<string> {
+  const mac = await crypto.subtle.sign("HMAC", key, textEncoder.encode(`root key:${rootSecretKey}`));
+  return toBase64Url(mac).slice(0, 22);
+}
 
 /** `cmqt.<base64url claims JSON>.<base64url HMAC-SHA256 of the claims part>`. */
 export async function mintToken(key: CryptoKey, claims: TokenClaims): Promise<string> {

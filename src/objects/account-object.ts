@@ -6,6 +6,8 @@ import { AccountLimits, type AccountInfo, type KeyInfo, type Policy } from "../s
 /** A key as authentication needs it: its sealed secret is opened only by the Worker. */
 export interface StoredKey extends KeyInfo {
   sealedSecret: string;
+  /** Counts rotations: a token carries the generation it was minted under and ends with it. */
+  generation: number;
 }
 
 interface KeyRow {
@@ -16,6 +18,7 @@ interface KeyRow {
   disabled: number;
   created_at: number;
   rotated_at: number | null;
+  generation: number;
   [key: string]: SqlStorageValue;
 }
 
@@ -27,6 +30,7 @@ const toStoredKey = (row: KeyRow): StoredKey => ({
   createdAt: row.created_at,
   rotatedAt: row.rotated_at,
   sealedSecret: row.sealed_secret,
+  generation: row.generation,
 });
 
 /** The account the root credentials act in. */
@@ -54,6 +58,11 @@ export class AccountObject extends DurableObject<Env> {
       created_at INTEGER NOT NULL, rotated_at INTEGER
     )`);
     sql.exec("CREATE INDEX IF NOT EXISTS keys_by_account ON keys (account_id)");
+    // Registries created before key generations existed get the column; their keys start at 0.
+    const columns = sql.exec<{ name: string }>("PRAGMA table_info(keys)").toArray();
+    if (!columns.some((column) => column.name === "generation")) {
+      sql.exec("ALTER TABLE keys ADD COLUMN generation INTEGER NOT NULL DEFAULT 0");
+    }
     sql.exec(
       "INSERT OR IGNORE INTO accounts (id, name_key, name, created_at) VALUES (?, 'default', 'default', ?)",
       DefaultAccountId,
@@ -148,7 +157,7 @@ export class AccountObject extends DurableObject<Env> {
   }
 
   private keyInfo(row: KeyRow): KeyInfo {
-    const { sealedSecret: _sealed, ...info } = toStoredKey(row);
+    const { sealedSecret: _sealed, generation: _generation, ...info } = toStoredKey(row);
     return info;
   }
 
@@ -175,12 +184,12 @@ export class AccountObject extends DurableObject<Env> {
     });
   }
 
-  /** Replaces a key's secret; the old one stops working at once. */
+  /** Replaces a key's secret; the old one, and the tokens minted under it, stop working at once. */
   async rotateKey(accountId: string, secretId: string, secretHash: string, sealedSecret: string): Promise<Result<KeyInfo>> {
     return toResult(() => {
       this.requireKey(accountId, secretId);
       this.sql.exec(
-        "UPDATE keys SET secret_hash = ?, sealed_secret = ?, rotated_at = ? WHERE secret_id = ?",
+        "UPDATE keys SET secret_hash = ?, sealed_secret = ?, rotated_at = ?, generation = generation + 1 WHERE secret_id = ?",
         secretHash,
         sealedSecret,
         this.clock.nowMs(),

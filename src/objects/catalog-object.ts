@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from "../clock";
 import { DurableObject } from "cloudflare:workers";
 import { ErrorCode, ServiceError, fail, ok, type Result } from "../errors";
 import { QueueLimits } from "../schema/queue";
@@ -5,6 +6,9 @@ import type { QueueAttributes } from "../schema/queue";
 import type { TopicAttributes } from "../schema/topic";
 
 export type CatalogKind = "queue" | "topic";
+
+/** How long a quota reservation counts without its create finishing: far longer than a create takes. */
+export const ReservationTtlMs = 60_000;
 
 /** A queue or topic as the catalog indexes it: enough to list it and check relations between queues. */
 export interface CatalogEntry<TAttributes = QueueAttributes | TopicAttributes> {
@@ -38,6 +42,9 @@ const toEntry = (row: CatalogRow): CatalogEntry => ({
  * and attributes; the service keeps this index in step on create, change and delete.
  */
 export class CatalogObject extends DurableObject<Env> {
+  /** Replaced by tests through runInDurableObject. */
+  clock: Clock = systemClock;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS resources (
@@ -102,6 +109,62 @@ export class CatalogObject extends DurableObject<Env> {
     return this.ctx.storage.sql
       .exec<{ n: number }>("SELECT COUNT(*) AS n FROM resources WHERE kind = ? AND region = ? AND provisional = 0", kind, region)
       .one().n;
+  }
+
+  /**
+   * Reserves a new name against the account's quota: counts and claims the slot in one step, so
+   * concurrent creates cannot pass the limit together. The reservation is a provisional row that
+   * `put` makes permanent and `release` drops; one left by a create that never finished (a crash)
+   * stops counting after `ReservationTtlMs`. An indexed name, or one a concurrent create of the same
+   * name holds, needs no new slot (`reserved: false`): confirming an existing resource is always allowed.
+   */
+  async reserve(kind: CatalogKind, region: string, name: string, limit: number): Promise<Result<{ reserved: boolean }>> {
+    const sql = this.ctx.storage.sql;
+    const nowMs = this.clock.nowMs();
+    const key = name.toLowerCase();
+    const freshAfter = nowMs - ReservationTtlMs;
+    const row = sql
+      .exec<{ provisional: number; modified_at: number }>(
+        "SELECT provisional, modified_at FROM resources WHERE kind = ? AND region = ? AND name_key = ?",
+        kind,
+        region,
+        key,
+      )
+      .toArray()[0];
+    if (row && (row.provisional === 0 || row.modified_at > freshAfter)) return ok({ reserved: false });
+    const held = sql
+      .exec<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM resources WHERE kind = ? AND region = ? AND (provisional = 0 OR modified_at > ?)",
+        kind,
+        region,
+        freshAfter,
+      )
+      .one().n;
+    if (held >= limit) return fail(ErrorCode.QuotaExceeded, `an account holds at most ${limit} ${kind}s`);
+    if (row) {
+      sql.exec("UPDATE resources SET modified_at = ? WHERE kind = ? AND region = ? AND name_key = ?", nowMs, kind, region, key);
+    } else {
+      sql.exec(
+        `INSERT INTO resources (kind, region, name_key, name, created_at, modified_at, attributes, provisional)
+         VALUES (?, ?, ?, ?, 0, ?, '{}', 1)`,
+        kind,
+        region,
+        key,
+        name,
+        nowMs,
+      );
+    }
+    return ok({ reserved: true });
+  }
+
+  /** Gives back a reservation whose create failed; an indexed resource stays. */
+  async release(kind: CatalogKind, region: string, name: string): Promise<void> {
+    this.ctx.storage.sql.exec(
+      "DELETE FROM resources WHERE kind = ? AND region = ? AND name_key = ? AND provisional = 1",
+      kind,
+      region,
+      name.toLowerCase(),
+    );
   }
 
   private deadLetterSourceKeys(region: string, nameKey: string): string[] {

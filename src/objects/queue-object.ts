@@ -211,6 +211,10 @@ export class QueueObject extends DurableObject<Env> {
     return this.run(nowMs, () => ({ value: this.redrives.start(request, nowMs), effects: effects({ deadlines: [nowMs] }) }));
   }
 
+  async redriveSources(): Promise<Result<string[]>> {
+    return toResult(() => this.redrives.sources());
+  }
+
   async getRedrive(): Promise<Result<RedriveStatus>> {
     const nowMs = this.clock.nowMs();
     return toResult(() => this.redrives.status(nowMs));

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import type { Principal } from "../auth/authenticate";
+import { ErrorCode, ServiceError } from "../errors";
 import type { Action } from "../schema/account";
 import { parse, type WireLocator } from "../schema/parse";
 import { AccountOperations } from "../service/accounts";
@@ -11,7 +12,8 @@ import { TopicOperations } from "../service/topics";
  * interface; the catalog states it so that documents, clients and tests can see it.
  * - `resource`: `action` on the resource the input names (a key's or token's policy decides);
  * - `accountAdmin`: root, or a key of the named account with `manage` on `*`;
- * - `root`: the root credentials only; `authenticated`: any valid credential; `public`: none.
+ * - `root`: the root credentials only; `authenticated`: any valid credential;
+ * - `public`: none needed (credentials that are sent are still checked).
  */
 export type Access =
   | { kind: "resource"; action: Action; resource: (input: any) => string }
@@ -22,18 +24,26 @@ export type Access =
 
 /** What an operation runs with: the caller and the services acting for it. */
 export class OperationContext {
-  readonly scope: Scope;
+  private scopeOfCaller?: Scope;
   private queueOperations?: QueueOperations;
   private topicOperations?: TopicOperations;
   private accountOperations?: AccountOperations;
 
   constructor(
     readonly env: Env,
-    readonly principal: Principal,
+    /** The caller; null for a public operation called without credentials. */
+    private readonly caller: Principal | null,
     /** Ends when the caller went away (an aborted HTTP request); long polls stop waiting for it. */
     readonly signal?: AbortSignal,
-  ) {
-    this.scope = scopeOf(env, principal);
+  ) {}
+
+  get principal(): Principal {
+    if (!this.caller) throw new ServiceError(ErrorCode.Unauthenticated, "missing credentials");
+    return this.caller;
+  }
+
+  get scope(): Scope {
+    return (this.scopeOfCaller ??= scopeOf(this.env, this.principal));
   }
 
   get queues(): QueueOperations {

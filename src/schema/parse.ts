@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { ErrorCode, ServiceError } from "../errors";
+import { illFormedTextPath } from "./text";
 
 type Issue = v.BaseIssue<unknown>;
 
@@ -22,7 +23,10 @@ function mostSpecific(issue: Issue): { issue: Issue; path: string[] } {
   return best!;
 }
 
-/** Validates input against a schema, or throws InvalidParameter naming the first problem and where. */
+/**
+ * Validates input against a schema, or throws InvalidParameter naming the first problem and where.
+ * Every string in the input, whatever the schema, must be well-formed Unicode.
+ */
 export function parse<TSchema extends v.GenericSchema>(
   schema: TSchema,
   input: unknown,
@@ -30,6 +34,15 @@ export function parse<TSchema extends v.GenericSchema>(
 ): v.InferOutput<TSchema> {
   const locate: WireLocator = typeof where === "string" ? (keys) => (where ? [where, ...keys] : keys) : where;
   refuseArraysAsObjects(schema, input, [], locate);
+  const illFormed = illFormedTextPath(input);
+  if (illFormed) {
+    const path = locate(illFormed).join(".");
+    throw new ServiceError(
+      ErrorCode.InvalidParameter,
+      `${path ? `${path}: ` : ""}not well-formed Unicode (a lone UTF-16 surrogate cannot be stored)`,
+      [{ path: illFormed.join("."), message: "not well-formed Unicode" }],
+    );
+  }
   const result = v.safeParse(schema, input);
   if (result.success) return result.output;
   const { issue, path: keys } = mostSpecific(result.issues[0]);

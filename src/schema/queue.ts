@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { headerSafe } from "./text";
 
 /**
  * Queue limits. Ranges follow Tencent Cloud CMQ's documented attribute bounds (CreateQueue,
@@ -17,6 +18,11 @@ export const QueueLimits = {
   maxTimeToLiveSeconds: { min: 300, max: 43_200 },
   /** CMQ allows 3,600 s; here a message may be scheduled up to the queue's retention ahead. */
   delaySecondsMax: 1_296_000,
+  /**
+   * A delayed message stays receivable at least this long before retention purges it: a delay
+   * is at most the queue's msgRetentionSeconds minus this (the shortest retention, 60 s).
+   */
+  receivableAfterDelayMinSeconds: 60,
   batchMax: 16,
   tagsPerMessage: 16,
   tagMaxLength: 64,
@@ -127,7 +133,7 @@ export interface QueueInfo extends QueueAttributes {
   oldestMessageAt: number | null;
 }
 
-const Tag = v.pipe(v.string(), v.minLength(1), v.maxLength(QueueLimits.tagMaxLength));
+const Tag = v.pipe(v.string(), v.minLength(1), v.maxLength(QueueLimits.tagMaxLength), headerSafe("tag"));
 
 export const OutgoingMessage = v.strictObject({
   body: v.pipe(v.string(), v.minLength(1, "a message body is at least 1 character")),

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { QueueName, QueueNamePattern } from "./queue";
+import { headerSafe } from "./text";
 
 /**
  * Topic and subscription limits. Bounds follow CMQ's topic model (CreateTopic, Subscribe,
@@ -47,6 +48,7 @@ const dottedKey = (what: string, allowWildcards: boolean) =>
   v.pipe(
     v.string(),
     v.minLength(1, `a ${what} is not empty`),
+    headerSafe(what),
     v.check(
       (key) => textEncoder.encode(key).byteLength <= TopicLimits.routingKeyMaxBytes,
       `a ${what} is at most ${TopicLimits.routingKeyMaxBytes} bytes`,
@@ -103,7 +105,7 @@ export interface TopicInfo extends TopicAttributes {
   messageCount: number;
 }
 
-const FilterTag = v.pipe(v.string(), v.minLength(1), v.maxLength(TopicLimits.filterTagMaxLength));
+const FilterTag = v.pipe(v.string(), v.minLength(1), v.maxLength(TopicLimits.filterTagMaxLength), headerSafe("filter tag"));
 
 const subscriptionEntries = {
   notifyStrategy: v.optional(v.picklist(NotifyStrategies)),
@@ -163,7 +165,7 @@ export interface SubscriptionInfo extends Omit<SubscriptionAttributes, "signingS
   stats: SubscriptionStats;
 }
 
-const MessageTag = v.pipe(v.string(), v.minLength(1), v.maxLength(TopicLimits.filterTagMaxLength));
+const MessageTag = v.pipe(v.string(), v.minLength(1), v.maxLength(TopicLimits.filterTagMaxLength), headerSafe("tag"));
 
 export const PublishedMessage = v.strictObject({
   body: v.pipe(v.string(), v.minLength(1, "a message body is at least 1 character")),

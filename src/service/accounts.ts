@@ -1,8 +1,8 @@
 import { systemClock, type Clock } from "../clock";
-import { authorize, forgetAccount, forgetKey, keysOf, registry, type Principal } from "../auth/authenticate";
+import { authorize, forgetAccount, forgetKey, keysOf, registry, requireConfigured, type Principal } from "../auth/authenticate";
 import { randomString, sealSecret, sha256Hex } from "../auth/crypto";
-import { policyCovers } from "../auth/policy";
-import { mintToken } from "../auth/tokens";
+import { policyCovers, policyWithin } from "../auth/policy";
+import { mintToken, rootKeyTag } from "../auth/tokens";
 import { ErrorCode, ServiceError, unwrap } from "../errors";
 import { AccountLimits, type AccountInfo, type CreateTokenBody, type KeyInfo, type Policy } from "../schema/account";
 
@@ -37,6 +37,35 @@ export class AccountOperations {
     authorize(this.principal, "manage", "*");
   }
 
+  /**
+   * Changes to credentials and account settings last beyond any token, so a token may make none:
+   * a browser token must never outlive itself through a key it created, rotated or widened (nor
+   * lock the account's people out by deleting or disabling their keys). Only root and keys may.
+   */
+  private requireCredentialAdmin(accountId: string): void {
+    this.requireKeyAdmin(accountId);
+    if (this.principal.kind === "token") {
+      throw new ServiceError(ErrorCode.Forbidden, "a token cannot create, change, rotate or delete keys, nor change the account");
+    }
+  }
+
+  /** A key grants only rights it holds (to a new key, to itself, to another key); root is unbounded. */
+  private requireHolds(policy: Policy, what: string): void {
+    if (this.principal.policy !== null && !policyWithin(policy, this.principal.policy)) {
+      throw new ServiceError(ErrorCode.Forbidden, `${what}: a key may grant only rights it holds itself`);
+    }
+  }
+
+  /**
+   * A key administers only keys whose rights it holds: rotating a wider key would hand the caller
+   * that key's secret, and disabling or deleting it would lock out whoever holds more rights.
+   */
+  private async requireHoldsKey(accountId: string, secretId: string): Promise<void> {
+    if (this.principal.policy === null) return;
+    const target = unwrap(await registry(this.env).listKeys(accountId)).find((key) => key.secretId === secretId);
+    if (target) this.requireHolds(target.policy, `key ${secretId} has rights the caller does not hold`);
+  }
+
   async createAccount(name: string): Promise<AccountInfo> {
     this.requireRoot();
     return unwrap(await registry(this.env).createAccount(`a${randomString(15, "0123456789abcdefghijklmnopqrstuvwxyz")}`, name));
@@ -53,7 +82,7 @@ export class AccountOperations {
   }
 
   async setAllowedOrigins(accountId: string, origins: string[] | null): Promise<AccountInfo> {
-    this.requireKeyAdmin(accountId);
+    this.requireCredentialAdmin(accountId);
     const account = unwrap(await registry(this.env).setAllowedOrigins(accountId, origins));
     forgetAccount(accountId);
     return account;
@@ -66,11 +95,13 @@ export class AccountOperations {
   }
 
   async createKey(accountId: string, policy: Policy): Promise<NewKey> {
-    this.requireKeyAdmin(accountId);
+    this.requireCredentialAdmin(accountId);
+    this.requireHolds(policy, "the new key's policy is wider than the caller's");
     // CMQ SecretIds begin with AKID (CMQ error 10450).
     const secretId = `AKID${randomString(32)}`;
     const { secretKey, secretHash, sealed } = await this.newSecret(secretId);
     const key = unwrap(await registry(this.env).createKey(accountId, secretId, secretHash, sealed, policy));
+    forgetKey(secretId, secretHash);
     return { ...key, secretKey };
   }
 
@@ -80,22 +111,26 @@ export class AccountOperations {
   }
 
   async updateKey(accountId: string, secretId: string, change: { disabled?: boolean; policy?: Policy }): Promise<KeyInfo> {
-    this.requireKeyAdmin(accountId);
+    this.requireCredentialAdmin(accountId);
+    await this.requireHoldsKey(accountId, secretId);
+    if (change.policy) this.requireHolds(change.policy, "the key's new policy is wider than the caller's");
     const key = unwrap(await registry(this.env).updateKey(accountId, secretId, change));
     forgetKey(secretId);
     return key;
   }
 
   async rotateKey(accountId: string, secretId: string): Promise<NewKey> {
-    this.requireKeyAdmin(accountId);
+    this.requireCredentialAdmin(accountId);
+    await this.requireHoldsKey(accountId, secretId);
     const { secretKey, secretHash, sealed } = await this.newSecret(secretId);
     const key = unwrap(await registry(this.env).rotateKey(accountId, secretId, secretHash, sealed));
-    forgetKey(secretId);
+    forgetKey(secretId, secretHash);
     return { ...key, secretKey };
   }
 
   async deleteKey(accountId: string, secretId: string): Promise<void> {
-    this.requireKeyAdmin(accountId);
+    this.requireCredentialAdmin(accountId);
+    await this.requireHoldsKey(accountId, secretId);
     unwrap(await registry(this.env).deleteKey(accountId, secretId));
     forgetKey(secretId);
   }
@@ -114,9 +149,13 @@ export class AccountOperations {
     const ttlMs = (request.ttlSeconds ?? AccountLimits.tokenTtlSeconds.default) * 1000;
     // A token minted with a token ends no later than that token.
     const expiresAt = Math.min(nowMs + ttlMs, principal.token?.expiresAt ?? Infinity);
-    const token = await mintToken((await keysOf(this.env)).tokens, {
+    const tokenKey = (await keysOf(this.env)).tokens;
+    const rootTag = principal.secretId === null ? { rootKeyTag: await rootKeyTag(tokenKey, requireConfigured(this.env).secretKey) } : {};
+    const token = await mintToken(tokenKey, {
+      ...rootTag,
       account: principal.account,
       secretId: principal.secretId,
+      ...(principal.keyGeneration === undefined ? {} : { keyGeneration: principal.keyGeneration }),
       actions: scope.statements[0]!.actions,
       resources: scope.statements[0]!.resources,
       expiresAt,

@@ -21,6 +21,7 @@ import {
 } from "../schema/queue";
 import { parse } from "../schema/parse";
 import { decodeCursor, encodeCursor } from "./cursor";
+import { quota, withinQuota } from "./quotas";
 import type { CatalogEntry } from "../objects/catalog-object";
 import { objectKeyPrefix, queueObject } from "../objects/keys";
 
@@ -35,11 +36,7 @@ function keepRunning(work: Promise<unknown>): void {
   }
 }
 
-/** A per-account quota: the Worker variable when it is a positive integer, else the default. */
-export function quota(configured: string | undefined, fallback: number): number {
-  const value = Number(configured);
-  return Number.isSafeInteger(value) && value > 0 ? value : fallback;
-}
+export { quota } from "./quotas";
 
 /** Who a request acts for: queues live per account and region; the principal's rights are checked here. */
 export interface Scope {
@@ -93,26 +90,16 @@ export class QueueOperations {
     parse(QueueName, name, "queue name");
     authorize(this.scope.principal, "manage", `queue:${name}`);
     const attributes = defaultQueueAttributes(input);
-    await this.checkQuota(name);
-    const queue = this.queue(name, "manage", attributes.locationHint ?? undefined);
-    const result = await this.withDeadLetterLink(name, attributes.deadLetter, async () =>
-      unwrap(await queue.create(name, this.objectKeyPrefix, attributes)),
-    );
-    await this.index(result.queue);
-    return result;
-  }
-
-  /** An account holds at most `queuesPerAccount` queues; confirming an existing one is always allowed. */
-  private async checkQuota(name: string): Promise<void> {
-    const catalog = this.catalog();
-    const [count, existing] = await Promise.all([
-      catalog.count("queue", this.scope.region),
-      catalog.get("queue", this.scope.region, name),
-    ]);
+    // An account holds at most `queuesPerAccount` queues; confirming an existing one is always allowed.
     const limit = quota(this.env.MAX_QUEUES_PER_ACCOUNT, AccountLimits.queuesPerAccount);
-    if (!existing && count >= limit) {
-      throw new ServiceError(ErrorCode.QuotaExceeded, `an account holds at most ${limit} queues`);
-    }
+    return withinQuota(this.catalog(), "queue", this.scope.region, name, limit, async () => {
+      const queue = this.queue(name, "manage", attributes.locationHint ?? undefined);
+      const result = await this.withDeadLetterLink(name, attributes.deadLetter, async () =>
+        unwrap(await queue.create(name, this.objectKeyPrefix, attributes)),
+      );
+      await this.index(result.queue);
+      return result;
+    });
   }
 
   private async index(queue: QueueInfo): Promise<void> {
@@ -273,8 +260,13 @@ export class QueueOperations {
         throw new ServiceError(ErrorCode.InvalidParameter, "a redrive's destination must be another queue");
       }
     }
+    const queue = this.queue(name, "manage");
+    if (!request.destination) {
+      // Back to the sources is a send into each of them: the caller must be allowed every one.
+      for (const source of unwrap(await queue.redriveSources())) authorize(this.scope.principal, "send", `queue:${source}`);
+    }
     return unwrap(
-      await this.queue(name, "manage").startRedrive({
+      await queue.startRedrive({
         destination: request.destination ?? null,
         maxPerSecond: request.maxPerSecond,
         maxMessages: request.maxMessages,

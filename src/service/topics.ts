@@ -20,7 +20,8 @@ import {
   type UpdateTopicBody,
 } from "../schema/topic";
 import { decodeCursor, encodeCursor } from "./cursor";
-import { quota, type Scope } from "./queues";
+import type { Scope } from "./queues";
+import { quota, withinQuota } from "./quotas";
 
 export interface TopicList {
   topics: Array<{ name: string; createdAt: number; modifiedAt: number } & TopicAttributes>;
@@ -62,19 +63,13 @@ export class TopicOperations {
   async createTopic(name: string, input: CreateTopicBody): Promise<{ created: boolean; topic: TopicInfo }> {
     parse(TopicName, name, "topic name");
     authorize(this.scope.principal, "manage", `topic:${name}`);
-    const catalog = this.catalog();
-    const [count, existing] = await Promise.all([
-      catalog.count("topic", this.scope.region),
-      catalog.get("topic", this.scope.region, name),
-    ]);
     const limit = quota(this.env.MAX_TOPICS_PER_ACCOUNT, AccountLimits.topicsPerAccount);
-    if (!existing && count >= limit) {
-      throw new ServiceError(ErrorCode.QuotaExceeded, `an account holds at most ${limit} topics`);
-    }
     const attributes = defaultTopicAttributes(input);
-    const result = unwrap(await this.topic(name, "manage").create(name, this.scope.account, this.objectKeyPrefix, attributes));
-    await this.index(result.topic);
-    return result;
+    return withinQuota(this.catalog(), "topic", this.scope.region, name, limit, async () => {
+      const result = unwrap(await this.topic(name, "manage").create(name, this.scope.account, this.objectKeyPrefix, attributes));
+      await this.index(result.topic);
+      return result;
+    });
   }
 
   async getTopic(name: string): Promise<TopicInfo> {

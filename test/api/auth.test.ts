@@ -71,7 +71,13 @@ describe("bearer authentication", () => {
     ["an empty header", ""],
   ];
 
-  const cases = routeCases.flatMap((route) => badCredentials.map(([label, auth]) => ({ ...route, label, auth })));
+  // Health without credentials (none, or an empty header) is open; that is tested on its own below.
+  const withoutCredentials = (auth: string | null) => auth === null || auth === "";
+  const cases = routeCases.flatMap((route) =>
+    badCredentials
+      .filter(([, auth]) => !(route.path === "/v1/health" && withoutCredentials(auth)))
+      .map(([label, auth]) => ({ ...route, label, auth })),
+  );
 
   it.each(cases)("$method $path with $label is 401 Unauthenticated and changes nothing", async ({ method, path, body, label, auth }) => {
     const response = await api(method, fill(path, queue), undefined, {
@@ -112,7 +118,23 @@ describe("bearer authentication", () => {
   });
 
   it("the secret in the query string is not a credential", async () => {
-    expectError(await api("GET", `/v1/health?token=${TestRootSecretKey}`, undefined, { auth: null }), "Unauthenticated");
+    expectError(await api("GET", `/v1/queues?token=${TestRootSecretKey}`, undefined, { auth: null }), "Unauthenticated");
+  });
+
+  it("health answers 200 without credentials, for load balancers and uptime checks", async () => {
+    const response = await api("GET", "/v1/health", undefined, { auth: null });
+
+    expectStatus(response, 200);
+    expect(response.body).toEqual({ status: "ok" });
+    expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("health still checks credentials that are sent, so the benchmark's floor includes authentication", async () => {
+    const wrong = await api("GET", "/v1/health", undefined, { auth: `Bearer ${TestRootSecretKey}x` });
+    const unsupported = await api("GET", "/v1/health", undefined, { auth: "Basic dXNlcjpwYXNz" });
+
+    expectError(wrong, "Unauthenticated");
+    expectError(unsupported, "Unauthenticated");
   });
 });
 

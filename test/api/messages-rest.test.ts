@@ -123,11 +123,30 @@ describe("send", () => {
     expect((await receive(queue)).body.messages.map((m: any) => m.body)).toEqual(["later"]);
   });
 
-  it("delaySeconds may not exceed the queue's msgRetentionSeconds", async () => {
-    const queue = await createQueue(uniqueName("msg"), { msgRetentionSeconds: 60 });
-    expectStatus(await send(queue, { body: "ok", delaySeconds: 60 }), 200);
-    expectError(await send(queue, { body: "too late", delaySeconds: 61 }), "InvalidParameter", "delaySeconds");
+  it("delaySeconds may not exceed the queue's msgRetentionSeconds minus 60", async () => {
+    const queue = await createQueue(uniqueName("msg"), { msgRetentionSeconds: 120 });
+
+    const atBound = await send(queue, { body: "ok", delaySeconds: 60 });
+    const pastBound = await send(queue, { body: "too late", delaySeconds: 61 });
+
+    expectStatus(atBound, 200);
+    expectError(pastBound, "InvalidParameter", "delaySeconds");
     expect(await counts(queue)).toMatchObject({ delayed: 1, total: 1 });
+  });
+
+  it("refuses a delay equal to the retention, which would purge the message the moment it became visible", async () => {
+    const queue = await createQueue(uniqueName("msg"), { msgRetentionSeconds: 600 });
+
+    const single = await send(queue, { body: "never receivable", delaySeconds: 600 });
+    const batch = await send(queue, { messages: [{ body: "fine" }, { body: "never receivable", delaySeconds: 600 }] });
+    const shortest = await createQueue(uniqueName("msg"), { msgRetentionSeconds: 60 });
+    const onShortest = await send(shortest, { body: "x", delaySeconds: 1 });
+
+    expectError(single, "InvalidParameter", "delaySeconds 600");
+    expectError(batch, "InvalidParameter", "delaySeconds 600");
+    expectError(onShortest, "InvalidParameter", "delaySeconds 1");
+    expect(await counts(queue)).toMatchObject({ total: 0 });
+    expect(await counts(shortest)).toMatchObject({ total: 0 });
   });
 
   it("sending to a missing queue is 404 QueueNotFound and creates nothing", async () => {

@@ -53,7 +53,7 @@ describe("document", () => {
     expect(op).toBeDefined();
     expect(op.operationId).toBe(route.operation);
     expect(op.summary).toBe(definition.summary);
-    expect(op.security).toEqual(definition.access.kind === "public" ? [] : [{ bearer: [] }]);
+    expect(op.security).toEqual(definition.access.kind === "public" ? [{}, { bearer: [] }] : [{ bearer: [] }]);
 
     const pathParams = [...route.path.matchAll(/:(\w+)/g)].map(([, name]) => name);
     expect(op.parameters.filter((p: any) => p.in === "path")).toEqual(

@@ -204,7 +204,7 @@ describe("CORS", () => {
 
   it("lets any origin read answers by default, errors included", async () => {
     const ok = await api("GET", "/v1/health", undefined, { headers: { origin: "https://any.example" } });
-    const refused = await api("GET", "/v1/health", undefined, { auth: null, headers: { origin: "https://any.example" } });
+    const refused = await api("GET", "/v1/queues", undefined, { auth: null, headers: { origin: "https://any.example" } });
 
     expect(ok.headers.get("access-control-allow-origin")).toBe("*");
     expect(refused.headers.get("access-control-allow-origin")).toBe("*");

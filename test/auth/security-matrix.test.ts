@@ -1,8 +1,10 @@
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { HttpStatusOfError } from "../../src/api/rest/errors";
 import type { ErrorCode } from "../../src/errors";
 import { Actions, type Action } from "../../src/schema/account";
 import { api, RootSecretKey } from "../support/http";
+import { deadLetters as deadLetterMessages, Prefix } from "../objects/support";
 import { bearer, createAccount, createKey, forgeValidToken, tc3Headers, type TestKey } from "../support/auth";
 
 /**
@@ -14,6 +16,8 @@ const id = crypto.randomUUID().slice(0, 8);
 const Q = `sq-${id}`;
 const T = `st-${id}`;
 const S = `ss-${id}`;
+/** A dead-letter queue holding a dead letter from Q. */
+const D = `sd-${id}`;
 
 type Need = Action | "root" | "any";
 
@@ -32,6 +36,8 @@ interface Endpoint {
 
 let keys: Record<string, TestKey>;
 let sacrificialKey: TestKey;
+/** Minted with every right by a key that was rotated afterwards. */
+let tokenOfRotatedKey: string;
 
 const endpoints: Endpoint[] = [
   { name: "health", method: "GET", path: () => "/v1/health", need: "any", otherAccount: "own" },
@@ -49,6 +55,7 @@ const endpoints: Endpoint[] = [
   { name: "purge", method: "POST", path: () => `/v1/queues/${Q}/purge`, need: "manage", otherAccount: "QueueNotFound" },
   { name: "rewind", method: "POST", path: () => `/v1/queues/${Q}/rewind`, body: () => ({ since: Date.now() - 1000 }), need: "manage", otherAccount: "QueueNotFound" },
   { name: "start redrive", method: "POST", path: () => `/v1/queues/${Q}/redrive`, body: () => ({}), need: "manage", otherAccount: "QueueNotFound" },
+  { name: "redrive to the source queues", method: "POST", path: () => `/v1/queues/${D}/redrive`, body: () => ({}), need: "send", otherAccount: "QueueNotFound" },
   { name: "get redrive", method: "GET", path: () => `/v1/queues/${Q}/redrive`, need: "read", otherAccount: "QueueNotFound" },
   { name: "cancel redrive", method: "DELETE", path: () => `/v1/queues/${Q}/redrive`, need: "manage", otherAccount: "QueueNotFound" },
   { name: "list topics", method: "GET", path: () => "/v1/topics", need: "read", otherAccount: "list", list: { field: "topics", name: T } },
@@ -69,6 +76,7 @@ const endpoints: Endpoint[] = [
   { name: "create key", method: "POST", path: () => "/v1/accounts/default/keys", body: () => ({ policy: { statements: [{ actions: ["*"], resources: ["*"] }] } }), need: "manage", otherAccount: "AccountNotFound" },
   { name: "list keys", method: "GET", path: () => "/v1/accounts/default/keys", need: "manage", otherAccount: "AccountNotFound" },
   { name: "disable key", method: "PATCH", path: () => `/v1/accounts/default/keys/${sacrificialKey.secretId}`, body: () => ({ disabled: true }), need: "manage", otherAccount: "AccountNotFound" },
+  { name: "change key policy", method: "PATCH", path: () => `/v1/accounts/default/keys/${sacrificialKey.secretId}`, body: () => ({ policy: { statements: [{ actions: ["*"], resources: ["*"] }] } }), need: "manage", otherAccount: "AccountNotFound" },
   { name: "rotate key", method: "POST", path: () => `/v1/accounts/default/keys/${sacrificialKey.secretId}/rotate`, need: "manage", otherAccount: "AccountNotFound" },
   { name: "delete key", method: "DELETE", path: () => `/v1/accounts/default/keys/${sacrificialKey.secretId}`, need: "manage", otherAccount: "AccountNotFound" },
   { name: "mint token", method: "POST", path: () => "/v1/tokens", body: () => ({ actions: ["read"], resources: [`queue:${Q}`] }), need: "read", otherAccount: "own" },
@@ -76,9 +84,11 @@ const endpoints: Endpoint[] = [
 
 /** Everything an intruder could have changed, read with the root credentials. */
 async function accountState(): Promise<unknown> {
-  const [queue, peek, topic, subscriptions, keyList, accounts] = await Promise.all([
+  const [queue, peek, deadLetters, redrive, topic, subscriptions, keyList, accounts] = await Promise.all([
     api("GET", `/v1/queues/${Q}`),
     api("GET", `/v1/queues/${Q}/messages`),
+    api("GET", `/v1/queues/${D}/messages`),
+    api("GET", `/v1/queues/${D}/redrive`),
     api("GET", `/v1/topics/${T}`),
     api("GET", `/v1/topics/${T}/subscriptions`),
     api("GET", "/v1/accounts/default/keys"),
@@ -87,6 +97,8 @@ async function accountState(): Promise<unknown> {
   return {
     queue: queue.body,
     peek: peek.body,
+    deadLetters: deadLetters.body,
+    redrive: { status: redrive.status, state: redrive.body.status ?? redrive.body.error?.code, moved: redrive.body.moved },
     topic: topic.body,
     subscriptions: subscriptions.body,
     keys: keyList.body,
@@ -99,6 +111,9 @@ const allActions = (except?: Action) => Actions.filter((action) => action !== ex
 beforeAll(async () => {
   await api("PUT", `/v1/queues/${Q}`, {});
   await api("POST", `/v1/queues/${Q}/messages`, { body: "kept" });
+  await api("PUT", `/v1/queues/${D}`, {});
+  const deadLetterQueue = env.QUEUES.get(env.QUEUES.idFromName(`${Prefix}${D}`));
+  expect(await deadLetterQueue.accept(deadLetterMessages(Q, "dead"))).toMatchObject({ ok: true });
   await api("PUT", `/v1/topics/${T}`, {});
   await api("PUT", `/v1/topics/${T}/subscriptions/${S}`, { protocol: "queue", endpoint: Q });
   const otherAccount = await createAccount(`other-${id}`);
@@ -107,10 +122,15 @@ beforeAll(async () => {
     disabled: await createKey([{ actions: ["*"], resources: ["*"] }]),
     otherResource: await createKey([{ actions: ["*"], resources: ["queue:zz-other-*", "topic:zz-other-*"] }]),
     otherAccount: await createKey([{ actions: ["*"], resources: ["*"] }], otherAccount),
+    manageOnly: await createKey([{ actions: ["manage"], resources: ["*"] }]),
   };
   for (const action of Actions) keys[`allBut-${action}`] = await createKey([{ actions: allActions(action), resources: ["*"] }]);
   sacrificialKey = await createKey([{ actions: ["read"], resources: ["*"] }]);
   await api("PATCH", `/v1/accounts/default/keys/${keys.disabled!.secretId}`, { disabled: true });
+  const rotatedKey = await createKey([{ actions: ["*"], resources: ["*"] }]);
+  const minted = await api("POST", "/v1/tokens", { actions: [...Actions], resources: ["*"], ttlSeconds: 600 }, { auth: bearer(rotatedKey.secretKey) });
+  tokenOfRotatedKey = minted.body.token;
+  await api("POST", `/v1/accounts/default/keys/${rotatedKey.secretId}/rotate`);
 });
 
 type Attack = {
@@ -124,8 +144,13 @@ const needsRights = (endpoint: Endpoint) => endpoint.need !== "any";
 const actionOf = (endpoint: Endpoint): Action => (endpoint.need === "root" || endpoint.need === "any" ? "manage" : endpoint.need);
 const forbidden = (endpoint: Endpoint): ErrorCode | "list" => (endpoint.list ? "list" : "Forbidden");
 
+/** Endpoints that make lasting changes to credentials or account settings: no token may call them. */
+const credentialChanges = new Set(["update account", "create key", "disable key", "change key policy", "rotate key", "delete key"]);
+const changesCredentials = (endpoint: Endpoint) => credentialChanges.has(endpoint.name);
+
 const attacks: Attack[] = [
-  { name: "no credentials", applies: () => true, credentials: async () => ({ auth: null }), expected: () => "Unauthenticated" },
+  // Health is open to load balancers: without credentials it answers as to anyone (sent ones are checked).
+  { name: "no credentials", applies: () => true, credentials: async () => ({ auth: null }), expected: (endpoint) => (endpoint.name === "health" ? "own" : "Unauthenticated") },
   { name: "a wrong secret", applies: () => true, credentials: async () => ({ auth: bearer(`${RootSecretKey}x`) }), expected: () => "Unauthenticated" },
   { name: "a disabled key", applies: () => true, credentials: async () => ({ auth: bearer(keys.disabled!.secretKey) }), expected: () => "Unauthenticated" },
   {
@@ -163,6 +188,12 @@ const attacks: Attack[] = [
     expected: () => "Unauthenticated",
   },
   {
+    name: "a token minted before its key was rotated",
+    applies: () => true,
+    credentials: async () => ({ auth: bearer(tokenOfRotatedKey) }),
+    expected: () => "Unauthenticated",
+  },
+  {
     name: "a token used beyond its scope",
     applies: needsRights,
     credentials: async (endpoint) => {
@@ -177,6 +208,21 @@ const attacks: Attack[] = [
     expected: forbidden,
   },
   {
+    name: "a token with every right",
+    applies: changesCredentials,
+    credentials: async () => {
+      const minted = await api("POST", "/v1/tokens", { actions: [...Actions], resources: ["*"], ttlSeconds: 600 }, { auth: bearer(keys.all!.secretKey) });
+      return { auth: bearer(minted.body.token) };
+    },
+    expected: () => "Forbidden",
+  },
+  {
+    name: "a key granting rights it does not hold",
+    applies: (endpoint) => changesCredentials(endpoint) && endpoint.name !== "update account",
+    credentials: async () => ({ auth: bearer(keys.manageOnly!.secretKey) }),
+    expected: () => "Forbidden",
+  },
+  {
     name: "a tampered signature",
     applies: () => true,
     credentials: async (endpoint) => {
@@ -185,6 +231,15 @@ const attacks: Attack[] = [
       headers.authorization = headers.authorization!.slice(0, -1) + (last === "0" ? "1" : "0");
       return { auth: null, headers };
     },
+    expected: () => "Unauthenticated",
+  },
+  {
+    name: "a signature by an unknown SecretId",
+    applies: () => true,
+    credentials: async (endpoint) => ({
+      auth: null,
+      headers: await tc3Headers(endpoint.method, endpoint.path(), bodyText(endpoint), { secretId: `AKID${"0".repeat(32)}`, secretKey: keys.all!.secretKey }),
+    }),
     expected: () => "Unauthenticated",
   },
   {
@@ -257,5 +312,26 @@ describe("the same endpoints with the right credentials", () => {
     expect(minted.status).toBe(201);
     expect(sent.status).toBe(200);
     expect(read.body.error.code).toBe("Forbidden");
+  });
+});
+
+describe("answers to a page of an origin the account does not allow", () => {
+  const credentialKinds: Array<[string, () => Promise<{ auth?: string | null; headers?: Record<string, string> }>]> = [
+    ["the root secret", async () => ({})],
+    ["a root signature", async () => ({ auth: null, headers: await tc3Headers("GET", `/v1/queues/${Q}`, "", { secretId: env.ROOT_SECRET_ID!, secretKey: RootSecretKey }) })],
+    ["a token minted by root", async () => ({ auth: bearer((await api("POST", "/v1/tokens", { actions: ["read"], resources: ["*"] })).body.token) })],
+    ["a key", async () => ({ auth: bearer(keys.all!.secretKey) })],
+    ["a token minted by a key", async () => ({ auth: bearer((await api("POST", "/v1/tokens", { actions: ["read"], resources: ["*"] }, { auth: bearer(keys.all!.secretKey) })).body.token) })],
+  ];
+
+  it.each(credentialKinds)("carry no Access-Control-Allow-Origin with %s", async (_kind, credentials) => {
+    await api("PATCH", "/v1/accounts/default", { allowedOrigins: ["https://console.example"] });
+    const given = await credentials();
+
+    const response = await api("GET", `/v1/queues/${Q}`, undefined, { ...given, headers: { ...given.headers, origin: "https://evil.example" } });
+    await api("PATCH", "/v1/accounts/default", { allowedOrigins: null });
+
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    expect(response.headers.get("access-control-allow-origin")).toBeNull();
   });
 });

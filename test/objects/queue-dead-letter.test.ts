@@ -1,5 +1,5 @@
 import { abortAllDurableObjects } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   counts,
   countsAt,
@@ -166,6 +166,7 @@ describe("dead-letter moves by receive count", () => {
   });
 
   it("keeps a message and retries the move later while the dead-letter queue does not exist", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     const dlqName = uniqueName("dlq");
     const source = await createQueue({ visibilityTimeout: 30, deadLetter: { queue: dlqName, maxReceiveCount: 1 } });
     const [id] = await sendBodies(source.stub, "poison");
@@ -183,6 +184,9 @@ describe("dead-letter moves by receive count", () => {
     expect(beforeRetry).toEqual([]);
     expect((await peekAll(dlq.stub)).map((m) => [m.id, m.sourceQueue])).toEqual([[id, source.name]]);
     expect(await peekAll(source.stub)).toEqual([]);
+    // The failed attempt is reported once, as a retry.
+    expect(warn.mock.calls).toEqual([[expect.stringMatching(new RegExp(`^dead-letter move to ${dlqName} failed, retrying: .*QueueNotFound`))]]);
+    warn.mockRestore();
   });
 });
 

@@ -763,6 +763,117 @@ describe("unknown actions and parameters", () => {
   );
 });
 
+describe("values that would be stored but could not be delivered as given", () => {
+  // Lone surrogates cannot be stored as UTF-8 (they came back as U+FFFD); CR, LF and NUL in a tag or
+  // key made every HTTP push of the message fail; a delay reaching the retention purged the message
+  // the moment it became visible. Each is refused before anything is stored.
+  let keyTopic: string;
+  const retention = 345_600; // the fixture queue's (the default)
+
+  beforeAll(async () => {
+    keyTopic = `badk-${uid()}`;
+    expect((await api("PUT", `/v1/topics/${keyTopic}`, { filterType: "routingKey" })).status).toBe(201);
+  });
+
+  interface Case {
+    label: string;
+    /** The part of the error message that names the field. */
+    field: string;
+    rest: (f: Fixture) => [string, string, unknown];
+    rpc: (f: Fixture) => [string, ...unknown[]];
+  }
+  const send = (field: string, label: string, message: Record<string, unknown>): Case => ({
+    label: `send: ${label}`,
+    field,
+    rest: (f) => ["POST", `/v1/queues/${f.queue}/messages`, message],
+    rpc: (f) => ["send", f.queue, message],
+  });
+  const sendBatch = (field: string, label: string, message: Record<string, unknown>): Case => ({
+    label: `send batch: ${label}`,
+    field,
+    rest: (f) => ["POST", `/v1/queues/${f.queue}/messages`, { messages: [{ body: "fine" }, message] }],
+    rpc: (f) => ["sendBatch", f.queue, [{ body: "fine" }, message]],
+  });
+  const publish = (field: string, label: string, message: Record<string, unknown>, routed = false): Case => ({
+    label: `publish: ${label}`,
+    field,
+    rest: (f) => ["POST", `/v1/topics/${routed ? keyTopic : f.topic}/messages`, message],
+    rpc: (f) => ["publish", routed ? keyTopic : f.topic, message],
+  });
+  const subscribe = (field: string, label: string, attributes: Record<string, unknown>, routed = false): Case => ({
+    label: `subscribe: ${label}`,
+    field,
+    rest: (f) => ["PUT", `/v1/topics/${routed ? keyTopic : f.topic}/subscriptions/never`, { protocol: "http", endpoint: "http://127.0.0.1/hook", ...attributes }],
+    rpc: (f) => ["subscribe", routed ? keyTopic : f.topic, "never", { protocol: "http", endpoint: "http://127.0.0.1/hook", ...attributes }],
+  });
+
+  const cases: Case[] = [
+    send("body", "a lone high surrogate in the body", { body: "ab\ud800cd" }),
+    send("body", "a lone low surrogate in the body", { body: "\udc00" }),
+    send("tags.0", "a lone surrogate in a tag", { body: "x", tags: ["eu\ud83d"] }),
+    send("tags.0", "CR LF in a tag", { body: "x", tags: ["eu\r\nx-injected: 1"] }),
+    send("tags.1", "NUL in a tag", { body: "x", tags: ["ok", "a\u0000b"] }),
+    send("tags.0", "LF in a tag", { body: "x", tags: ["\n"] }),
+    send("delaySeconds", "a delay equal to the retention", { body: "x", delaySeconds: retention }),
+    send("delaySeconds", "a delay leaving less than 60 s receivable", { body: "x", delaySeconds: retention - 59 }),
+    sendBatch("messages.1.body", "a lone surrogate in the second body", { body: "\ud800" }),
+    sendBatch("messages.1.tags.0", "CR in a tag of the second message", { body: "x", tags: ["a\rb"] }),
+    sendBatch("delaySeconds", "a delay equal to the retention in the second message", { body: "x", delaySeconds: retention }),
+    publish("body", "a lone surrogate in the body", { body: "ab\ud800cd" }),
+    publish("tags.0", "CR LF in a tag", { body: "x", tags: ["eu\r\n"] }),
+    publish("tags.0", "NUL in a tag", { body: "x", tags: ["\u0000"] }),
+    publish("routingKey", "LF in the routing key", { body: "x", routingKey: "order.eu\nx" }, true),
+    publish("routingKey", "NUL in the routing key", { body: "x", routingKey: "order.\u0000" }, true),
+    publish("routingKey", "a lone surrogate in the routing key", { body: "x", routingKey: "order.\udfff" }, true),
+    subscribe("filterTags.0", "CR LF in a filter tag", { filterTags: ["eu\r\n"] }),
+    subscribe("filterTags.0", "a lone surrogate in a filter tag", { filterTags: ["\ud800"] }),
+    subscribe("bindingKeys.0", "LF in a binding key", { bindingKeys: ["order.\n"] }, true),
+    subscribe("bindingKeys.1", "NUL in a binding key", { bindingKeys: ["#", "a\u0000"] }, true),
+  ];
+
+  async function topicsState(): Promise<unknown> {
+    const topics = [fixture.topic, keyTopic];
+    return Promise.all(
+      topics.map(async (topic) => {
+        const info = await api("GET", `/v1/topics/${topic}`);
+        const subscriptions = await api("GET", `/v1/topics/${topic}/subscriptions`);
+        return { messageCount: info.body.messageCount, subscriptions: subscriptions.body.subscriptions };
+      }),
+    );
+  }
+
+  it.each(cases)("REST $label is 400 InvalidParameter naming the field, and changes nothing", async (spec) => {
+    const topicsBefore = await topicsState();
+
+    const [method, path, body] = spec.rest(fixture);
+    const response = await rest(method, path, body);
+
+    expectRestError(response, "InvalidParameter", spec.label);
+    expect(response.body.error.message).toContain(spec.field);
+    expect(await snapshot(fixture.queue)).toEqual(before);
+    expect(await topicsState()).toEqual(topicsBefore);
+  });
+
+  it.each(cases)("RPC $label is InvalidParameter, and changes nothing", async (spec) => {
+    const topicsBefore = await topicsState();
+
+    const [method, ...args] = spec.rpc(fixture);
+    const outcome = await rpc(method, ...args);
+
+    expect(rpcCode(outcome), spec.label).toBe("InvalidParameter");
+    expect(outcome.ok ? "" : outcome.message).toContain(spec.field);
+    expect(await snapshot(fixture.queue)).toEqual(before);
+    expect(await topicsState()).toEqual(topicsBefore);
+  });
+
+  it("RPC send of a plain string body with a lone surrogate is InvalidParameter, and stores nothing", async () => {
+    const outcome = await rpc("send", fixture.queue, "ab\ud800cd");
+
+    expect(rpcCode(outcome)).toBe("InvalidParameter");
+    expect(await snapshot(fixture.queue)).toEqual(before);
+  });
+});
+
 describe("RPC: arguments of any type", () => {
   const methods: Array<[string, number]> = [
     ["createQueue", 1],

@@ -46,3 +46,23 @@ describe("a body that is one message or a batch", () => {
     }
   });
 });
+
+describe("text that is not well-formed Unicode", () => {
+  it.each([
+    ["a lone high surrogate in a body", { body: "ab\ud800cd" }, "body.body"],
+    ["a lone low surrogate in a body", { body: "\udc00" }, "body.body"],
+    ["a reversed pair in a tag", { body: "x", tags: ["ok", "\ude00\ud83d"] }, "body.tags.1"],
+    ["a lone surrogate in a batch", { messages: [{ body: "x" }, { body: "y\ud800" }] }, "body.messages.1.body"],
+    ["a lone surrogate in an unknown key", { body: "x", ["k\ud800"]: 1 }, "body.k"],
+  ])("refuses %s with InvalidParameter naming where", (_, input, where) => {
+    const error = refusal(input);
+
+    expect(error.code).toBe(ErrorCode.InvalidParameter);
+    expect(error.message).toContain(where);
+    expect(error.message).toContain("well-formed Unicode");
+  });
+
+  it("accepts surrogate pairs (emoji) and returns the body unchanged", () => {
+    expect(parseOneOrBatch(OutgoingMessage, SendBatchBody, { body: "a😀b", tags: ["😀"] }).messages).toEqual([{ body: "a😀b", tags: ["😀"] }]);
+  });
+});

@@ -144,7 +144,8 @@ export function buildOpenApi(routes: readonly RestRoute[]): unknown {
         },
       }),
       responses,
-      security: operation.access.kind === "public" ? [] : [{ bearer: [] }],
+      // `{}` makes credentials optional: a public operation checks only those that are sent.
+      security: operation.access.kind === "public" ? [{}, { bearer: [] }] : [{ bearer: [] }],
     };
   }
   cached = {

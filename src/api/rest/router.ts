@@ -1,6 +1,6 @@
 import { Router, type IRequest } from "itty-router";
 import type * as v from "valibot";
-import { authenticate, type Principal } from "../../auth/authenticate";
+import { authenticate, presentsCredentials, type Principal } from "../../auth/authenticate";
 import { ErrorCode, ServiceError } from "../../errors";
 import { OperationContext, catalog, runOperation } from "../../operations";
 import { corsHeaders, preflight } from "../cors";
@@ -58,14 +58,15 @@ function defaultAnswer(route: RestRoute, output: unknown): RestAnswer {
  */
 async function runRoute(route: RestRoute, request: RestRequest, env: Env): Promise<Response> {
   const bodyText = await readBodyText(request);
-  const principal = await authenticate(request, bodyText, env);
-  request.principal = principal;
+  const operation = catalog[route.operation];
+  // A public operation needs no credentials; sent ones are checked all the same.
+  const principal = operation.access.kind === "public" && !presentsCredentials(request) ? null : await authenticate(request, bodyText, env);
+  request.principal = principal ?? undefined;
   const parts: RequestParts = {
     params: { ...request.params },
     query: { ...request.query },
     body: route.fieldsFrom === "body" ? parseJsonText(bodyText, route.bodyOptional ?? false) : undefined,
   };
-  const operation = catalog[route.operation];
   const input = route.toInput ? route.toInput(parts) : defaultInput(route, parts);
   const params = Object.keys(parts.params);
   const locate = (keys: string[]) =>

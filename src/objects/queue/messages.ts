@@ -90,10 +90,10 @@ export class QueueMessages {
         throw new ServiceError(ErrorCode.MessageTooLarge, `message ${index} is ${bytes} bytes; this queue's maxMsgSize is ${attributes.maxMsgSize}`);
       }
       const delaySeconds = message.delaySeconds ?? 0;
-      if (delaySeconds > attributes.msgRetentionSeconds) {
+      if (delaySeconds > attributes.msgRetentionSeconds - QueueLimits.receivableAfterDelayMinSeconds) {
         throw new ServiceError(
           ErrorCode.InvalidParameter,
-          `delaySeconds ${delaySeconds} exceeds this queue's msgRetentionSeconds (${attributes.msgRetentionSeconds})`,
+          `delaySeconds ${delaySeconds} exceeds this queue's msgRetentionSeconds (${attributes.msgRetentionSeconds}) minus ${QueueLimits.receivableAfterDelayMinSeconds}`,
         );
       }
     });

@@ -227,6 +227,16 @@ export class QueueMoves {
       .one().n;
   }
 
+  /** The distinct queues stored messages came from, received ones included. */
+  sourceQueues(): string[] {
+    return this.sql
+      .exec<{ source_queue: string }>(
+        `SELECT DISTINCT source_queue FROM messages WHERE ${RowIs.stored} AND source_queue IS NOT NULL ORDER BY source_queue`,
+      )
+      .toArray()
+      .map((row) => row.source_queue);
+  }
+
   /** Rows of `kind` still being handed over. */
   countMoving(kind: MoveKind): number {
     return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM messages WHERE ${RowIs.moving} AND move_kind = ?`, kind).one().n;

@@ -59,6 +59,15 @@ export class RedriveTasks {
     return this.status(nowMs);
   }
 
+  /**
+   * The queues a redrive without a destination would write to: the distinct sources of the dead
+   * letters stored here, received ones included (they become movable when visible again).
+   */
+  sources(): string[] {
+    this.metadata.require();
+    return this.moves.sourceQueues();
+  }
+
   status(nowMs: number): RedriveStatus {
     this.metadata.require();
     const row = this.row();
