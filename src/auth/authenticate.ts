@@ -1,3 +1,4 @@
+import { systemClock } from "../clock";
 import { ErrorCode, ServiceError } from "../errors";
 import { DefaultAccountId, type StoredKey } from "../objects/account-object";
 import type { AccountInfo, Action, Policy } from "../schema/account";
@@ -164,7 +165,7 @@ function decoySecret(secrets: CryptoKey): Promise<{ sealedSecret: string; secret
  * signature over method, path, query, signed headers and body. Every failure is 401
  * Unauthenticated, with a message that says what was wrong but never whether a key exists.
  */
-export async function authenticate(request: Request, body: string, env: Env, nowMs = Date.now()): Promise<Principal> {
+export async function authenticate(request: Request, body: string, env: Env, nowMs = systemClock.nowMs()): Promise<Principal> {
   const root = requireConfigured(env);
   const header = request.headers.get("authorization");
   if (!header) throw unauthenticated("missing credentials: send Authorization: Bearer <secret key or token>, or a TC3-HMAC-SHA256 signature");

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from "../clock";
 import { DurableObject } from "cloudflare:workers";
 import { ErrorCode, ServiceError, toResult, type Result } from "../errors";
 import { AccountLimits, type AccountInfo, type KeyInfo, type Policy } from "../schema/account";
@@ -41,6 +42,9 @@ export const DefaultAccountId = "default";
  * signed requests.
  */
 export class AccountObject extends DurableObject<Env> {
+  /** Replaced by tests through runInDurableObject. */
+  clock: Clock = systemClock;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
@@ -62,7 +66,7 @@ export class AccountObject extends DurableObject<Env> {
     sql.exec(
       "INSERT OR IGNORE INTO accounts (id, name_key, name, created_at) VALUES (?, 'default', 'default', ?)",
       DefaultAccountId,
-      Date.now(),
+      this.clock.nowMs(),
     );
   }
 
@@ -97,7 +101,7 @@ export class AccountObject extends DurableObject<Env> {
     return toResult(() => {
       const taken = this.sql.exec("SELECT 1 FROM accounts WHERE name_key = ?", name.toLowerCase()).toArray().length;
       if (taken) throw new ServiceError(ErrorCode.AccountAlreadyExists, `an account named ${name} already exists`);
-      this.sql.exec("INSERT INTO accounts (id, name_key, name, created_at) VALUES (?, ?, ?, ?)", id, name.toLowerCase(), name, Date.now());
+      this.sql.exec("INSERT INTO accounts (id, name_key, name, created_at) VALUES (?, ?, ?, ?)", id, name.toLowerCase(), name, this.clock.nowMs());
       return this.requireAccount(id);
     });
   }
@@ -135,7 +139,7 @@ export class AccountObject extends DurableObject<Env> {
         secretHash,
         sealedSecret,
         JSON.stringify(policy),
-        Date.now(),
+        this.clock.nowMs(),
       );
       return this.keyInfo(this.requireKey(accountId, secretId));
     });
@@ -188,7 +192,7 @@ export class AccountObject extends DurableObject<Env> {
         "UPDATE keys SET secret_hash = ?, sealed_secret = ?, rotated_at = ?, generation = generation + 1 WHERE secret_id = ?",
         secretHash,
         sealedSecret,
-        Date.now(),
+        this.clock.nowMs(),
         secretId,
       );
       return this.keyInfo(this.requireKey(accountId, secretId));

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from "../clock";
 import { DurableObject } from "cloudflare:workers";
 import { ErrorCode, ServiceError, fail, ok, type Result } from "../errors";
 import { QueueLimits } from "../schema/queue";
@@ -41,6 +42,9 @@ const toEntry = (row: CatalogRow): CatalogEntry => ({
  * and attributes; the service keeps this index in step on create, change and delete.
  */
 export class CatalogObject extends DurableObject<Env> {
+  /** Replaced by tests through runInDurableObject. */
+  clock: Clock = systemClock;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS resources (
@@ -116,7 +120,7 @@ export class CatalogObject extends DurableObject<Env> {
    */
   async reserve(kind: CatalogKind, region: string, name: string, limit: number): Promise<Result<{ reserved: boolean }>> {
     const sql = this.ctx.storage.sql;
-    const nowMs = Date.now();
+    const nowMs = this.clock.nowMs();
     const key = name.toLowerCase();
     const freshAfter = nowMs - ReservationTtlMs;
     const row = sql

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { systemClock, type Clock } from "../clock";
 import { ErrorCode, fail, ok, toResult, type Result } from "../errors";
 import type {
   DeleteResult,
@@ -10,49 +11,89 @@ import type {
   RedriveStatus,
   UpdateQueueBody,
 } from "../schema/queue";
+import { queueObject } from "./keys";
 import { mergeQueueAttributes, sameAttributes } from "./queue/attributes";
+import { effects, mergeEffects, type Effects, type Outcome } from "./queue/effects";
 import { QueueEngine, type MoveBatch, type TransferredMessage } from "./queue/engine";
 import { RedriveTasks, type RedriveRequest } from "./queue/redrive";
 import { MoveKind } from "./queue/storage";
+import { LongPoll, Waiters } from "./queue/waiters";
+import { AlarmScheduler } from "./scheduler";
 
 export interface ReceiveRequest {
   max: number;
   waitSeconds: number | undefined;
   visibilityTimeout: number | undefined;
+  /** Names a long poll so that `cancelReceive` can end it when its client goes away. */
+  receiveId?: string;
 }
 
-interface ParkedReceiver {
-  max: number;
-  visibilityTimeout: number | undefined;
-  resolve: (result: Result<ReceivedMessage[]>) => void;
-  timer: ReturnType<typeof setTimeout>;
-}
+/** Cancellations kept for receives that have not arrived yet (calls may cross); the oldest go first. */
+const CancelledReceivesKept = 1_000;
 
 /**
- * One queue: its attributes and messages in SQLite, its long-polling receivers in memory, and one
- * alarm set to the earliest deadline that needs work. Methods return results, not exceptions,
- * because errors thrown over Durable Object RPC lose their code.
+ * One queue: its attributes and messages in SQLite, its waiting receivers in memory, and one
+ * alarm set to the earliest deadline that needs work. Engine operations answer with their effects,
+ * applied in one place (`apply`). Methods return results, not exceptions, because errors thrown
+ * over Durable Object RPC lose their code.
  */
 export class QueueObject extends DurableObject<Env> {
+  /** Where every method reads its `nowMs`; tests replace it through runInDurableObject. */
+  clock: Clock = systemClock;
   readonly engine: QueueEngine;
   readonly redrives: RedriveTasks;
-  private parked: ParkedReceiver[] = [];
-  /** The alarm currently set, reloaded at start because memory does not survive eviction. */
-  private alarmAtMs: number | null = null;
+  private readonly scheduler: AlarmScheduler;
+  private readonly waiters = new Waiters();
+  private readonly longPolls = new Map<string, LongPoll>();
+  private readonly cancelledReceives = new Set<string>();
   /** The latest run of due work; the next one starts after it. */
   private dueRun: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.engine = new QueueEngine(ctx.storage.sql, ctx.storage);
-    this.redrives = new RedriveTasks(ctx.storage.sql, this.engine);
-    void ctx.blockConcurrencyWhile(async () => {
-      this.alarmAtMs = await ctx.storage.getAlarm();
+    this.redrives = new RedriveTasks(ctx.storage.sql, this.engine.metadata, this.engine.moves);
+    // Each part reports its next deadline; the scheduler owns the one alarm.
+    this.scheduler = new AlarmScheduler(ctx.storage, [
+      (nowMs) => this.engine.nextDeadline(nowMs),
+      () => this.redrives.nextDeadline(),
+      // Visibility ends change no stored state: they matter only while receivers wait.
+      (nowMs) => (this.waiters.size > 0 && this.engine.meta ? this.engine.nextVisibleAfter(nowMs) : null),
+    ]);
+    void ctx.blockConcurrencyWhile(() => this.scheduler.load());
+  }
+
+  /** Runs an engine operation and applies its effects; a refused operation has none. */
+  private run<T>(nowMs: number, operation: () => Outcome<T>): Result<T> {
+    const result = toResult(operation);
+    if (!result.ok) return result;
+    this.apply(result.value.effects, nowMs);
+    return ok(result.value.value);
+  }
+
+  /** The one place effects take hold: deadlines go to the scheduler, claimable messages to live waiters. */
+  private apply(changes: Effects, nowMs: number): void {
+    for (const deadlineMs of changes.deadlines) this.scheduler.arm(deadlineMs);
+    if (changes.wake) this.wake(nowMs);
+    if (this.waiters.size > 0) for (const visibleAtMs of changes.visibleAt) this.scheduler.arm(visibleAtMs);
+    if (changes.rescan) this.scheduler.reschedule(nowMs);
+  }
+
+  /** Answers live waiting receivers, oldest first, while there are messages to give. */
+  private wake(nowMs: number): void {
+    if (!this.engine.meta) return;
+    const claims: Effects[] = [];
+    this.waiters.wake((waiter) => {
+      const claimed = this.engine.claim(waiter.max, waiter.visibilityTimeoutSeconds, nowMs);
+      claims.push(claimed.effects);
+      return claimed.value;
     });
+    const merged = mergeEffects(claims);
+    this.apply({ ...merged, wake: false }, nowMs);
   }
 
   async create(name: string, objectKeyPrefix: string, attributes: QueueAttributes): Promise<Result<{ created: boolean; queue: QueueInfo }>> {
-    const nowMs = Date.now();
+    const nowMs = this.clock.nowMs();
     return toResult(() => {
       const { created } = this.engine.create(name, objectKeyPrefix, attributes, nowMs);
       return { created, queue: this.engine.info(nowMs) };
@@ -60,156 +101,114 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   async getInfo(): Promise<Result<QueueInfo>> {
-    return toResult(() => this.engine.info(Date.now()));
+    const nowMs = this.clock.nowMs();
+    return toResult(() => this.engine.info(nowMs));
   }
 
   async updateAttributes(patch: UpdateQueueBody): Promise<Result<QueueInfo>> {
-    const nowMs = Date.now();
-    const result = toResult(() => {
+    const nowMs = this.clock.nowMs();
+    return this.run(nowMs, () => {
       const current = this.engine.requireMeta().attributes;
       const merged = mergeQueueAttributes(current, patch);
       // A change that changes nothing leaves modifiedAt alone.
-      if (!sameAttributes(current, merged)) this.engine.updateAttributes(merged, nowMs);
-      return this.engine.info(nowMs);
+      const changed = sameAttributes(current, merged) ? null : this.engine.updateAttributes(merged, nowMs);
+      return { value: this.engine.info(nowMs), effects: changed?.effects ?? effects({ rescan: true }) };
     });
-    if (result.ok) this.reschedule(nowMs);
-    return result;
   }
 
   /** Deletes the queue and frees its storage. */
   async destroy(): Promise<Result<{ existed: boolean }>> {
     const existed = this.engine.meta !== null;
-    for (const receiver of this.parked.splice(0)) {
-      clearTimeout(receiver.timer);
-      receiver.resolve(fail(ErrorCode.QueueNotFound, "queue was deleted"));
-    }
+    this.waiters.endAll(fail(ErrorCode.QueueNotFound, "queue was deleted"));
     this.engine.destroy();
-    await this.ctx.storage.deleteAlarm();
+    await this.scheduler.clear();
     // deleteAll() also drops the tables of a SQLite-backed object: recreate them.
     await this.ctx.storage.deleteAll();
-    this.alarmAtMs = null;
     this.engine.migrate();
     return ok({ existed });
   }
 
   async send(messages: OutgoingMessage[]): Promise<Result<{ ids: string[] }>> {
-    const nowMs = Date.now();
-    const result = toResult(() => this.engine.send(messages, nowMs));
-    if (!result.ok) return result;
-    this.scheduleAt(this.engine.newMessageDeadline(nowMs));
-    if (this.parked.length > 0) {
-      if (result.value.visibleNow) this.wake(nowMs);
-      else this.reschedule(nowMs);
-    }
-    return ok({ ids: result.value.ids });
+    const nowMs = this.clock.nowMs();
+    return this.run(nowMs, () => this.engine.send(messages, nowMs));
   }
 
   /** Stores messages handed over by a queue or a topic, once per idempotency key. */
   async accept(messages: TransferredMessage[]): Promise<Result<{ stored: number }>> {
-    const nowMs = Date.now();
-    const result = toResult(() => this.engine.accept(messages, nowMs));
-    if (result.ok && result.value.stored > 0) {
-      this.scheduleAt(this.engine.newMessageDeadline(nowMs, true));
-      this.wake(nowMs);
-    }
-    return result;
+    const nowMs = this.clock.nowMs();
+    return this.run(nowMs, () => this.engine.accept(messages, nowMs));
   }
 
   async receive(request: ReceiveRequest): Promise<Result<ReceivedMessage[]>> {
-    const nowMs = Date.now();
-    const result = toResult(() => this.engine.claim(request.max, request.visibilityTimeout, nowMs));
+    const nowMs = this.clock.nowMs();
+    const { receiveId } = request;
+    if (receiveId !== undefined && this.cancelledReceives.delete(receiveId)) return ok([]);
+    const result = this.run(nowMs, () => this.engine.claim(request.max, request.visibilityTimeout, nowMs));
     if (!result.ok) return result;
     const waitSeconds = request.waitSeconds ?? this.engine.meta!.attributes.pollingWaitSeconds;
-    if (result.value.length > 0 || waitSeconds === 0) {
-      this.afterClaim(result.value);
-      return result;
-    }
+    if (result.value.length > 0 || waitSeconds === 0) return result;
     return new Promise((resolve) => {
-      const receiver: ParkedReceiver = {
-        max: request.max,
-        visibilityTimeout: request.visibilityTimeout,
-        resolve,
-        timer: setTimeout(() => {
-          this.parked = this.parked.filter((other) => other !== receiver);
-          // A last look, in case a message became visible by time alone since the last wake.
-          const last = toResult(() => this.engine.claim(receiver.max, receiver.visibilityTimeout, Date.now()));
-          if (last.ok) this.afterClaim(last.value);
-          resolve(last);
-        }, waitSeconds * 1000),
-      };
-      this.parked.push(receiver);
-      // Every other deadline is armed when it arises; a parked receiver adds only the next message
-      // to become visible.
-      const nextVisibleAt = this.engine.nextVisibleAfter(nowMs);
-      if (nextVisibleAt !== null) this.scheduleAt(nextVisibleAt);
+      const poll: LongPoll = new LongPoll(receiveId, request.max, request.visibilityTimeout, (answer) => {
+        this.waiters.remove(poll);
+        if (receiveId !== undefined) this.longPolls.delete(receiveId);
+        resolve(answer);
+      });
+      this.waiters.add(poll);
+      if (receiveId !== undefined) this.longPolls.set(receiveId, poll);
+      // A last look when the wait ends, in case a message became visible by time alone since the last wake.
+      poll.startTimer(waitSeconds * 1000, () => {
+        const lastMs = this.clock.nowMs();
+        return this.run(lastMs, () => this.engine.claim(poll.max, poll.visibilityTimeoutSeconds, lastMs));
+      });
+      this.apply(this.engine.waitEffects(nowMs), nowMs);
     });
   }
 
-  /** Answers parked receivers, oldest first, while there are messages to give. */
-  private wake(nowMs: number): void {
-    while (this.parked.length > 0 && this.engine.meta) {
-      const receiver = this.parked[0]!;
-      const messages = this.engine.claim(receiver.max, receiver.visibilityTimeout, nowMs);
-      if (messages.length === 0) break;
-      this.parked.shift();
-      clearTimeout(receiver.timer);
-      this.afterClaim(messages);
-      receiver.resolve(ok(messages));
+  /**
+   * Ends a long poll whose client went away, before anything is claimed for it; a cancellation
+   * that arrives before its receive is kept, and that receive then answers at once with nothing.
+   */
+  async cancelReceive(receiveId: string): Promise<Result<{ cancelled: boolean }>> {
+    const poll = this.longPolls.get(receiveId);
+    if (poll) {
+      poll.cancel();
+      return ok({ cancelled: true });
     }
-  }
-
-  /** A new visibility deadline matters to the alarm only for dead-letter moves and parked receivers. */
-  private afterClaim(messages: readonly ReceivedMessage[]): void {
-    if (messages.length === 0) return;
-    if (this.engine.meta?.attributes.deadLetter || this.parked.length > 0) {
-      this.scheduleAt(Math.min(...messages.map((message) => message.nextVisibleAt)));
+    this.cancelledReceives.add(receiveId);
+    if (this.cancelledReceives.size > CancelledReceivesKept) {
+      this.cancelledReceives.delete(this.cancelledReceives.values().next().value!);
     }
+    return ok({ cancelled: false });
   }
 
   async deleteMessages(receiptHandles: string[]): Promise<Result<DeleteResult[]>> {
-    const nowMs = Date.now();
-    const result = toResult(() => this.engine.deleteMessages(receiptHandles, nowMs));
-    // A message kept for rewind expires at enqueue + rewindSeconds, usually before any armed deadline.
-    if (result.ok && this.engine.meta?.attributes.rewindSeconds && result.value.some((r) => r.deleted)) {
-      this.reschedule(nowMs);
-    }
-    return result;
+    const nowMs = this.clock.nowMs();
+    return this.run(nowMs, () => this.engine.deleteMessages(receiptHandles, nowMs));
   }
 
   async changeVisibility(receiptHandle: string, visibilityTimeout: number): Promise<Result<{ nextVisibleAt: number }>> {
-    const nowMs = Date.now();
-    const result = toResult(() => this.engine.changeVisibility(receiptHandle, visibilityTimeout, nowMs));
-    if (result.ok) {
-      if (visibilityTimeout === 0) this.wake(nowMs);
-      // Also at 0: a message at its last receive is not claimable, it is due for its dead-letter move now.
-      if (this.engine.meta?.attributes.deadLetter || this.parked.length > 0) this.scheduleAt(result.value.nextVisibleAt);
-    }
-    return result;
+    const nowMs = this.clock.nowMs();
+    return this.run(nowMs, () => this.engine.changeVisibility(receiptHandle, visibilityTimeout, nowMs));
   }
 
   async peek(limit: number, afterSeq: number): Promise<Result<{ messages: PeekedMessage[]; nextCursor: string | null }>> {
-    return toResult(() => this.engine.peek(limit, afterSeq, Date.now()));
+    const nowMs = this.clock.nowMs();
+    return toResult(() => this.engine.peek(limit, afterSeq, nowMs));
   }
 
   async purge(): Promise<Result<{ purged: number }>> {
-    return toResult(() => this.engine.purge());
+    const nowMs = this.clock.nowMs();
+    return this.run(nowMs, () => this.engine.purge());
   }
 
   async rewind(sinceMs: number): Promise<Result<{ rewound: number }>> {
-    const nowMs = Date.now();
-    const result = toResult(() => this.engine.rewind(sinceMs, nowMs));
-    if (result.ok) {
-      this.wake(nowMs);
-      this.reschedule(nowMs);
-    }
-    return result;
+    const nowMs = this.clock.nowMs();
+    return this.run(nowMs, () => this.engine.rewind(sinceMs, nowMs));
   }
 
   async startRedrive(request: RedriveRequest): Promise<Result<RedriveStatus>> {
-    const nowMs = Date.now();
-    const result = toResult(() => this.redrives.start(request, nowMs));
-    if (result.ok) this.scheduleAt(nowMs);
-    return result;
+    const nowMs = this.clock.nowMs();
+    return this.run(nowMs, () => ({ value: this.redrives.start(request, nowMs), effects: effects({ deadlines: [nowMs] }) }));
   }
 
   async redriveSources(): Promise<Result<string[]>> {
@@ -217,16 +216,18 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   async getRedrive(): Promise<Result<RedriveStatus>> {
-    return toResult(() => this.redrives.status(Date.now()));
+    const nowMs = this.clock.nowMs();
+    return toResult(() => this.redrives.status(nowMs));
   }
 
   async cancelRedrive(): Promise<Result<RedriveStatus>> {
-    return toResult(() => this.redrives.cancel(Date.now()));
+    const nowMs = this.clock.nowMs();
+    return toResult(() => this.redrives.cancel(nowMs));
   }
 
   override async alarm(): Promise<void> {
-    this.alarmAtMs = null;
-    await this.runDue(Date.now());
+    this.scheduler.fired();
+    await this.runDue(this.clock.nowMs());
   }
 
   /**
@@ -246,8 +247,7 @@ export class QueueObject extends DurableObject<Env> {
     this.redrives.step(nowMs);
     for (const batch of this.engine.takeDueMoves(nowMs)) await this.handOver(batch, nowMs);
     this.redrives.settle(nowMs);
-    this.wake(nowMs);
-    this.reschedule(nowMs);
+    this.apply(effects({ wake: true, rescan: true }), nowMs);
   }
 
   /** Gives moving messages to their destination queue; its idempotency keys make a retry harmless. */
@@ -256,34 +256,19 @@ export class QueueObject extends DurableObject<Env> {
     if (!meta) return;
     let error: string | null = null;
     try {
-      const key = `${meta.objectKeyPrefix}${batch.destination.toLowerCase()}`;
-      const destination = this.env.QUEUES.get(this.env.QUEUES.idFromName(key));
-      const result = await destination.accept(batch.messages);
+      const destination = queueObject(this.env, meta.objectKeyPrefix, batch.destination);
+      const result = await destination.accept(this.engine.moveMessages(batch));
       if (!result.ok) error = `${result.error.code}: ${result.error.message}`;
     } catch (thrown) {
       error = thrown instanceof Error ? thrown.message : String(thrown);
     }
     if (error === null) {
-      this.engine.moveSucceeded(batch.seqs);
+      this.engine.moves.moveSucceeded(batch.seqs);
       if (batch.kind === MoveKind.redrive) this.redrives.recordMoved(batch.seqs.length);
     } else {
-      this.engine.moveFailed(batch, nowMs);
+      this.engine.moves.moveFailed(batch, nowMs);
       if (batch.kind === MoveKind.redrive) this.redrives.recordFailure(`queue ${batch.destination}: ${error}`, nowMs);
       else console.warn(`dead-letter move to ${batch.destination} failed, retrying: ${error}`);
     }
-  }
-
-  private scheduleAt(deadlineMs: number): void {
-    if (this.alarmAtMs !== null && this.alarmAtMs <= deadlineMs) return;
-    this.alarmAtMs = deadlineMs;
-    void this.ctx.storage.setAlarm(deadlineMs);
-  }
-
-  /** Re-arms the alarm to the earliest pending deadline. */
-  private reschedule(nowMs: number): void {
-    const next = this.engine.nextDeadline(nowMs, this.parked.length > 0);
-    if (next === null) return;
-    if (this.alarmAtMs !== null && this.alarmAtMs > next) this.alarmAtMs = null;
-    this.scheduleAt(next);
   }
 }

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from "../clock";
 import { DurableObject } from "cloudflare:workers";
 import { ErrorCode, ServiceError, ok, toResult, type Result } from "../errors";
 import {
@@ -22,7 +23,22 @@ import {
   takeDue,
 } from "./topic/delivery";
 import { storePublished } from "./topic/publish";
-import { loadMeta, loadSubscriptions, migrate, type DueDelivery, type Subscription, type TopicMeta } from "./topic/storage";
+import {
+  countMessages,
+  deleteSubscription,
+  insertMeta,
+  insertSubscription,
+  loadMeta,
+  loadSubscriptions,
+  migrate,
+  updateMetaAttributes,
+  updateSubscriptionAttributes,
+  type DueDelivery,
+  type Subscription,
+  type TopicMeta,
+} from "./topic/storage";
+import { mergeSubscriptionAttributes, mergeTopicAttributes, sameSubscriptionAttributes, sameTopicAttributes } from "./topic/attributes";
+import { AlarmScheduler } from "./scheduler";
 import { checkFilters, subscriptionInfo } from "./topic/subscriptions";
 
 export { DeliveryWatchdogMs } from "./topic/delivery";
@@ -39,11 +55,14 @@ const AlarmHoldMs = 1_000;
  * subscription's strategy, driven by the alarm.
  */
 export class TopicObject extends DurableObject<Env> {
+  /** Where every method reads its `nowMs`; tests replace it through runInDurableObject. */
+  clock: Clock = systemClock;
   private meta: TopicMeta | null = null;
   /** Bumped when the topic is deleted: outcomes of pushes begun before then are dropped. */
   private epoch = 0;
   private subscriptions = new Map<number, Subscription>();
-  private alarmAtMs: number | null = null;
+  /** Owns the alarm: deliveries, the lease watchdog and retention report their next deadline. */
+  private readonly scheduler: AlarmScheduler;
   private delivering: Promise<void> | null = null;
   private deliverAgain = false;
 
@@ -51,9 +70,10 @@ export class TopicObject extends DurableObject<Env> {
     super(ctx, env);
     migrate(ctx.storage.sql);
     this.load();
+    this.scheduler = new AlarmScheduler(ctx.storage, [(nowMs) => (this.meta ? nextWakeUp(this.sql, this.meta, nowMs) : null)]);
     void ctx.blockConcurrencyWhile(async () => {
-      this.alarmAtMs = await ctx.storage.getAlarm();
-      if (releaseLeases(ctx.storage.sql) > 0) this.reschedule();
+      await this.scheduler.load();
+      if (releaseLeases(ctx.storage.sql) > 0) this.scheduler.reschedule(this.clock.nowMs());
     });
   }
 
@@ -79,7 +99,7 @@ export class TopicObject extends DurableObject<Env> {
       createdAt: meta.createdAt,
       modifiedAt: meta.modifiedAt,
       subscriptionCount: this.subscriptions.size,
-      messageCount: this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM messages").one().n,
+      messageCount: countMessages(this.sql),
     };
   }
 
@@ -89,24 +109,16 @@ export class TopicObject extends DurableObject<Env> {
     objectKeyPrefix: string,
     attributes: TopicAttributes,
   ): Promise<Result<{ created: boolean; topic: TopicInfo }>> {
+    const nowMs = this.clock.nowMs();
     return toResult(() => {
       if (this.meta) {
-        const same = this.meta.name === name && JSON.stringify(this.meta.attributes) === JSON.stringify(attributes);
+        const same = this.meta.name === name && sameTopicAttributes(this.meta.attributes, attributes);
         if (!same) {
           throw new ServiceError(ErrorCode.TopicAlreadyExists, `topic ${this.meta.name} already exists with different attributes`);
         }
         return { created: false, topic: this.topicInfo() };
       }
-      const nowMs = Date.now();
-      this.sql.exec(
-        "INSERT INTO topic_meta (id, name, account, object_key_prefix, attributes, created_at, modified_at) VALUES (1, ?, ?, ?, ?, ?, ?)",
-        name,
-        account,
-        objectKeyPrefix,
-        JSON.stringify(attributes),
-        nowMs,
-        nowMs,
-      );
+      insertMeta(this.sql, { name, account, objectKeyPrefix, attributes }, nowMs);
       this.load();
       return { created: true, topic: this.topicInfo() };
     });
@@ -117,15 +129,17 @@ export class TopicObject extends DurableObject<Env> {
   }
 
   async updateAttributes(patch: UpdateTopicBody): Promise<Result<TopicInfo>> {
+    const nowMs = this.clock.nowMs();
     return toResult(() => {
       const meta = this.requireMeta();
-      const attributes = { ...meta.attributes };
-      if (patch.maxMsgSize !== undefined) attributes.maxMsgSize = patch.maxMsgSize;
-      if (patch.msgRetentionSeconds !== undefined) attributes.msgRetentionSeconds = patch.msgRetentionSeconds;
-      this.sql.exec("UPDATE topic_meta SET attributes = ?, modified_at = ? WHERE id = 1", JSON.stringify(attributes), Date.now());
-      this.load();
-      // A shorter retention ends sooner: bring the alarm forward to the new end.
-      this.reschedule();
+      const attributes = mergeTopicAttributes(meta.attributes, patch);
+      // A change that changes nothing leaves modifiedAt alone, as for queues.
+      if (!sameTopicAttributes(meta.attributes, attributes)) {
+        updateMetaAttributes(this.sql, attributes, nowMs);
+        this.load();
+        // A shorter retention ends sooner: bring the alarm forward to the new end.
+        this.scheduler.reschedule(nowMs);
+      }
       return this.topicInfo();
     });
   }
@@ -136,9 +150,8 @@ export class TopicObject extends DurableObject<Env> {
     this.meta = null;
     this.epoch++;
     this.subscriptions.clear();
-    await this.ctx.storage.deleteAlarm();
+    await this.scheduler.clear();
     await this.ctx.storage.deleteAll();
-    this.alarmAtMs = null;
     migrate(this.sql);
     return ok({ existed });
   }
@@ -157,12 +170,12 @@ export class TopicObject extends DurableObject<Env> {
   }
 
   async subscribe(name: string, attributes: SubscriptionAttributes): Promise<Result<{ created: boolean; subscription: SubscriptionInfo }>> {
+    const nowMs = this.clock.nowMs();
     return toResult(() => {
-      this.requireMeta();
       checkFilters(this.requireMeta(), attributes);
       const existing = this.findSubscription(name);
       if (existing) {
-        if (existing.name === name && JSON.stringify(existing.attributes) === JSON.stringify(attributes)) {
+        if (existing.name === name && sameSubscriptionAttributes(existing.attributes, attributes)) {
           return { created: false, subscription: subscriptionInfo(this.sql, this.requireMeta(), existing) };
         }
         throw new ServiceError(
@@ -176,15 +189,7 @@ export class TopicObject extends DurableObject<Env> {
           `a topic has at most ${TopicLimits.subscriptionsPerTopic} subscriptions`,
         );
       }
-      const nowMs = Date.now();
-      this.sql.exec(
-        "INSERT INTO subscriptions (name_key, name, attributes, created_at, modified_at) VALUES (?, ?, ?, ?, ?)",
-        name.toLowerCase(),
-        name,
-        JSON.stringify(attributes),
-        nowMs,
-        nowMs,
-      );
+      insertSubscription(this.sql, name, attributes, nowMs);
       this.load();
       return { created: true, subscription: subscriptionInfo(this.sql, this.requireMeta(), this.findSubscription(name)!) };
     });
@@ -204,24 +209,12 @@ export class TopicObject extends DurableObject<Env> {
   }
 
   async updateSubscription(name: string, patch: UpdateSubscriptionBody): Promise<Result<SubscriptionInfo>> {
+    const nowMs = this.clock.nowMs();
     return toResult(() => {
       const sub = this.requireSubscription(name);
-      const attributes: SubscriptionAttributes = { ...sub.attributes };
-      if (patch.notifyStrategy !== undefined) attributes.notifyStrategy = patch.notifyStrategy;
-      if (patch.notifyContentFormat !== undefined) attributes.notifyContentFormat = patch.notifyContentFormat;
-      if (patch.filterTags !== undefined) attributes.filterTags = patch.filterTags;
-      if (patch.bindingKeys !== undefined) attributes.bindingKeys = patch.bindingKeys;
-      if (patch.signingSecret !== undefined) attributes.signingSecret = patch.signingSecret;
-      if (attributes.protocol === "queue" && attributes.notifyContentFormat !== "SIMPLIFIED") {
-        throw new ServiceError(ErrorCode.InvalidParameter, "queue subscriptions deliver SIMPLIFIED content (CMQ 10640)");
-      }
+      const attributes = mergeSubscriptionAttributes(sub.attributes, patch);
       checkFilters(this.requireMeta(), attributes);
-      this.sql.exec(
-        "UPDATE subscriptions SET attributes = ?, modified_at = ? WHERE id = ?",
-        JSON.stringify(attributes),
-        Date.now(),
-        sub.id,
-      );
+      updateSubscriptionAttributes(this.sql, sub.id, attributes, nowMs);
       this.load();
       return subscriptionInfo(this.sql, this.requireMeta(), this.requireSubscription(name));
     });
@@ -231,34 +224,31 @@ export class TopicObject extends DurableObject<Env> {
   async unsubscribe(name: string): Promise<Result<void>> {
     return toResult(() => {
       const sub = this.requireSubscription(name);
-      this.ctx.storage.transactionSync(() => {
-        this.sql.exec("DELETE FROM outbox WHERE subscription_id = ?", sub.id);
-        this.sql.exec("DELETE FROM subscriptions WHERE id = ?", sub.id);
-      });
+      deleteSubscription(this.ctx.storage, sub.id);
       this.subscriptions.delete(sub.id);
     });
   }
 
   /** Stores messages and one outbox row per matching subscription in one transaction, then answers. */
   async publish(messages: PublishedMessage[]): Promise<Result<{ ids: string[] }>> {
-    const nowMs = Date.now();
+    const nowMs = this.clock.nowMs();
     const result = toResult(() => ({
       ids: storePublished(this.ctx.storage, this.requireMeta(), this.subscriptions.values(), messages, nowMs),
     }));
     if (result.ok) {
-      this.scheduleAt(nowMs + this.meta!.attributes.msgRetentionSeconds * 1000);
+      this.scheduler.arm(nowMs + this.meta!.attributes.msgRetentionSeconds * 1000);
       this.startDelivery();
     }
     return result;
   }
 
   override async alarm(): Promise<void> {
-    this.alarmAtMs = null;
+    this.scheduler.fired();
     // workerd runs one alarm at a time: a round held up to 15 s by a slow endpoint must not hold
     // back the retries of other deliveries, which each failed attempt arms the alarm for. So the
     // handler waits for a quick round (its errors retry the alarm) and leaves a slow one running;
     // a round cut short by an eviction is covered by its leases.
-    const round = this.runDue(Date.now());
+    const round = this.runDue(this.clock.nowMs());
     let timer: ReturnType<typeof setTimeout> | undefined;
     const slow = new Promise<"slow">((resolve) => {
       timer = setTimeout(() => resolve("slow"), AlarmHoldMs);
@@ -269,7 +259,7 @@ export class TopicObject extends DurableObject<Env> {
     if (outcome === "slow") {
       round.catch((error: unknown) => {
         console.error("topic delivery round failed", error);
-        this.reschedule();
+        this.scheduler.reschedule(this.clock.nowMs());
       });
     }
   }
@@ -279,7 +269,7 @@ export class TopicObject extends DurableObject<Env> {
     if (!this.meta) return;
     await this.deliverDue(nowMs);
     if (this.meta) purgeExpired(this.ctx.storage, this.meta, nowMs);
-    this.reschedule();
+    this.scheduler.reschedule(this.clock.nowMs());
   }
 
   /** Delivers in the background after a publish; the alarm is the fallback if the object stops. */
@@ -292,13 +282,13 @@ export class TopicObject extends DurableObject<Env> {
       try {
         do {
           this.deliverAgain = false;
-          await this.deliverDue(Date.now());
+          await this.deliverDue(this.clock.nowMs());
         } while (this.deliverAgain);
       } catch (error) {
         console.error("topic delivery round failed", error);
       } finally {
         this.delivering = null;
-        this.reschedule();
+        this.scheduler.reschedule(this.clock.nowMs());
       }
     })();
   }
@@ -311,7 +301,7 @@ export class TopicObject extends DurableObject<Env> {
     if (due.length === 0) return;
     // The earliest of the watchdog and the deliveries left for later: those must not wait for this
     // round, which may take up to 15 s.
-    this.reschedule();
+    this.scheduler.reschedule(this.clock.nowMs());
 
     const bySubscription = new Map<number, DueDelivery[]>();
     for (const row of due) {
@@ -321,14 +311,14 @@ export class TopicObject extends DurableObject<Env> {
     }
     // Outcomes are timed on the round's clock (`nowMs` plus the time the attempt took), so a round
     // run for a later moment schedules its retries from that moment.
-    const startedAtMs = Date.now();
+    const startedAtMs = this.clock.nowMs();
     const epoch = this.epoch;
     // A topic deleted and created again meanwhile reuses ids: a late outcome must not touch it.
     const record: RecordOutcome = (sub, row, error) => {
       if (this.epoch !== epoch || !this.meta || !this.subscriptions.has(sub.id)) return;
-      const next = recordAttempt(this.ctx.storage, this.meta, sub, row, error, nowMs + (Date.now() - startedAtMs));
+      const next = recordAttempt(this.ctx.storage, this.meta, sub, row, error, nowMs + (this.clock.nowMs() - startedAtMs));
       // Armed now, not when the whole round ends: other pushes of the round may take up to 15 s.
-      if (next !== null) this.scheduleAt(next);
+      if (next !== null) this.scheduler.arm(next);
     };
     const pushes: Array<() => Promise<void>> = [];
     const queueDeliveries: Promise<void>[] = [];
@@ -337,30 +327,14 @@ export class TopicObject extends DurableObject<Env> {
       if (!sub) continue;
       if (sub.attributes.protocol === "queue") {
         queueDeliveries.push(
-          deliverToQueue(this.env, meta, sub, rows).then((error) => {
-            for (const row of rows) record(sub, row, error);
+          deliverToQueue(this.env, meta, sub, rows).then((outcomes) => {
+            for (const { rows: delivered, error } of outcomes) for (const row of delivered) record(sub, row, error);
           }),
         );
       } else {
-        for (const row of rows) pushes.push(async () => record(sub, row, await pushDelivery(this.env, meta, sub, row)));
+        for (const row of rows) pushes.push(async () => record(sub, row, await pushDelivery(this.env, meta, sub, row, this.clock)));
       }
     }
     await Promise.all([...queueDeliveries, runLimited(pushes, PushConcurrency)]);
-  }
-
-  private scheduleAt(deadlineMs: number): void {
-    if (this.alarmAtMs !== null && this.alarmAtMs <= deadlineMs) return;
-    this.alarmAtMs = deadlineMs;
-    void this.ctx.storage.setAlarm(deadlineMs);
-  }
-
-  /** Re-arms the alarm to the earliest of what `nextWakeUp` finds. */
-  private reschedule(): void {
-    const meta = this.meta;
-    if (!meta) return;
-    const next = nextWakeUp(this.sql, meta, Date.now());
-    if (next === null) return;
-    if (this.alarmAtMs !== null && this.alarmAtMs > next) this.alarmAtMs = null;
-    this.scheduleAt(next);
   }
 }

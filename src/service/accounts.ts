@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from "../clock";
 import { authorize, forgetAccount, forgetKey, keysOf, registry, requireConfigured, type Principal } from "../auth/authenticate";
 import { randomString, sealSecret, sha256Hex } from "../auth/crypto";
 import { policyCovers, policyWithin } from "../auth/policy";
@@ -15,6 +16,7 @@ export class AccountOperations {
   constructor(
     private readonly env: Env,
     private readonly principal: Principal,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   private requireRoot(): void {
@@ -134,7 +136,7 @@ export class AccountOperations {
   }
 
   /** Mints a browser token with at most the caller's own rights, for at most 24 hours. */
-  async mintToken(request: CreateTokenBody, nowMs = Date.now()): Promise<{ token: string; expiresAt: number }> {
+  async mintToken(request: CreateTokenBody, nowMs = this.clock.nowMs()): Promise<{ token: string; expiresAt: number }> {
     const principal = this.principal;
     const scope = { statements: [{ actions: request.actions, resources: request.resources }] };
     const withinPolicy = principal.policy === null || policyCovers(principal.policy, request.actions, request.resources);

@@ -1,4 +1,6 @@
+import { waitUntil } from "cloudflare:workers";
 import { authorize, can, type Principal } from "../auth/authenticate";
+import { systemClock, type Clock } from "../clock";
 import { ErrorCode, ServiceError, unwrap } from "../errors";
 import { AccountLimits, type Action } from "../schema/account";
 import { defaultQueueAttributes } from "../objects/queue/attributes";
@@ -21,8 +23,18 @@ import { parse } from "../schema/parse";
 import { decodeCursor, encodeCursor } from "./cursor";
 import { quota, withinQuota } from "./quotas";
 import type { CatalogEntry } from "../objects/catalog-object";
+import { objectKeyPrefix, queueObject } from "../objects/keys";
 
 const ReceiveAttempts = 3;
+
+/** Lets `work` finish after the request that started it ends (its client went away). */
+function keepRunning(work: Promise<unknown>): void {
+  try {
+    waitUntil(work);
+  } catch {
+    // Outside a request (a test calling the service directly) there is nothing to extend.
+  }
+}
 
 export { quota } from "./quotas";
 
@@ -55,8 +67,9 @@ export class QueueOperations {
   constructor(
     private readonly env: Env,
     private readonly scope: Scope,
+    private readonly clock: Clock = systemClock,
   ) {
-    this.objectKeyPrefix = `${scope.account}/${scope.region}/`;
+    this.objectKeyPrefix = objectKeyPrefix(scope.account, scope.region);
   }
 
   /**
@@ -66,8 +79,7 @@ export class QueueOperations {
   private queue(name: string, action: Action, locationHint?: DurableObjectLocationHint) {
     parse(QueueName, name, "queue name");
     authorize(this.scope.principal, action, `queue:${name}`);
-    const id = this.env.QUEUES.idFromName(this.objectKeyPrefix + name.toLowerCase());
-    return locationHint ? this.env.QUEUES.get(id, { locationHint }) : this.env.QUEUES.get(id);
+    return queueObject(this.env, this.objectKeyPrefix, name, locationHint);
   }
 
   private catalog() {
@@ -182,18 +194,27 @@ export class QueueOperations {
   /**
    * Receives, long-polling inside the queue's object. If the object restarts while a receiver is
    * parked (a deploy, an eviction, a crash), the receive is made again for the rest of its wait:
-   * a parked receiver holds no message, so nothing is lost or doubled by asking again.
+   * a parked receiver holds no message, so nothing is lost or doubled by asking again. When
+   * `signal` aborts (the client went away), the parked receive is cancelled in the object before
+   * any message is claimed for it.
    */
-  async receive(name: string, request: ReceiveRequest, _signal?: AbortSignal): Promise<ReceivedMessage[]> {
-    const deadlineMs = Date.now() + (request.waitSeconds ?? 0) * 1000;
+  async receive(name: string, request: ReceiveRequest, signal?: AbortSignal): Promise<ReceivedMessage[]> {
+    const deadlineMs = this.clock.nowMs() + (request.waitSeconds ?? 0) * 1000;
+    const receiveId = signal ? crypto.randomUUID() : undefined;
     for (let attempt = 1; ; attempt++) {
+      if (signal?.aborted) return [];
+      // A fresh object handle each time: a handle whose object broke stays broken.
+      const queue = this.queue(name, "receive");
+      const cancel = () => keepRunning(queue.cancelReceive(receiveId!).catch(() => undefined));
+      signal?.addEventListener("abort", cancel, { once: true });
       try {
-        // A fresh object handle each time: a handle whose object broke stays broken.
-        return unwrap(await this.queue(name, "receive").receive(request));
+        return unwrap(await queue.receive(receiveId === undefined ? request : { ...request, receiveId }));
       } catch (error) {
-        const remainingMs = deadlineMs - Date.now();
+        const remainingMs = deadlineMs - this.clock.nowMs();
         if (error instanceof ServiceError || attempt >= ReceiveAttempts || remainingMs < 1000) throw error;
         request = { ...request, waitSeconds: Math.floor(remainingMs / 1000) };
+      } finally {
+        signal?.removeEventListener("abort", cancel);
       }
     }
   }

@@ -2,11 +2,12 @@ import { authorize, can } from "../auth/authenticate";
 import { ErrorCode, ServiceError, unwrap } from "../errors";
 import { AccountLimits, type Action } from "../schema/account";
 import type { CatalogEntry } from "../objects/catalog-object";
+import { objectKeyPrefix, topicObject } from "../objects/keys";
+import { defaultSubscriptionAttributes, defaultTopicAttributes } from "../objects/topic/attributes";
 import { QueueName } from "../schema/queue";
 import { parse } from "../schema/parse";
 import {
   SubscriptionName,
-  TopicLimits,
   TopicName,
   type CreateSubscriptionBody,
   type CreateTopicBody,
@@ -35,14 +36,14 @@ export class TopicOperations {
     private readonly env: Env,
     private readonly scope: Scope,
   ) {
-    this.objectKeyPrefix = `${scope.account}/${scope.region}/`;
+    this.objectKeyPrefix = objectKeyPrefix(scope.account, scope.region);
   }
 
   /** The topic's object, once the name is valid and the principal may do `action` on it. */
   private topic(name: string, action: Action) {
     parse(TopicName, name, "topic name");
     authorize(this.scope.principal, action, `topic:${name}`);
-    return this.env.TOPICS.get(this.env.TOPICS.idFromName(this.objectKeyPrefix + name.toLowerCase()));
+    return topicObject(this.env, this.objectKeyPrefix, name);
   }
 
   private catalog() {
@@ -63,11 +64,7 @@ export class TopicOperations {
     parse(TopicName, name, "topic name");
     authorize(this.scope.principal, "manage", `topic:${name}`);
     const limit = quota(this.env.MAX_TOPICS_PER_ACCOUNT, AccountLimits.topicsPerAccount);
-    const attributes: TopicAttributes = {
-      maxMsgSize: input.maxMsgSize ?? TopicLimits.maxMsgSizeBytes.default,
-      msgRetentionSeconds: input.msgRetentionSeconds ?? TopicLimits.msgRetentionSeconds.default,
-      filterType: input.filterType ?? "tag",
-    };
+    const attributes = defaultTopicAttributes(input);
     return withinQuota(this.catalog(), "topic", this.scope.region, name, limit, async () => {
       const result = unwrap(await this.topic(name, "manage").create(name, this.scope.account, this.objectKeyPrefix, attributes));
       await this.index(result.topic);
@@ -162,19 +159,8 @@ export class TopicOperations {
     parse(TopicName, topicName, "topic name");
     parse(SubscriptionName, name, "subscription name");
     authorize(this.scope.principal, "manage", `topic:${topicName}`);
-    if (input.protocol === "queue" && input.notifyContentFormat === "JSON") {
-      throw new ServiceError(ErrorCode.InvalidParameter, "queue subscriptions deliver SIMPLIFIED content (CMQ 10640)");
-    }
+    const attributes = defaultSubscriptionAttributes(input);
     await this.checkEndpoint(input.protocol, input.endpoint);
-    const attributes: SubscriptionAttributes = {
-      protocol: input.protocol,
-      endpoint: input.endpoint,
-      filterTags: input.filterTags ?? [],
-      bindingKeys: input.bindingKeys ?? [],
-      notifyStrategy: input.notifyStrategy ?? "EXPONENTIAL_DECAY_RETRY",
-      notifyContentFormat: input.notifyContentFormat ?? (input.protocol === "queue" ? "SIMPLIFIED" : "JSON"),
-      signingSecret: input.signingSecret ?? null,
-    };
     return unwrap(await this.topic(topicName, "manage").subscribe(name, attributes));
   }
 

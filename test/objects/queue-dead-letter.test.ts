@@ -29,7 +29,7 @@ async function receiveTimes(stub: QueueStub, times: number) {
   let message = await receiveOne(stub);
   for (let i = 1; i < times; i++) {
     const at = message.nextVisibleAt;
-    const [next] = await inQueue(stub, (o) => o.engine.claim(1, undefined, at));
+    const [next] = await inQueue(stub, (o) => o.engine.claim(1, undefined, at).value);
     message = next!;
   }
   return message;
@@ -78,7 +78,7 @@ describe("dead-letter moves by receive count", () => {
     const last = await receiveTimes(source.stub, 2);
 
     const offered = await inQueue(source.stub, (o) => ({
-      claimed: o.engine.claim(1, undefined, last.nextVisibleAt),
+      claimed: o.engine.claim(1, undefined, last.nextVisibleAt).value,
       claimable: o.engine.hasClaimable(last.nextVisibleAt),
     }));
 
@@ -142,8 +142,8 @@ describe("dead-letter moves by receive count", () => {
     const message = await receiveOne(source.stub);
     const at = message.nextVisibleAt;
     // The hand-over reaches the dead-letter queue, then the source crashes before it notes the success.
-    const [batch] = await inQueue(source.stub, (o) => o.engine.takeDueMoves(at));
-    expectOk(await dlq.stub.accept(batch!.messages));
+    const messages = await inQueue(source.stub, (o) => o.engine.moveMessages(o.engine.takeDueMoves(at)[0]!));
+    expectOk(await dlq.stub.accept(messages));
     await abortAllDurableObjects();
 
     await runDueAt(queueStub(source.name), at);
@@ -258,7 +258,7 @@ describe("dead-letter moves by time to live", () => {
     await sendBodies(source.stub, "stale");
     const enqueuedAt = await enqueuedAtOf(source.stub);
 
-    const claimed = await inQueue(source.stub, (o) => o.engine.claim(1, undefined, enqueuedAt + 300_000));
+    const claimed = await inQueue(source.stub, (o) => o.engine.claim(1, undefined, enqueuedAt + 300_000).value);
 
     expect(claimed).toEqual([]);
   });

@@ -46,7 +46,7 @@ describe("send, receive and delete", () => {
 
     const before = await receive(stub);
     const delayed = await counts(stub);
-    const after = await inQueue(stub, (o) => o.engine.claim(1, undefined, sentAt + 11_000));
+    const after = await inQueue(stub, (o) => o.engine.claim(1, undefined, sentAt + 11_000).value);
 
     expect(before).toEqual([]);
     expect(delayed).toMatchObject({ active: 0, delayed: 1, total: 1 });
@@ -82,8 +82,8 @@ describe("visibility", () => {
     await sendBodies(stub, "m");
     const first = await receiveOne(stub);
 
-    const justBefore = await inQueue(stub, (o) => o.engine.claim(1, undefined, first.nextVisibleAt - 1));
-    const atDeadline = await inQueue(stub, (o) => o.engine.claim(1, undefined, first.nextVisibleAt));
+    const justBefore = await inQueue(stub, (o) => o.engine.claim(1, undefined, first.nextVisibleAt - 1).value);
+    const atDeadline = await inQueue(stub, (o) => o.engine.claim(1, undefined, first.nextVisibleAt).value);
 
     expect(first.nextVisibleAt - first.firstReceivedAt).toBe(30_000);
     expect(justBefore).toEqual([]);
@@ -96,7 +96,7 @@ describe("visibility", () => {
     await sendBodies(stub, "m");
 
     const message = await receiveOne(stub, 5);
-    const again = await inQueue(stub, (o) => o.engine.claim(1, undefined, message.firstReceivedAt + 5_000));
+    const again = await inQueue(stub, (o) => o.engine.claim(1, undefined, message.firstReceivedAt + 5_000).value);
 
     expect(message.nextVisibleAt - message.firstReceivedAt).toBe(5_000);
     expect(again.map((m) => m.id)).toEqual([message.id]);
@@ -108,8 +108,8 @@ describe("visibility", () => {
     const message = await receiveOne(stub);
 
     const { nextVisibleAt } = expectOk(await stub.changeVisibility(message.receiptHandle, 120));
-    const afterOldDeadline = await inQueue(stub, (o) => o.engine.claim(1, undefined, message.nextVisibleAt + 1));
-    const afterNewDeadline = await inQueue(stub, (o) => o.engine.claim(1, undefined, nextVisibleAt));
+    const afterOldDeadline = await inQueue(stub, (o) => o.engine.claim(1, undefined, message.nextVisibleAt + 1).value);
+    const afterNewDeadline = await inQueue(stub, (o) => o.engine.claim(1, undefined, nextVisibleAt).value);
 
     expect(nextVisibleAt).toBeGreaterThanOrEqual(message.firstReceivedAt + 120_000);
     expect(afterOldDeadline).toEqual([]);
@@ -132,12 +132,12 @@ describe("visibility", () => {
     const { stub } = await createQueue({ visibilityTimeout: 30 });
     await sendBodies(stub, "m");
     const first = await receiveOne(stub);
-    const [second] = await inQueue(stub, (o) => o.engine.claim(1, undefined, first.nextVisibleAt));
+    const [second] = await inQueue(stub, (o) => o.engine.claim(1, undefined, first.nextVisibleAt).value);
     const nowMs = first.nextVisibleAt + 1;
 
     const [stale, current] = await inQueue(stub, (o) => [
-      o.engine.deleteMessages([first.receiptHandle], nowMs)[0],
-      o.engine.deleteMessages([second!.receiptHandle], nowMs)[0],
+      o.engine.deleteMessages([first.receiptHandle], nowMs).value[0],
+      o.engine.deleteMessages([second!.receiptHandle], nowMs).value[0],
     ]);
 
     expect(stale).toMatchObject({ deleted: false, error: { code: ErrorCode.ReceiptHandleInvalid } });
@@ -149,10 +149,10 @@ describe("visibility", () => {
     await sendBodies(stub, "m");
     const message = await receiveOne(stub);
 
-    const results = await inQueue(stub, (o) => o.engine.deleteMessages([message.receiptHandle], message.nextVisibleAt));
+    const results = await inQueue(stub, (o) => o.engine.deleteMessages([message.receiptHandle], message.nextVisibleAt).value);
     const change = await inQueue(stub, (o) => {
       try {
-        return o.engine.changeVisibility(message.receiptHandle, 10, message.nextVisibleAt);
+        return o.engine.changeVisibility(message.receiptHandle, 10, message.nextVisibleAt).value;
       } catch (error) {
         return (error as { code: string }).code;
       }

@@ -118,6 +118,18 @@ describe("redrive", () => {
     expect(await bodiesOf(dlq.stub)).toEqual(bodies.slice(3));
   });
 
+  it("reports as remaining no more than maxMessages leaves to move", async () => {
+    const { dlq } = await deadLetterQueueWith(5);
+    const t0 = T0();
+    const started = await startAt(dlq.stub, { maxPerSecond: 1, maxMessages: 2 }, t0);
+
+    await runDueAt(dlq.stub, t0);
+    const afterFirst = await statusOf(dlq.stub);
+
+    expect(started).toMatchObject({ status: "running", moved: 0, remaining: 2, maxMessages: 2 });
+    expect(afterFirst).toMatchObject({ status: "running", moved: 1, remaining: 1 });
+  });
+
   it("moves messages to a named destination instead of their source", async () => {
     const { source, dlq, bodies } = await deadLetterQueueWith(3);
     const destination = await createQueue({}, uniqueName("dest"));

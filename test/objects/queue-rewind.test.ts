@@ -34,12 +34,12 @@ describe("rewind", () => {
     const t0 = Date.now();
 
     const rewound = await inQueue(stub, (o) => {
-      o.engine.send([{ body: "old" }], t0);
-      o.engine.send([{ body: "new" }], t0 + 10_000);
-      const handles = o.engine.claim(2, 30, t0 + 20_000).map((m) => m.receiptHandle);
-      o.engine.deleteMessages(handles, t0 + 20_000);
-      const result = o.engine.rewind(t0 + 5_000, t0 + 30_000);
-      return { result, bodies: o.engine.claim(2, 30, t0 + 30_000).map((m) => m.body) };
+      o.engine.send([{ body: "old" }], t0).value;
+      o.engine.send([{ body: "new" }], t0 + 10_000).value;
+      const handles = o.engine.claim(2, 30, t0 + 20_000).value.map((m) => m.receiptHandle);
+      o.engine.deleteMessages(handles, t0 + 20_000).value;
+      const result = o.engine.rewind(t0 + 5_000, t0 + 30_000).value;
+      return { result, bodies: o.engine.claim(2, 30, t0 + 30_000).value.map((m) => m.body) };
     });
 
     expect(rewound).toEqual({ result: { rewound: 1 }, bodies: ["new"] });

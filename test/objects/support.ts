@@ -95,7 +95,7 @@ export async function enqueuedAtOf(stub: QueueStub): Promise<number> {
 
 /** Receivers parked in the object's memory. */
 export function parkedCount(stub: QueueStub): Promise<number> {
-  return inQueue(stub, (object) => (object as unknown as { parked: unknown[] }).parked.length);
+  return inQueue(stub, (object) => (object as unknown as { waiters: { size: number } }).waiters.size);
 }
 
 /**

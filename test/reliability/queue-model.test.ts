@@ -597,7 +597,7 @@ async function runSequence(config: Config, commands: Command[]): Promise<void> {
           ...(m.tags.length > 0 ? { tags: m.tags } : {}),
         }));
         const expectedError = model.sendError(messages);
-        const observation = await observe(source, nowMs, (o) => o.engine.send(messages, nowMs).ids);
+        const observation = await observe(source, nowMs, (o) => o.engine.send(messages, nowMs).value.ids);
         if (expectedError) {
           if (expectedError === "QueueFull") tally.queueFull++;
           if (expectedError === "MessageTooLarge") tally.tooLarge++;
@@ -614,7 +614,7 @@ async function runSequence(config: Config, commands: Command[]): Promise<void> {
       }
       case "receive": {
         const expected = model.claim(command.max, command.visibilityTimeout, nowMs);
-        const observation = await observe(source, nowMs, (o) => o.engine.claim(command.max, command.visibilityTimeout, nowMs));
+        const observation = await observe(source, nowMs, (o) => o.engine.claim(command.max, command.visibilityTimeout, nowMs).value);
         expect(observation.outcome.ok, where).toBe(true);
         const received = (observation.outcome as { value: ReceivedMessage[] }).value;
         expect(
@@ -642,7 +642,7 @@ async function runSequence(config: Config, commands: Command[]): Promise<void> {
           model.retire(holder);
           return { receiptHandle: handle, deleted: true };
         });
-        const observation = await observe(source, nowMs, (o) => o.engine.deleteMessages(handles, nowMs));
+        const observation = await observe(source, nowMs, (o) => o.engine.deleteMessages(handles, nowMs).value);
         expect(observation.outcome.ok, where).toBe(true);
         const results = (observation.outcome as { value: DeleteResult[] }).value;
         tally.deleted += results.filter((r) => r.deleted).length;
@@ -657,7 +657,7 @@ async function runSequence(config: Config, commands: Command[]): Promise<void> {
       case "visibility": {
         const handle = resolve(command.pick, undefined);
         const holder = model.holderOf(handle, nowMs);
-        const observation = await observe(source, nowMs, (o) => o.engine.changeVisibility(handle, command.seconds, nowMs));
+        const observation = await observe(source, nowMs, (o) => o.engine.changeVisibility(handle, command.seconds, nowMs).value);
         if (holder) {
           holder.visibleAt = nowMs + command.seconds * 1000;
           tally.visibilityChanged++;
@@ -671,7 +671,7 @@ async function runSequence(config: Config, commands: Command[]): Promise<void> {
       case "purge": {
         const purged = model.purge();
         tally.purged += purged;
-        const observation = await observe(source, nowMs, (o) => o.engine.purge());
+        const observation = await observe(source, nowMs, (o) => o.engine.purge().value);
         expect(observation.outcome, where).toEqual({ ok: true, value: { purged } });
         check(observation, where);
         break;
@@ -684,7 +684,7 @@ async function runSequence(config: Config, commands: Command[]): Promise<void> {
             : command.outside === "before"
               ? nowMs - windowMs - 1 - (command.backMs % 1000)
               : nowMs - (windowMs === 0 ? 0 : command.backMs % (windowMs + 1));
-        const observation = await observe(source, nowMs, (o) => o.engine.rewind(sinceMs, nowMs));
+        const observation = await observe(source, nowMs, (o) => o.engine.rewind(sinceMs, nowMs).value);
         if (model.config.rewindSeconds === 0) {
           expect(observation.outcome, where).toEqual({ ok: false, code: "RewindNotEnabled" });
         } else if (command.outside !== "none") {
@@ -793,7 +793,7 @@ async function runSequence(config: Config, commands: Command[]): Promise<void> {
         };
         const expectedError = model.update(command.patch);
         const observation = await observe(source, nowMs, (o) => {
-          o.engine.updateAttributes(mergeQueueAttributes(o.engine.requireMeta().attributes, patch), nowMs);
+          o.engine.updateAttributes(mergeQueueAttributes(o.engine.requireMeta().attributes, patch), nowMs).value;
           return null;
         });
         expect(observation.outcome, where).toEqual(expectedError ? { ok: false, code: expectedError } : { ok: true, value: null });

@@ -5,12 +5,15 @@
 //   crash  producers, publishers and consumers while the runtime workerd is SIGKILLed and restarted
 //   push   HTTP subscriptions to failing endpoints (500, hanging, closed connections, recovering)
 //   load   200 long-polling consumers and 20 producers on one queue, exact accounting
+//   handover  abandoned HTTP long polls claim nothing; 40 messages of 1 MiB dead-lettered and redriven
 //
 // Options (or environment):
 //   --short            (RELIABILITY_SHORT=1)   a couple of kills, a few seconds of load: for CI
-//   --parts a,b        (RELIABILITY_PARTS)     which parts, default crash,push,load
+//   --parts a,b        (RELIABILITY_PARTS)     which parts, default crash,push,load,handover
 //   --seed n           (RELIABILITY_SEED)      seed of the random choices (kill moments, batch sizes)
 //   --keep-state       (RELIABILITY_KEEP=1)    keep the temporary folders (state, wrangler logs)
+//   --strict-abandoned (RELIABILITY_STRICT_ABANDONED=1)  fail, not note, abandoned polls that claimed
+//                      (local wrangler dev does not pass client disconnects on to the Worker)
 //
 // Prints one summary line per part with its figures and exits non-zero on any loss, duplicate
 // that is not allowed, or unexpected error. Everything it starts is stopped, also on failure.
@@ -19,11 +22,12 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { crashPart } from "./crash.mjs";
+import { handoverPart } from "./handover.mjs";
 import { loadPart } from "./load.mjs";
 import { pushPart } from "./push.mjs";
 import { killAllNow } from "./lib/service.mjs";
 
-const Parts = { crash: crashPart, push: pushPart, load: loadPart };
+const Parts = { crash: crashPart, push: pushPart, load: loadPart, handover: handoverPart };
 
 const { values } = parseArgs({
   options: {
@@ -31,6 +35,7 @@ const { values } = parseArgs({
     parts: { type: "string", default: process.env.RELIABILITY_PARTS || Object.keys(Parts).join(",") },
     seed: { type: "string", default: process.env.RELIABILITY_SEED || String(Date.now() % 1_000_000) },
     "keep-state": { type: "boolean", default: process.env.RELIABILITY_KEEP === "1" },
+    "strict-abandoned": { type: "boolean", default: process.env.RELIABILITY_STRICT_ABANDONED === "1" },
   },
   strict: true,
 });
@@ -63,6 +68,7 @@ for (const part of selected) {
   let line;
   try {
     const { summary, problems } = await Parts[part]({
+      strictAbandoned: values["strict-abandoned"],
       short: values.short,
       workDir,
       log: (text) => console.log(text),

@@ -2,6 +2,7 @@ import { abortAllDurableObjects, evictDurableObject, runInDurableObject } from "
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { ManualClock } from "../../src/clock";
 import type { TopicObject } from "../../src/objects/topic-object";
 import type { QueueObject } from "../../src/objects/queue-object";
 import type { NotifyStrategy } from "../../src/schema/topic";
@@ -19,8 +20,9 @@ import { checkProperty, propertyTimeoutMs } from "./fc-params";
  * holds every matching message exactly once unless it was counted failed, and without a crash an
  * HTTP endpoint got each delivered message exactly once and at most the strategy's attempts.
  *
- * The clock is simulated by shifting Date.now() for the whole isolate (the objects run in the same
- * isolate as the tests), starting two days ahead, so alarms set for it never fire on their own.
+ * The topic's object reads a manual clock (set on it through runInDurableObject before every step,
+ * since a restart brings a fresh object), starting two days ahead, so alarms set for it never fire
+ * on their own.
  */
 
 const DayMs = 86_400_000;
@@ -167,24 +169,21 @@ function settle(topic: string): Promise<void> {
   });
 }
 
-const realNow = Date.now;
-
 async function runSequence(config: Config, commands: Command[]): Promise<void> {
   tally.sequences++;
   tally.commands += commands.length;
-  let offsetMs = 2 * DayMs;
-  Date.now = () => realNow() + offsetMs;
-  try {
-    await runWithClock(config, commands, (ms) => {
-      offsetMs += ms;
-    });
-  } finally {
-    Date.now = realNow;
-  }
+  await runWithClock(config, commands, new ManualClock(Date.now() + 2 * DayMs));
 }
 
-async function runWithClock(config: Config, commands: Command[], advance: (ms: number) => void): Promise<void> {
+async function runWithClock(config: Config, commands: Command[], clock: ManualClock): Promise<void> {
+  const advance = (ms: number) => clock.advance(ms);
   const topic = uniqueName("tm");
+  /** Puts the topic's object (a fresh one after a restart) on the test's clock. */
+  const useClock = () =>
+    runInDurableObject(topicStub(topic), (object: TopicObject) => {
+      object.clock = clock;
+    });
+  await useClock();
   await topics.createTopic(topic, { msgRetentionSeconds: config.msgRetentionSeconds });
   const subs: LiveSubscription[] = [];
   for (const [i, spec] of config.subscriptions.entries()) {
@@ -265,6 +264,7 @@ async function runWithClock(config: Config, commands: Command[], advance: (ms: n
   for (const command of commands) {
     const where = `${JSON.stringify(command)} at step ${log.length}`;
     log.push(JSON.stringify(command));
+    await useClock();
     switch (command.t) {
       case "publish": {
         const ids = await topics.publish(
@@ -288,7 +288,7 @@ async function runWithClock(config: Config, commands: Command[], advance: (ms: n
         advance(command.ms);
         break;
       case "due":
-        await runInDurableObject(topicStub(topic), (object: TopicObject) => object.runDue(Date.now()));
+        await runInDurableObject(topicStub(topic), (object: TopicObject) => object.runDue(clock.nowMs()));
         break;
       case "evict-topic": {
         // A restart with nothing in flight. (Not evictDurableObject: it waits out the 15 s timeout
@@ -314,7 +314,7 @@ async function runWithClock(config: Config, commands: Command[], advance: (ms: n
         break;
       case "crash-during-due": {
         const call = runInDurableObject(topicStub(topic), async (object: TopicObject) => {
-          void object.runDue(Date.now()).catch(() => undefined);
+          void object.runDue(clock.nowMs()).catch(() => undefined);
           await new Promise((resolve) => setTimeout(resolve, 50));
         }).catch(() => undefined);
         await new Promise((resolve) => setTimeout(resolve, command.afterMs));
@@ -342,7 +342,7 @@ async function runWithClock(config: Config, commands: Command[], advance: (ms: n
           if (sql.exec("SELECT 1 FROM outbox WHERE message_seq = ? AND subscription_id = ?", message.seq, subscription.id).toArray().length > 0) {
             return false;
           }
-          sql.exec("INSERT INTO outbox (message_seq, subscription_id, attempts, next_attempt_at) VALUES (?, ?, 0, ?)", message.seq, subscription.id, Date.now());
+          sql.exec("INSERT INTO outbox (message_seq, subscription_id, attempts, next_attempt_at) VALUES (?, ?, 0, ?)", message.seq, subscription.id, clock.nowMs());
           sql.exec("UPDATE subscriptions SET delivered = delivered - 1 WHERE id = ?", subscription.id);
           return true;
         });
@@ -368,6 +368,7 @@ async function runWithClock(config: Config, commands: Command[], advance: (ms: n
       sub.queueExists = true;
     }
   }
+  await useClock();
   for (let round = 0; round < 500; round++) {
     await settle(topic);
     const next = await runInDurableObject(topicStub(topic), (_object: TopicObject, state) =>
@@ -375,8 +376,9 @@ async function runWithClock(config: Config, commands: Command[], advance: (ms: n
     );
     if (next === null) break;
     // A little past the earliest, so that deliveries due within the same second go in one round.
-    if (next + 500 > Date.now()) advance(next + 500 - Date.now());
-    await runInDurableObject(topicStub(topic), (object: TopicObject) => object.runDue(Date.now()));
+    if (next + 500 > clock.nowMs()) advance(next + 500 - clock.nowMs());
+    await useClock();
+    await runInDurableObject(topicStub(topic), (object: TopicObject) => object.runDue(clock.nowMs()));
   }
   await settle(topic);
   await check("the end", true);

@@ -1,4 +1,5 @@
 import { ErrorCode, ServiceError } from "../../errors";
+import { sameJson } from "../canonical";
 import { QueueLimits, type CreateQueueBody, type QueueAttributes, type UpdateQueueBody } from "../../schema/queue";
 
 /** A new queue's attributes: every field not given takes CMQ's documented default. */
@@ -43,13 +44,5 @@ function checkQueueAttributes(attributes: QueueAttributes): QueueAttributes {
 }
 
 export function sameAttributes(a: QueueAttributes, b: QueueAttributes): boolean {
-  return canonicalJson(a) === canonicalJson(b);
-}
-
-function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, inner: unknown) =>
-    inner && typeof inner === "object" && !Array.isArray(inner)
-      ? Object.fromEntries(Object.entries(inner).sort(([x], [y]) => x.localeCompare(y)))
-      : inner,
-  );
+  return sameJson(a, b);
 }

@@ -1,6 +1,11 @@
 import { ErrorCode, ServiceError } from "../../errors";
 import { QueueLimits, type RedriveStatus } from "../../schema/queue";
-import { RedriveTickMs, type QueueEngine } from "./engine";
+import type { QueueMetadata } from "./metadata";
+import type { QueueMoves } from "./moves";
+import { MoveKind } from "./storage";
+
+/** A running redrive takes one step per tick: `maxPerSecond` messages. */
+export const RedriveTickMs = 1_000;
 
 export interface RedriveRequest {
   /** Where to move messages; when absent, each message goes back to the queue it came from. */
@@ -29,7 +34,8 @@ interface RedriveRow {
 export class RedriveTasks {
   constructor(
     private readonly sql: SqlStorage,
-    private readonly engine: QueueEngine,
+    private readonly metadata: QueueMetadata,
+    private readonly moves: QueueMoves,
   ) {}
 
   private row(): RedriveRow | undefined {
@@ -37,7 +43,7 @@ export class RedriveTasks {
   }
 
   start(request: RedriveRequest, nowMs: number): RedriveStatus {
-    this.engine.requireMeta();
+    this.metadata.require();
     if (this.row()?.status === "running") {
       throw new ServiceError(ErrorCode.RedriveInProgress, "a redrive is already running on this queue");
     }
@@ -58,24 +64,25 @@ export class RedriveTasks {
    * letters stored here, received ones included (they become movable when visible again).
    */
   sources(): string[] {
-    this.engine.requireMeta();
-    return this.sql
-      .exec<{ source_queue: string }>("SELECT DISTINCT source_queue FROM messages WHERE state < 2 AND source_queue IS NOT NULL ORDER BY source_queue")
-      .toArray()
-      .map((row) => row.source_queue);
+    this.metadata.require();
+    return this.moves.sourceQueues();
   }
 
   status(nowMs: number): RedriveStatus {
-    this.engine.requireMeta();
+    this.metadata.require();
     const row = this.row();
     if (!row) throw new ServiceError(ErrorCode.RedriveNotFound, "no redrive has run on this queue");
+    const redrivable = this.moves.countRedrivable(row.destination, nowMs);
+    // A running task has only its own share left to move; an ended one reports what a next task would find.
+    const remaining =
+      row.status === "running" && row.max_messages !== null ? Math.max(0, Math.min(redrivable, row.max_messages - row.moved)) : redrivable;
     return {
       status: row.status,
       destination: row.destination,
       maxPerSecond: row.max_per_second,
       maxMessages: row.max_messages,
       moved: row.moved,
-      remaining: this.engine.countRedrivable(row.destination, nowMs),
+      remaining,
       startedAt: row.started_at,
       endedAt: row.ended_at,
       lastError: row.last_error,
@@ -83,7 +90,7 @@ export class RedriveTasks {
   }
 
   cancel(nowMs: number): RedriveStatus {
-    this.engine.requireMeta();
+    this.metadata.require();
     const row = this.row();
     if (!row || row.status !== "running") {
       throw new ServiceError(ErrorCode.RedriveNotFound, "no redrive is running on this queue");
@@ -97,7 +104,7 @@ export class RedriveTasks {
     const row = this.row();
     if (!row || row.status !== "running" || (row.next_run_at ?? 0) > nowMs) return;
     const left = row.max_messages === null ? Infinity : row.max_messages - row.moved;
-    this.engine.takeRedrivable(Math.min(row.max_per_second, left), row.destination, nowMs);
+    this.moves.takeRedrivable(Math.min(row.max_per_second, left), row.destination, nowMs);
     this.sql.exec("UPDATE redrive SET next_run_at = ? WHERE id = 1", nowMs + RedriveTickMs);
   }
 
@@ -114,12 +121,16 @@ export class RedriveTasks {
     const row = this.row();
     if (!row || row.status !== "running") return;
     const reachedCount = row.max_messages !== null && row.moved >= row.max_messages;
-    const movingLeft = this.sql
-      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM messages WHERE state = 3 AND move_kind = 'redrive'")
-      .one().n;
-    if (reachedCount || (movingLeft === 0 && this.engine.countRedrivable(row.destination, nowMs) === 0)) {
+    const movingLeft = this.moves.countMoving(MoveKind.redrive);
+    if (reachedCount || (movingLeft === 0 && this.moves.countRedrivable(row.destination, nowMs) === 0)) {
       this.end("completed", null, nowMs);
     }
+  }
+
+  /** When the running task takes its next step, if one runs. */
+  nextDeadline(): number | null {
+    const row = this.row();
+    return row?.status === "running" ? row.next_run_at : null;
   }
 
   private end(status: RedriveStatus["status"], lastError: string | null, nowMs: number): void {

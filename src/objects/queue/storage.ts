@@ -15,6 +15,18 @@ export const MessageRowState = {
   moving: 3,
 } as const;
 
+/** Row-state predicates over `messages`, named, so that no query spells a state as a number. */
+export const RowIs = {
+  /** In the queue: waiting or received (the partial index `messages_by_visibility` covers exactly these). */
+  stored: `state < ${MessageRowState.deleted}`,
+  waiting: `state = ${MessageRowState.waiting}`,
+  received: `state = ${MessageRowState.received}`,
+  deleted: `state = ${MessageRowState.deleted}`,
+  moving: `state = ${MessageRowState.moving}`,
+  notDeleted: `state <> ${MessageRowState.deleted}`,
+  notMoving: `state <> ${MessageRowState.moving}`,
+} as const;
+
 export const MoveKind = { deadLetter: "dead-letter", redrive: "redrive" } as const;
 export type MoveKind = (typeof MoveKind)[keyof typeof MoveKind];
 
@@ -43,7 +55,7 @@ export const schemaStatements = [
      move_to TEXT,
      move_key TEXT
    )`,
-  `CREATE INDEX IF NOT EXISTS messages_by_visibility ON messages (visible_at, seq) WHERE state < 2`,
+  `CREATE INDEX IF NOT EXISTS messages_by_visibility ON messages (visible_at, seq) WHERE ${RowIs.stored}`,
   `CREATE INDEX IF NOT EXISTS messages_by_age ON messages (state, enqueued_at)`,
   `CREATE TABLE IF NOT EXISTS idempotency_keys (
      key TEXT PRIMARY KEY,

@@ -1,5 +1,8 @@
+import type { Clock } from "../../clock";
 import { buildPushRequest, sendPush, type PushMessage } from "../../delivery/push";
 import { nextAttemptAt } from "../../delivery/retry";
+import { HandOverMaxBytes, splitByBytes } from "../hand-over";
+import { queueObject } from "../keys";
 import type { DueDelivery, Subscription, TopicMeta } from "./storage";
 
 /**
@@ -13,22 +16,42 @@ export const DeliveryBatchLimit = 500;
 /** HTTP and worker pushes of one delivery round run at most this many at a time. */
 export const PushConcurrency = 16;
 
-/** Takes the deliveries due at `nowMs`, oldest first, and leases them in the same step. */
+const textEncoder = new TextEncoder();
+
+/** Bodies one delivery round holds in memory at most (a single larger message still goes alone). */
+export const DeliveryRoundMaxBytes = 4 * HandOverMaxBytes;
+
+/**
+ * Takes the deliveries due at `nowMs`, oldest first and within `DeliveryRoundMaxBytes` of bodies,
+ * and leases them in the same step. Bodies are read only for the deliveries taken.
+ */
 export function takeDue(storage: DurableObjectStorage, nowMs: number): DueDelivery[] {
   const sql = storage.sql;
-  const due = sql
-    .exec<DueDelivery>(
-      `SELECT o.message_seq, o.subscription_id, o.attempts, m.id, m.body, m.tags, m.routing_key, m.published_at
+  const candidates = sql
+    .exec<{ message_seq: number; subscription_id: number; bytes: number }>(
+      `SELECT o.message_seq, o.subscription_id, length(CAST(m.body AS BLOB)) AS bytes
        FROM outbox o JOIN messages m ON m.seq = o.message_seq
        WHERE o.leased = 0 AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at LIMIT ?`,
       nowMs,
       DeliveryBatchLimit,
     )
     .toArray();
-  if (due.length === 0) return due;
+  const [taken = []] = splitByBytes(candidates, (row) => row.bytes, DeliveryRoundMaxBytes, DeliveryBatchLimit);
+  if (taken.length === 0) return [];
+  const due: DueDelivery[] = [];
   storage.transactionSync(() => {
-    for (const row of due) {
-      sql.exec("UPDATE outbox SET leased = 1 WHERE message_seq = ? AND subscription_id = ?", row.message_seq, row.subscription_id);
+    for (const { message_seq, subscription_id } of taken) {
+      sql.exec("UPDATE outbox SET leased = 1 WHERE message_seq = ? AND subscription_id = ?", message_seq, subscription_id);
+      due.push(
+        sql
+          .exec<DueDelivery>(
+            `SELECT o.message_seq, o.subscription_id, o.attempts, m.id, m.body, m.tags, m.routing_key, m.published_at
+             FROM outbox o JOIN messages m ON m.seq = o.message_seq WHERE o.message_seq = ? AND o.subscription_id = ?`,
+            message_seq,
+            subscription_id,
+          )
+          .one(),
+      );
     }
   });
   return due;
@@ -42,28 +65,42 @@ export function releaseLeases(sql: SqlStorage): number {
   return sql.exec("UPDATE outbox SET leased = 0 WHERE leased = 1").rowsWritten;
 }
 
-/** One call per queue subscription; the queue stores each (message, subscription) key once. The error, or null. */
-export async function deliverToQueue(env: Env, meta: TopicMeta, sub: Subscription, rows: DueDelivery[]): Promise<string | null> {
-  try {
-    const key = `${meta.objectKeyPrefix}${sub.attributes.endpoint.toLowerCase()}`;
-    const queue = env.QUEUES.get(env.QUEUES.idFromName(key));
-    const result = await queue.accept(
-      rows.map((row) => ({
-        idempotencyKey: `topic:${meta.objectKeyPrefix}${meta.name}:${sub.id}:${row.id}`,
-        id: row.id,
-        body: row.body,
-        tags: row.tags ? (JSON.parse(row.tags) as string[]) : [],
-        sourceQueue: null,
-      })),
-    );
-    return result.ok ? null : `${result.error.code}: ${result.error.message}`;
-  } catch (thrown) {
-    return thrown instanceof Error ? thrown.message : String(thrown);
+/** The outcome of one hand-over call to a queue: its rows and the error, or null. */
+export interface QueueDeliveryOutcome {
+  rows: DueDelivery[];
+  error: string | null;
+}
+
+/**
+ * Hands a queue subscription's deliveries to its queue in calls bounded by bytes and count; the
+ * queue stores each (message, subscription) key once, so a retried call stores nothing twice.
+ */
+export async function deliverToQueue(env: Env, meta: TopicMeta, sub: Subscription, rows: DueDelivery[]): Promise<QueueDeliveryOutcome[]> {
+  const queue = queueObject(env, meta.objectKeyPrefix, sub.attributes.endpoint);
+  const outcomes: QueueDeliveryOutcome[] = [];
+  for (const batch of splitByBytes(rows, (row) => textEncoder.encode(row.body).byteLength)) {
+    let error: string | null;
+    try {
+      const result = await queue.accept(
+        batch.map((row) => ({
+          idempotencyKey: `topic:${meta.objectKeyPrefix}${meta.name}:${sub.id}:${row.id}`,
+          id: row.id,
+          body: row.body,
+          tags: row.tags ? (JSON.parse(row.tags) as string[]) : [],
+          sourceQueue: null,
+        })),
+      );
+      error = result.ok ? null : `${result.error.code}: ${result.error.message}`;
+    } catch (thrown) {
+      error = thrown instanceof Error ? thrown.message : String(thrown);
+    }
+    outcomes.push({ rows: batch, error });
   }
+  return outcomes;
 }
 
 /** One push of one message to an HTTP endpoint or a bound Worker. The error, or null. */
-export async function pushDelivery(env: Env, meta: TopicMeta, sub: Subscription, row: DueDelivery): Promise<string | null> {
+export async function pushDelivery(env: Env, meta: TopicMeta, sub: Subscription, row: DueDelivery, clock: Clock): Promise<string | null> {
   const message: PushMessage = {
     account: meta.account,
     topic: meta.name,
@@ -79,10 +116,10 @@ export async function pushDelivery(env: Env, meta: TopicMeta, sub: Subscription,
     if (sub.attributes.protocol === "worker") {
       const binding = (env as unknown as Record<string, unknown>)[endpoint] as Fetcher | undefined;
       if (!binding || typeof binding.fetch !== "function") return `no service binding named ${endpoint}`;
-      const request = await buildPushRequest(`https://${endpoint}.worker/`, message, notifyContentFormat, signingSecret, Date.now());
+      const request = await buildPushRequest(`https://${endpoint}.worker/`, message, notifyContentFormat, signingSecret, clock.nowMs());
       return await sendPush(binding as unknown as { fetch: typeof fetch }, request);
     }
-    const request = await buildPushRequest(endpoint, message, notifyContentFormat, signingSecret, Date.now());
+    const request = await buildPushRequest(endpoint, message, notifyContentFormat, signingSecret, clock.nowMs());
     return await sendPush(null, request);
   } catch (thrown) {
     // A push that throws before its request is made still ends its lease with an outcome.

@@ -108,3 +108,51 @@ export function loadSubscriptions(sql: SqlStorage): Map<number, Subscription> {
   }
   return subscriptions;
 }
+
+export function insertMeta(
+  sql: SqlStorage,
+  meta: { name: string; account: string; objectKeyPrefix: string; attributes: TopicAttributes },
+  nowMs: number,
+): void {
+  sql.exec(
+    "INSERT INTO topic_meta (id, name, account, object_key_prefix, attributes, created_at, modified_at) VALUES (1, ?, ?, ?, ?, ?, ?)",
+    meta.name,
+    meta.account,
+    meta.objectKeyPrefix,
+    JSON.stringify(meta.attributes),
+    nowMs,
+    nowMs,
+  );
+}
+
+export function updateMetaAttributes(sql: SqlStorage, attributes: TopicAttributes, nowMs: number): void {
+  sql.exec("UPDATE topic_meta SET attributes = ?, modified_at = ? WHERE id = 1", JSON.stringify(attributes), nowMs);
+}
+
+/** The topic's own copies of messages still within retention. */
+export function countMessages(sql: SqlStorage): number {
+  return sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM messages").one().n;
+}
+
+export function insertSubscription(sql: SqlStorage, name: string, attributes: SubscriptionAttributes, nowMs: number): void {
+  sql.exec(
+    "INSERT INTO subscriptions (name_key, name, attributes, created_at, modified_at) VALUES (?, ?, ?, ?, ?)",
+    name.toLowerCase(),
+    name,
+    JSON.stringify(attributes),
+    nowMs,
+    nowMs,
+  );
+}
+
+export function updateSubscriptionAttributes(sql: SqlStorage, id: number, attributes: SubscriptionAttributes, nowMs: number): void {
+  sql.exec("UPDATE subscriptions SET attributes = ?, modified_at = ? WHERE id = ?", JSON.stringify(attributes), nowMs, id);
+}
+
+/** Removes a subscription with its pending deliveries, in one transaction. */
+export function deleteSubscription(storage: DurableObjectStorage, id: number): void {
+  storage.transactionSync(() => {
+    storage.sql.exec("DELETE FROM outbox WHERE subscription_id = ?", id);
+    storage.sql.exec("DELETE FROM subscriptions WHERE id = ?", id);
+  });
+}
