@@ -62,7 +62,8 @@ export function takeDue(storage: DurableObjectStorage, nowMs: number): DueDelive
  * is from one that died mid-delivery, and its deliveries are due again. Answers how many.
  */
 export function releaseLeases(sql: SqlStorage): number {
-  return sql.exec("UPDATE outbox SET leased = 0 WHERE leased = 1").rowsWritten;
+  // Counted by RETURNING: rowsWritten also counts the index entries the update rewrites.
+  return sql.exec("UPDATE outbox SET leased = 0 WHERE leased = 1 RETURNING message_seq").toArray().length;
 }
 
 /** The outcome of one hand-over call to a queue: its rows and the error, or null. */
@@ -190,7 +191,7 @@ export function purgeExpired(storage: DurableObjectStorage, meta: TopicMeta, now
       );
     }
     sql.exec("DELETE FROM outbox WHERE message_seq IN (SELECT seq FROM messages WHERE published_at <= ?)", cutoff);
-    return sql.exec("DELETE FROM messages WHERE published_at <= ?", cutoff).rowsWritten;
+    return sql.exec("DELETE FROM messages WHERE published_at <= ? RETURNING seq", cutoff).toArray().length;
   });
 }
 
