@@ -1,45 +1,20 @@
 import { systemClock, type Clock } from "../clock";
 import { DurableObject } from "cloudflare:workers";
-import { ErrorCode, ServiceError, ok, toResult, type Result } from "../errors";
-import {
-  TopicLimits,
-  type PublishedMessage,
-  type SubscriptionAttributes,
-  type SubscriptionInfo,
-  type TopicInfo,
-  type TopicAttributes,
-  type UpdateSubscriptionBody,
-  type UpdateTopicBody,
+import { ok, toResult, type Result } from "../errors";
+import type {
+  PublishedMessage,
+  SubscriptionAttributes,
+  SubscriptionInfo,
+  TopicInfo,
+  TopicAttributes,
+  UpdateSubscriptionBody,
+  UpdateTopicBody,
 } from "../schema/topic";
-import {
-  PushConcurrency,
-  deliverToQueue,
-  nextWakeUp,
-  purgeExpired,
-  pushDelivery,
-  recordAttempt,
-  releaseLeases,
-  runLimited,
-  takeDue,
-} from "./topic/delivery";
-import { storePublished } from "./topic/publish";
-import {
-  countMessages,
-  deleteSubscription,
-  insertMeta,
-  insertSubscription,
-  loadMeta,
-  loadSubscriptions,
-  migrate,
-  updateMetaAttributes,
-  updateSubscriptionAttributes,
-  type DueDelivery,
-  type Subscription,
-  type TopicMeta,
-} from "./topic/storage";
-import { mergeSubscriptionAttributes, mergeTopicAttributes, sameSubscriptionAttributes, sameTopicAttributes } from "./topic/attributes";
+import { PushConcurrency, deliverToQueue, pushDelivery, runLimited } from "./topic/delivery";
+import { topicEffects, type TopicEffects, type TopicOutcome } from "./topic/effects";
+import { TopicEngine } from "./topic/engine";
+import type { DueDelivery, Subscription } from "./topic/storage";
 import { AlarmScheduler } from "./scheduler";
-import { checkFilters, subscriptionInfo } from "./topic/subscriptions";
 
 export { DeliveryWatchdogMs } from "./topic/delivery";
 
@@ -52,15 +27,15 @@ const AlarmHoldMs = 1_000;
  * One topic: its subscriptions, its own copy of each message for the retention period, and an
  * outbox row per (message, matching subscription). Publishing writes the message and its outbox
  * rows in one transaction and answers; deliveries run afterwards from the outbox, retried per the
- * subscription's strategy, driven by the alarm.
+ * subscription's strategy, driven by the alarm. Engine operations answer with their effects,
+ * applied in one place (`apply`).
  */
 export class TopicObject extends DurableObject<Env> {
   /** Where every method reads its `nowMs`; tests replace it through runInDurableObject. */
   clock: Clock = systemClock;
-  private meta: TopicMeta | null = null;
+  readonly engine: TopicEngine;
   /** Bumped when the topic is deleted: outcomes of pushes begun before then are dropped. */
   private epoch = 0;
-  private subscriptions = new Map<number, Subscription>();
   /** Owns the alarm: deliveries, the lease watchdog and retention report their next deadline. */
   private readonly scheduler: AlarmScheduler;
   private delivering: Promise<void> | null = null;
@@ -68,39 +43,30 @@ export class TopicObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    migrate(ctx.storage.sql);
-    this.load();
-    this.scheduler = new AlarmScheduler(ctx.storage, [(nowMs) => (this.meta ? nextWakeUp(this.sql, this.meta, nowMs) : null)]);
+    this.engine = new TopicEngine(ctx.storage);
+    this.scheduler = new AlarmScheduler(ctx.storage, [(nowMs) => this.engine.nextDeadline(nowMs)]);
     void ctx.blockConcurrencyWhile(async () => {
       await this.scheduler.load();
-      if (releaseLeases(ctx.storage.sql) > 0) this.scheduler.reschedule(this.clock.nowMs());
+      this.apply(this.engine.releaseLeases().effects, this.clock.nowMs());
     });
   }
 
-  private get sql(): SqlStorage {
-    return this.ctx.storage.sql;
+  /** Runs an engine operation and applies its effects; a refused operation has none. */
+  private run<T>(nowMs: number, operation: () => TopicOutcome<T>): Result<T> {
+    const result = toResult(operation);
+    if (!result.ok) return result;
+    this.apply(result.value.effects, nowMs);
+    return ok(result.value.value);
   }
 
-  private load(): void {
-    this.meta = loadMeta(this.sql);
-    this.subscriptions = loadSubscriptions(this.sql);
-  }
-
-  private requireMeta(): TopicMeta {
-    if (!this.meta) throw new ServiceError(ErrorCode.TopicNotFound, "topic does not exist");
-    return this.meta;
-  }
-
-  private topicInfo(): TopicInfo {
-    const meta = this.requireMeta();
-    return {
-      name: meta.name,
-      ...meta.attributes,
-      createdAt: meta.createdAt,
-      modifiedAt: meta.modifiedAt,
-      subscriptionCount: this.subscriptions.size,
-      messageCount: countMessages(this.sql),
-    };
+  /**
+   * The one place effects take hold: deadlines and rescans go to the scheduler, which owns the
+   * alarm; due deliveries start a background round, after the alarm covers them.
+   */
+  private apply(changes: TopicEffects, nowMs: number): void {
+    for (const deadlineMs of changes.deadlines) this.scheduler.arm(deadlineMs);
+    if (changes.rescan) this.scheduler.reschedule(nowMs);
+    if (changes.deliverNow) this.startDelivery();
   }
 
   async create(
@@ -110,136 +76,58 @@ export class TopicObject extends DurableObject<Env> {
     attributes: TopicAttributes,
   ): Promise<Result<{ created: boolean; topic: TopicInfo }>> {
     const nowMs = this.clock.nowMs();
-    return toResult(() => {
-      if (this.meta) {
-        const same = this.meta.name === name && sameTopicAttributes(this.meta.attributes, attributes);
-        if (!same) {
-          throw new ServiceError(ErrorCode.TopicAlreadyExists, `topic ${this.meta.name} already exists with different attributes`);
-        }
-        return { created: false, topic: this.topicInfo() };
-      }
-      insertMeta(this.sql, { name, account, objectKeyPrefix, attributes }, nowMs);
-      this.load();
-      return { created: true, topic: this.topicInfo() };
-    });
+    return toResult(() => this.engine.create(name, account, objectKeyPrefix, attributes, nowMs));
   }
 
   async getInfo(): Promise<Result<TopicInfo>> {
-    return toResult(() => this.topicInfo());
+    return toResult(() => this.engine.info());
   }
 
   async updateAttributes(patch: UpdateTopicBody): Promise<Result<TopicInfo>> {
     const nowMs = this.clock.nowMs();
-    return toResult(() => {
-      const meta = this.requireMeta();
-      const attributes = mergeTopicAttributes(meta.attributes, patch);
-      // A change that changes nothing leaves modifiedAt alone, as for queues.
-      if (!sameTopicAttributes(meta.attributes, attributes)) {
-        updateMetaAttributes(this.sql, attributes, nowMs);
-        this.load();
-        // A shorter retention ends sooner: bring the alarm forward to the new end.
-        this.scheduler.reschedule(nowMs);
-      }
-      return this.topicInfo();
-    });
+    return this.run(nowMs, () => this.engine.updateAttributes(patch, nowMs));
   }
 
   /** Deletes the topic, its subscriptions and their pending deliveries. */
   async destroy(): Promise<Result<{ existed: boolean }>> {
-    const existed = this.meta !== null;
-    this.meta = null;
+    const existed = this.engine.meta !== null;
+    this.engine.forget();
     this.epoch++;
-    this.subscriptions.clear();
     await this.scheduler.clear();
+    // deleteAll() also drops the tables of a SQLite-backed object: recreate them.
     await this.ctx.storage.deleteAll();
-    migrate(this.sql);
+    this.engine.migrate();
     return ok({ existed });
-  }
-
-  private findSubscription(name: string): Subscription | undefined {
-    const key = name.toLowerCase();
-    for (const sub of this.subscriptions.values()) if (sub.name.toLowerCase() === key) return sub;
-    return undefined;
-  }
-
-  private requireSubscription(name: string): Subscription {
-    this.requireMeta();
-    const sub = this.findSubscription(name);
-    if (!sub) throw new ServiceError(ErrorCode.SubscriptionNotFound, `subscription ${name} does not exist`);
-    return sub;
   }
 
   async subscribe(name: string, attributes: SubscriptionAttributes): Promise<Result<{ created: boolean; subscription: SubscriptionInfo }>> {
     const nowMs = this.clock.nowMs();
-    return toResult(() => {
-      checkFilters(this.requireMeta(), attributes);
-      const existing = this.findSubscription(name);
-      if (existing) {
-        if (existing.name === name && sameSubscriptionAttributes(existing.attributes, attributes)) {
-          return { created: false, subscription: subscriptionInfo(this.sql, this.requireMeta(), existing) };
-        }
-        throw new ServiceError(
-          ErrorCode.SubscriptionAlreadyExists,
-          `subscription ${existing.name} already exists with different attributes`,
-        );
-      }
-      if (this.subscriptions.size >= TopicLimits.subscriptionsPerTopic) {
-        throw new ServiceError(
-          ErrorCode.TooManySubscriptions,
-          `a topic has at most ${TopicLimits.subscriptionsPerTopic} subscriptions`,
-        );
-      }
-      insertSubscription(this.sql, name, attributes, nowMs);
-      this.load();
-      return { created: true, subscription: subscriptionInfo(this.sql, this.requireMeta(), this.findSubscription(name)!) };
-    });
+    return this.run(nowMs, () => this.engine.subscribe(name, attributes, nowMs));
   }
 
   async getSubscription(name: string): Promise<Result<SubscriptionInfo>> {
-    return toResult(() => subscriptionInfo(this.sql, this.requireMeta(), this.requireSubscription(name)));
+    return toResult(() => this.engine.subscription(name));
   }
 
   async listSubscriptions(): Promise<Result<SubscriptionInfo[]>> {
-    return toResult(() => {
-      this.requireMeta();
-      return [...this.subscriptions.values()]
-        .sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()))
-        .map((sub) => subscriptionInfo(this.sql, this.requireMeta(), sub));
-    });
+    return toResult(() => this.engine.listSubscriptions());
   }
 
   async updateSubscription(name: string, patch: UpdateSubscriptionBody): Promise<Result<SubscriptionInfo>> {
     const nowMs = this.clock.nowMs();
-    return toResult(() => {
-      const sub = this.requireSubscription(name);
-      const attributes = mergeSubscriptionAttributes(sub.attributes, patch);
-      checkFilters(this.requireMeta(), attributes);
-      updateSubscriptionAttributes(this.sql, sub.id, attributes, nowMs);
-      this.load();
-      return subscriptionInfo(this.sql, this.requireMeta(), this.requireSubscription(name));
-    });
+    return this.run(nowMs, () => this.engine.updateSubscription(name, patch, nowMs));
   }
 
   /** Removes a subscription and stops its pending deliveries. */
   async unsubscribe(name: string): Promise<Result<void>> {
-    return toResult(() => {
-      const sub = this.requireSubscription(name);
-      deleteSubscription(this.ctx.storage, sub.id);
-      this.subscriptions.delete(sub.id);
-    });
+    const nowMs = this.clock.nowMs();
+    return this.run(nowMs, () => this.engine.unsubscribe(name));
   }
 
   /** Stores messages and one outbox row per matching subscription in one transaction, then answers. */
   async publish(messages: PublishedMessage[]): Promise<Result<{ ids: string[] }>> {
     const nowMs = this.clock.nowMs();
-    const result = toResult(() => ({
-      ids: storePublished(this.ctx.storage, this.requireMeta(), this.subscriptions.values(), messages, nowMs),
-    }));
-    if (result.ok) {
-      this.scheduler.arm(nowMs + this.meta!.attributes.msgRetentionSeconds * 1000);
-      this.startDelivery();
-    }
-    return result;
+    return this.run(nowMs, () => this.engine.publish(messages, nowMs));
   }
 
   override async alarm(): Promise<void> {
@@ -259,17 +147,19 @@ export class TopicObject extends DurableObject<Env> {
     if (outcome === "slow") {
       round.catch((error: unknown) => {
         console.error("topic delivery round failed", error);
-        this.scheduler.reschedule(this.clock.nowMs());
+        // The fired alarm is spent and the round did not re-arm it.
+        this.apply(topicEffects({ rescan: true }), this.clock.nowMs());
       });
     }
   }
 
   /** Attempts every delivery due at `nowMs`, drops what retention ended, and re-arms the alarm. */
   async runDue(nowMs: number): Promise<void> {
-    if (!this.meta) return;
+    if (!this.engine.meta) return;
     await this.deliverDue(nowMs);
-    if (this.meta) purgeExpired(this.ctx.storage, this.meta, nowMs);
-    this.scheduler.reschedule(this.clock.nowMs());
+    const purged = this.engine.meta ? this.engine.purgeExpired(nowMs).effects : topicEffects();
+    // The alarm that led here is spent: only a full scan finds the next deadline.
+    this.apply({ ...purged, rescan: true }, this.clock.nowMs());
   }
 
   /** Delivers in the background after a publish; the alarm is the fallback if the object stops. */
@@ -288,20 +178,20 @@ export class TopicObject extends DurableObject<Env> {
         console.error("topic delivery round failed", error);
       } finally {
         this.delivering = null;
-        this.scheduler.reschedule(this.clock.nowMs());
+        // The round's leases are gone: the watchdog it armed no longer applies.
+        this.apply(topicEffects({ rescan: true }), this.clock.nowMs());
       }
     })();
   }
 
   private async deliverDue(nowMs: number): Promise<void> {
-    const meta = this.meta;
+    const meta = this.engine.meta;
     if (!meta) return;
     // Leased before any await, so a concurrent round does not attempt them too.
-    const due = takeDue(this.ctx.storage, nowMs);
+    const taken = this.engine.takeDue(nowMs);
+    this.apply(taken.effects, this.clock.nowMs());
+    const due = taken.value;
     if (due.length === 0) return;
-    // The earliest of the watchdog and the deliveries left for later: those must not wait for this
-    // round, which may take up to 15 s.
-    this.scheduler.reschedule(this.clock.nowMs());
 
     const bySubscription = new Map<number, DueDelivery[]>();
     for (const row of due) {
@@ -315,15 +205,14 @@ export class TopicObject extends DurableObject<Env> {
     const epoch = this.epoch;
     // A topic deleted and created again meanwhile reuses ids: a late outcome must not touch it.
     const record: RecordOutcome = (sub, row, error) => {
-      if (this.epoch !== epoch || !this.meta || !this.subscriptions.has(sub.id)) return;
-      const next = recordAttempt(this.ctx.storage, this.meta, sub, row, error, nowMs + (this.clock.nowMs() - startedAtMs));
-      // Armed now, not when the whole round ends: other pushes of the round may take up to 15 s.
-      if (next !== null) this.scheduler.arm(next);
+      if (this.epoch !== epoch || !this.engine.meta || !this.engine.subscriptions.has(sub.id)) return;
+      const attempt = this.engine.recordAttempt(sub, row, error, nowMs + (this.clock.nowMs() - startedAtMs));
+      this.apply(attempt.effects, this.clock.nowMs());
     };
     const pushes: Array<() => Promise<void>> = [];
     const queueDeliveries: Promise<void>[] = [];
     for (const [subscriptionId, rows] of bySubscription) {
-      const sub = this.subscriptions.get(subscriptionId);
+      const sub = this.engine.subscriptions.get(subscriptionId);
       if (!sub) continue;
       if (sub.attributes.protocol === "queue") {
         queueDeliveries.push(

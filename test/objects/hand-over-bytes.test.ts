@@ -55,8 +55,8 @@ describe("hand-overs of large messages between objects", () => {
     // Published while delivery is held back (a later `now`), so that all 40 are due in one round.
     const publishAtMs = Date.now() + 3_600_000;
     await inTopic(topic, (object, state) => {
-      const { meta, subscriptions } = object as unknown as { meta: never; subscriptions: Map<number, never> };
-      for (let i = 0; i < LargeCount; i++) storePublished(state.storage, meta, subscriptions.values(), [{ body: largeBody(i) }], publishAtMs);
+      const { meta, subscriptions } = object.engine;
+      for (let i = 0; i < LargeCount; i++) storePublished(state.storage, meta!, subscriptions.values(), [{ body: largeBody(i) }], publishAtMs);
     });
 
     // A round holds at most DeliveryRoundMaxBytes of bodies: the rest goes in the next one.

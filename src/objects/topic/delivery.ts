@@ -62,7 +62,8 @@ export function takeDue(storage: DurableObjectStorage, nowMs: number): DueDelive
  * is from one that died mid-delivery, and its deliveries are due again. Answers how many.
  */
 export function releaseLeases(sql: SqlStorage): number {
-  return sql.exec("UPDATE outbox SET leased = 0 WHERE leased = 1").rowsWritten;
+  // Counted by RETURNING: rowsWritten also counts the index entries the update rewrites.
+  return sql.exec("UPDATE outbox SET leased = 0 WHERE leased = 1 RETURNING message_seq").toArray().length;
 }
 
 /** The outcome of one hand-over call to a queue: its rows and the error, or null. */
@@ -166,11 +167,14 @@ export function recordAttempt(
   return next;
 }
 
-/** Past retention, a message and its unfinished deliveries are dropped; those deliveries count as failed. */
-export function purgeExpired(storage: DurableObjectStorage, meta: TopicMeta, nowMs: number): void {
+/**
+ * Past retention, a message and its unfinished deliveries are dropped; those deliveries count as
+ * failed. Answers how many messages were dropped.
+ */
+export function purgeExpired(storage: DurableObjectStorage, meta: TopicMeta, nowMs: number): number {
   const sql = storage.sql;
   const cutoff = nowMs - meta.attributes.msgRetentionSeconds * 1000;
-  storage.transactionSync(() => {
+  return storage.transactionSync(() => {
     const expired = sql
       .exec<{ subscription_id: number; n: number }>(
         `SELECT o.subscription_id, COUNT(*) AS n FROM outbox o JOIN messages m ON m.seq = o.message_seq
@@ -187,7 +191,7 @@ export function purgeExpired(storage: DurableObjectStorage, meta: TopicMeta, now
       );
     }
     sql.exec("DELETE FROM outbox WHERE message_seq IN (SELECT seq FROM messages WHERE published_at <= ?)", cutoff);
-    sql.exec("DELETE FROM messages WHERE published_at <= ?", cutoff);
+    return sql.exec("DELETE FROM messages WHERE published_at <= ? RETURNING seq", cutoff).toArray().length;
   });
 }
 
