@@ -4,11 +4,13 @@
 //                    5 sends: none may be claimed for a gone client (counts: active 5,
 //                    inactive 0), a live receiver gets them, the dead-letter queue stays empty
 //                    although the queue dead-letters after a single receive. The Worker sees a
-//                    client's disconnect through request.signal; under local `wrangler dev`,
-//                    miniflare's entry Worker stands between the socket and this Worker and does
-//                    not pass the disconnect on, so there this check is reported, not failed
-//                    (`--strict-abandoned`, RELIABILITY_STRICT_ABANDONED=1, makes it fail). The
-//                    same case runs inside workerd in test/api/abandoned-poll.test.ts.
+//                    client's disconnect through request.signal; under local `wrangler dev` it
+//                    never arrives: workerd's HTTP server notices a reset connection but not one
+//                    closed normally (as this client closes it), and wrangler's ProxyWorker
+//                    forwards from a Durable Object with a fetch not cancelled with the request.
+//                    So there this check is reported, not failed (`--strict-abandoned`,
+//                    RELIABILITY_STRICT_ABANDONED=1, makes it fail). The same case runs inside
+//                    workerd in test/api/abandoned-poll.test.ts.
 //   large hand-over  40 messages of 1 MiB received with a 1 s visibility timeout on a queue that
 //                    dead-letters after one receive: all 40 move together to the dead-letter queue
 //                    (one call of 40 MiB is past the runtime's 32 MiB bound); then a redrive moves
