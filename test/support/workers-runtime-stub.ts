@@ -6,3 +6,4 @@ export class DurableObject {}
 export class RpcTarget {}
 export class WorkerEntrypoint {}
 export const env = {};
+export function waitUntil(_promise: Promise<unknown>): void {}
