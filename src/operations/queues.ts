@@ -124,8 +124,12 @@ export const queueOperations = {
     output: ReceivedMessagesResult,
     access: onQueue("receive"),
     errors: ["QueueNotFound"],
-    run: async ({ queues, signal }, { queue: name, ...request }) => ({
-      messages: await queues.receive(name, { ...request, waitSeconds: request.waitSeconds, visibilityTimeout: request.visibilityTimeout }, signal),
+    run: async ({ queues, signal }, input) => ({
+      messages: await queues.receive(
+        input.queue,
+        { max: input.max, waitSeconds: input.waitSeconds, visibilityTimeout: input.visibilityTimeout },
+        signal,
+      ),
     }),
   }),
   deleteMessage: operation({
