@@ -76,8 +76,17 @@ interface FailedEntry {
   Message: string;
 }
 
+/**
+ * Errors that concern one entry of a batch; any other (a missing queue, a refused right, a failure
+ * of the service) concerns the whole request and is answered as the request's error.
+ */
+const EntryErrorCodes: ReadonlySet<ErrorCode> = new Set([ErrorCode.InvalidParameter, ErrorCode.MessageTooLarge, ErrorCode.ReceiptHandleInvalid]);
+
+const concernsEntry = (error: unknown): error is ServiceError | SqsWireError =>
+  error instanceof SqsWireError || (error instanceof ServiceError && EntryErrorCodes.has(error.code));
+
 function failedEntry(id: string, error: unknown): FailedEntry {
-  if (!(error instanceof ServiceError) && !(error instanceof SqsWireError)) throw error;
+  if (!concernsEntry(error)) throw error;
   const { shape, fault, message } = sqsErrorOf(error, "");
   return { Id: id, SenderFault: fault === "Sender", Code: shape.code, Message: message };
 }
@@ -192,7 +201,7 @@ export const sqsActions: { [TAction in SqsAction]: Handler<TAction> } = {
       } catch (error) {
         // The service stores a batch whole or not at all; SQS reports each entry, so a batch the
         // sender got wrong is sent again entry by entry to find which ones fail.
-        if (!(error instanceof ServiceError) || error.fault !== "client" || error.code === ErrorCode.QueueNotFound) throw error;
+        if (!concernsEntry(error)) throw error;
         for (const entry of valid) {
           try {
             const sent = await run(call, "sendMessages", { queue, messages: [toMessage(entry)] });
@@ -249,7 +258,7 @@ export const sqsActions: { [TAction in SqsAction]: Handler<TAction> } = {
       results.forEach((result, index) => {
         const id = valid[index]!.Id;
         if (result.deleted) successful.push({ Id: id });
-        else failed.push(failedEntry(id, new ServiceError((result.error?.code ?? ErrorCode.InternalError) as ErrorCode, result.error?.message ?? "not deleted")));
+        else failed.push(failedEntry(id, new ServiceError((result.error?.code ?? ErrorCode.ReceiptHandleInvalid) as ErrorCode, result.error?.message ?? "not deleted")));
       });
     }
     return { Successful: successful, Failed: failed };
