@@ -168,3 +168,17 @@ describe("the SQS JSON protocol", () => {
     expect(answer.body.error.code).toBe("NotFound");
   });
 });
+
+describe("SetQueueAttributes", () => {
+  it("changes the mapped attributes and refuses one with no counterpart, changing nothing", async () => {
+    const url = await createdQueue({ VisibilityTimeout: "30" });
+
+    const changed = await sqs("SetQueueAttributes", { QueueUrl: url, Attributes: { VisibilityTimeout: "90", MessageRetentionPeriod: "7200" } });
+    const refused = await sqs("SetQueueAttributes", { QueueUrl: url, Attributes: { VisibilityTimeout: "10", RedrivePolicy: "{}" } });
+    const read = await sqs("GetQueueAttributes", { QueueUrl: url, AttributeNames: ["VisibilityTimeout", "MessageRetentionPeriod", "RedrivePolicy"] });
+
+    expect(changed).toMatchObject({ status: 200, body: {} });
+    expect(refused.body.__type).toBe("com.amazonaws.sqs#UnsupportedOperation");
+    expect(read.body.Attributes).toEqual({ VisibilityTimeout: "90", MessageRetentionPeriod: "7200" });
+  });
+});
