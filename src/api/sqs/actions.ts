@@ -5,7 +5,7 @@ import { QueueLimits } from "../../schema/queue";
 import { attributeOfField, attributesToInput, queueAttributesOf } from "./attributes";
 import { sqsErrorOf, SqsWire, SqsWireError } from "./errors";
 import { queueNameOf, queueUrlOf } from "./queue-url";
-import { parseWire, SqsBatchEntry, SqsLimits, type SqsAction, type SqsInput } from "./wire";
+import { MessageBodyCharacters, parseWire, SqsBatchEntry, SqsLimits, type SqsAction, type SqsInput } from "./wire";
 
 /** What an action runs with: the operation context of the caller and the origin its URLs name. */
 export interface SqsCall {
@@ -47,8 +47,21 @@ async function md5Hex(text: string): Promise<string> {
   return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-/** Message attributes, system attributes and FIFO parameters have no counterpart yet: refused, not dropped. */
-function refuseMessageExtras(message: { MessageAttributes?: unknown; MessageSystemAttributes?: unknown; MessageDeduplicationId?: unknown; MessageGroupId?: unknown }) {
+/**
+ * What SQS refuses in a message before the service sees it: characters SQS does not allow in a
+ * body; message attributes, system attributes and FIFO parameters, which have no counterpart yet
+ * (refused, not dropped).
+ */
+function checkMessage(message: {
+  MessageBody: string;
+  MessageAttributes?: unknown;
+  MessageSystemAttributes?: unknown;
+  MessageDeduplicationId?: unknown;
+  MessageGroupId?: unknown;
+}) {
+  if (!MessageBodyCharacters.test(message.MessageBody)) {
+    throw new SqsWireError(SqsWire.InvalidMessageContents, "Invalid characters found in MessageBody: SQS allows #x9, #xA, #xD, #x20 to #xD7FF, #xE000 to #xFFFD and #x10000 to #x10FFFF.");
+  }
   const given = (value: unknown) => value !== undefined && !(typeof value === "object" && value !== null && Object.keys(value).length === 0);
   if (given(message.MessageAttributes)) throw new SqsWireError(SqsWire.UnsupportedOperation, "MessageAttributes are not supported yet (issue 14).");
   if (given(message.MessageSystemAttributes)) {
@@ -180,7 +193,7 @@ export const sqsActions: { [TAction in SqsAction]: Handler<TAction> } = {
   },
 
   async SendMessage(call, input) {
-    refuseMessageExtras(input);
+    checkMessage(input);
     const queue = queueOf(call, input.QueueUrl);
     const sent = await run(call, "sendMessages", { queue, messages: [{ body: input.MessageBody, delaySeconds: input.DelaySeconds }] });
     return { MessageId: sent.messages[0]!.id, MD5OfMessageBody: await md5Hex(input.MessageBody) };
@@ -189,7 +202,7 @@ export const sqsActions: { [TAction in SqsAction]: Handler<TAction> } = {
   async SendMessageBatch(call, input) {
     const queue = queueOf(call, input.QueueUrl);
     checkBatch(input.Entries);
-    const { valid, failed } = parseEntries(SqsBatchEntry.SendMessageBatch, input.Entries, refuseMessageExtras);
+    const { valid, failed } = parseEntries(SqsBatchEntry.SendMessageBatch, input.Entries, checkMessage);
     const toMessage = (entry: (typeof valid)[number]) => ({ body: entry.MessageBody, delaySeconds: entry.DelaySeconds });
     const successful: Array<{ Id: string; MessageId: string; MD5OfMessageBody: string }> = [];
     const succeed = async (entry: (typeof valid)[number], id: string) =>

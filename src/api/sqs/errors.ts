@@ -78,6 +78,7 @@ export const SqsWire = {
   InvalidAddress: { code: "InvalidAddress", status: 404 },
   InvalidAttributeName: { code: "InvalidAttributeName", status: 400 },
   InvalidAttributeValue: { code: "InvalidAttributeValue", status: 400 },
+  InvalidMessageContents: { code: "InvalidMessageContents", status: 400 },
   UnsupportedOperation: { code: "UnsupportedOperation", queryCode: "AWS.SimpleQueueService.UnsupportedOperation", status: 400 },
   MissingAuthenticationToken: { code: "MissingAuthenticationToken", status: 403 },
   EmptyBatchRequest: { code: "EmptyBatchRequest", queryCode: "AWS.SimpleQueueService.EmptyBatchRequest", status: 400 },

@@ -20,6 +20,12 @@ export const SqsLimits = {
   listMaxResults: { min: 1, max: 1_000 },
 } as const;
 
+/**
+ * The characters SQS allows in a message body (SendMessage: #x9 | #xA | #xD | #x20 to #xD7FF |
+ * #xE000 to #xFFFD | #x10000 to #x10FFFF); any other is InvalidMessageContents.
+ */
+export const MessageBodyCharacters = /^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
+
 const integer = (range: { min: number; max: number }) => v.pipe(v.number(), v.integer(), v.minValue(range.min), v.maxValue(range.max));
 
 /** Queue attribute values travel as strings of decimal digits. */

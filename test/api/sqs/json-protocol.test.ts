@@ -75,6 +75,7 @@ describe("the SQS JSON protocol", () => {
     ["a read-only attribute", "CreateQueue", { QueueName: "x", Attributes: { QueueArn: "arn" } }, 400, "InvalidAttributeName"],
     ["an attribute value out of SQS's range", "CreateQueue", { QueueName: "x", Attributes: { ReceiveMessageWaitTimeSeconds: "21" } }, 400, "InvalidAttributeValue"],
     ["an attribute value the service refuses", "CreateQueue", { QueueName: "x", Attributes: { VisibilityTimeout: "0" } }, 400, "InvalidAttributeValue"],
+    ["a body with a character SQS does not allow", "SendMessage", { QueueUrl: queueUrl("x"), MessageBody: "bell \u0007" }, 400, "InvalidMessageContents"],
     ["message attributes", "SendMessage", { QueueUrl: queueUrl("x"), MessageBody: "a", MessageAttributes: { a: { DataType: "String", StringValue: "b" } } }, 400, "UnsupportedOperation"],
     ["an empty batch", "SendMessageBatch", { QueueUrl: queueUrl("x"), Entries: [] }, 400, "EmptyBatchRequest"],
     ["eleven batch entries", "DeleteMessageBatch", { QueueUrl: queueUrl("x"), Entries: Array.from({ length: 11 }, (_, i) => ({ Id: `e${i}`, ReceiptHandle: "h" })) }, 400, "TooManyEntriesInBatchRequest"],
@@ -103,6 +104,7 @@ describe("the SQS JSON protocol", () => {
         { Id: "small", MessageBody: "fits" },
         { Id: "large", MessageBody: "x".repeat(2000) },
         { Id: "late", MessageBody: "fits too", DelaySeconds: 901 },
+        { Id: "control", MessageBody: "nul \u0000" },
       ],
     });
     const attributes = await sqs("GetQueueAttributes", { QueueUrl: url, AttributeNames: ["ApproximateNumberOfMessages"] });
@@ -110,6 +112,7 @@ describe("the SQS JSON protocol", () => {
     expect(answer.status).toBe(200);
     expect(answer.body.Successful.map((entry: { Id: string }) => entry.Id)).toEqual(["small"]);
     expect(answer.body.Failed.map((entry: { Id: string; Code: string; SenderFault: boolean }) => [entry.Id, entry.Code, entry.SenderFault]).sort()).toEqual([
+      ["control", "InvalidMessageContents", true],
       ["large", "InvalidParameterValue", true],
       ["late", "InvalidParameterValue", true],
     ]);
