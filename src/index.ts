@@ -1,5 +1,6 @@
 import { dispatch, type ProtocolAdapter } from "./api/dispatch";
 import { restAdapter } from "./api/rest";
+import { sqsAdapter } from "./api/sqs";
 
 export { QueueService } from "./api/rpc";
 export { AccountObject } from "./objects/account-object";
@@ -8,7 +9,7 @@ export { QueueObject } from "./objects/queue-object";
 export { TopicObject } from "./objects/topic-object";
 
 /** Protocol adapters, tried in order; the last one (the native REST API) takes what no other claims. */
-const adapters: readonly ProtocolAdapter[] = [restAdapter];
+const adapters: readonly ProtocolAdapter[] = [sqsAdapter, restAdapter];
 
 export default {
   fetch: (request, env, ctx) => dispatch(adapters, request, env, ctx),

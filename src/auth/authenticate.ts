@@ -4,6 +4,7 @@ import { DefaultAccountId, type StoredKey } from "../objects/account-object";
 import type { AccountInfo, Action, Policy } from "../schema/account";
 import { constantTimeEqual, openSecret, randomString, sealSecret, serviceKeys, sha256Hex } from "./crypto";
 import { policyAllows, type ResourceName } from "./policy";
+import { checkSigV4Envelope, parseSigV4Authorization, SigV4Algorithm, verifySigV4 } from "./sigv4";
 import { checkTc3Envelope, parseTc3Authorization, verifyTc3 } from "./tc3";
 import { rootKeyTag, TokenPrefix, verifyToken, type TokenClaims } from "./tokens";
 
@@ -145,7 +146,7 @@ export function presentsCredentials(request: Request): boolean {
 }
 
 /** One answer for an unknown SecretId and a wrong signature: neither tells whether the id exists. */
-const Tc3Refused = "invalid credentials: the SecretId is unknown or the signature does not match";
+const SignatureRefused = "invalid credentials: the SecretId is unknown or the signature does not match";
 
 const decoys = new WeakMap<CryptoKey, Promise<{ sealedSecret: string; secretId: string }>>();
 
@@ -161,8 +162,33 @@ function decoySecret(secrets: CryptoKey): Promise<{ sealedSecret: string; secret
 }
 
 /**
- * Authenticates a request by `Authorization: Bearer <secret key or token>` or a TC3-HMAC-SHA256
- * signature over method, path, query, signed headers and body. Every failure is 401
+ * The principal of a signed request whose SecretId is `secretId`, once `verify` accepts the
+ * signature under that id's secret key. An unknown id goes through the same decryption and HMAC as
+ * a known one and gets the same answer, so neither the message nor a shortcut tells whether a
+ * SecretId exists.
+ */
+async function signedPrincipal(
+  env: Env,
+  root: { secretId: string; secretKey: string },
+  secretId: string,
+  nowMs: number,
+  verify: (secretKey: string) => Promise<boolean>,
+): Promise<Principal> {
+  if (secretId === root.secretId) {
+    if (!(await verify(root.secretKey))) throw unauthenticated(SignatureRefused);
+    return rootPrincipal(env, nowMs);
+  }
+  const found = await findKey(env, "id", secretId, nowMs);
+  const secrets = (await keysOf(env)).secrets;
+  const sealed = found ? { sealedSecret: found.key.sealedSecret, secretId: found.key.secretId } : await decoySecret(secrets);
+  const secretKey = await openSecret(secrets, sealed.sealedSecret, sealed.secretId);
+  if (!(await verify(secretKey)) || !found) throw unauthenticated(SignatureRefused);
+  return keyPrincipal(found.key, found.account);
+}
+
+/**
+ * Authenticates a request by `Authorization: Bearer <secret key or token>`, or a TC3-HMAC-SHA256 or
+ * AWS4-HMAC-SHA256 (SigV4) signature over method, path, query, signed headers and body. Every failure is 401
  * Unauthenticated, with a message that says what was wrong but never whether a key exists.
  */
 export async function authenticate(request: Request, body: string, env: Env, nowMs = systemClock.nowMs()): Promise<Principal> {
@@ -185,21 +211,18 @@ export async function authenticate(request: Request, body: string, env: Env, now
     if (!auth) throw unauthenticated("malformed TC3-HMAC-SHA256 credentials");
     const signable = { method: request.method, url: request.url, headers: request.headers, body };
     const timestamp = checkTc3Envelope(signable, auth, nowMs);
-    if (auth.secretId === root.secretId) {
-      if (!(await verifyTc3(signable, auth, timestamp, root.secretKey))) throw unauthenticated(Tc3Refused);
-      return rootPrincipal(env, nowMs);
-    }
-    const found = await findKey(env, "id", auth.secretId, nowMs);
-    // An unknown id goes through the same decryption and HMAC as a known one and gets the same
-    // answer, so neither the message nor a shortcut tells whether a SecretId exists.
-    const secrets = (await keysOf(env)).secrets;
-    const sealed = found ? { sealedSecret: found.key.sealedSecret, secretId: found.key.secretId } : await decoySecret(secrets);
-    const secretKey = await openSecret(secrets, sealed.sealedSecret, sealed.secretId);
-    if (!(await verifyTc3(signable, auth, timestamp, secretKey)) || !found) throw unauthenticated(Tc3Refused);
-    return keyPrincipal(found.key, found.account);
+    return signedPrincipal(env, root, auth.secretId, nowMs, (secretKey) => verifyTc3(signable, auth, timestamp, secretKey));
   }
 
-  throw unauthenticated("unsupported authorization scheme: send credentials as Bearer or TC3-HMAC-SHA256");
+  if (header.startsWith(SigV4Algorithm)) {
+    const auth = parseSigV4Authorization(header);
+    if (!auth) throw unauthenticated("malformed AWS4-HMAC-SHA256 credentials");
+    const signable = { method: request.method, url: request.url, headers: request.headers, body };
+    const envelope = await checkSigV4Envelope(signable, auth, nowMs);
+    return signedPrincipal(env, root, auth.accessKeyId, nowMs, (secretKey) => verifySigV4(signable, auth, envelope, secretKey));
+  }
+
+  throw unauthenticated("unsupported authorization scheme: send credentials as Bearer, TC3-HMAC-SHA256 or AWS4-HMAC-SHA256");
 }
 
 async function tokenPrincipal(token: string, env: Env, nowMs: number): Promise<Principal> {

@@ -6,6 +6,8 @@ import { Actions, type Action } from "../../src/schema/account";
 import { api, RootSecretKey } from "../support/http";
 import { deadLetters as deadLetterMessages, Prefix } from "../objects/support";
 import { bearer, createAccount, createKey, forgeValidToken, tc3Headers, type TestKey } from "../support/auth";
+import { sigV4Headers, type SigV4Signing } from "../support/sigv4";
+import { sqsWireHeaders, sqsWithHeaders } from "../support/sqs";
 
 /**
  * Every endpoint against every way a caller may lack the right to it: each is refused with its
@@ -333,5 +335,130 @@ describe("answers to a page of an origin the account does not allow", () => {
 
     expect(response.status, JSON.stringify(response.body)).toBe(200);
     expect(response.headers.get("access-control-allow-origin")).toBeNull();
+  });
+});
+
+/**
+ * The SQS interface (AWS JSON 1.0, SigV4) against the same intruders: each action is refused with
+ * SQS's error for the service's code, and the account's state is the same afterwards.
+ */
+interface SqsEndpoint {
+  action: string;
+  input: () => Record<string, unknown>;
+  need: Action;
+  otherAccount: "QueueDoesNotExist" | "list" | "own";
+}
+
+const sqsQueueUrl = (name: string, account = "default") => `http://cmq.test/${account}/${name}`;
+const receipt = "1-00000000000000000000000000000000";
+/** A queue only an intruder's CreateQueue would bring into being. */
+const N = `${Q}-new`;
+
+const sqsEndpoints: SqsEndpoint[] = [
+  { action: "ListQueues", input: () => ({ QueueNamePrefix: Q }), need: "read", otherAccount: "list" },
+  { action: "CreateQueue", input: () => ({ QueueName: N }), need: "manage", otherAccount: "own" },
+  { action: "GetQueueUrl", input: () => ({ QueueName: Q }), need: "read", otherAccount: "QueueDoesNotExist" },
+  { action: "GetQueueAttributes", input: () => ({ QueueUrl: sqsQueueUrl(Q), AttributeNames: ["All"] }), need: "read", otherAccount: "QueueDoesNotExist" },
+  { action: "SetQueueAttributes", input: () => ({ QueueUrl: sqsQueueUrl(Q), Attributes: { VisibilityTimeout: "99" } }), need: "manage", otherAccount: "QueueDoesNotExist" },
+  { action: "DeleteQueue", input: () => ({ QueueUrl: sqsQueueUrl(Q) }), need: "manage", otherAccount: "QueueDoesNotExist" },
+  { action: "PurgeQueue", input: () => ({ QueueUrl: sqsQueueUrl(Q) }), need: "manage", otherAccount: "QueueDoesNotExist" },
+  { action: "SendMessage", input: () => ({ QueueUrl: sqsQueueUrl(Q), MessageBody: "intruder" }), need: "send", otherAccount: "QueueDoesNotExist" },
+  { action: "SendMessageBatch", input: () => ({ QueueUrl: sqsQueueUrl(Q), Entries: [{ Id: "a", MessageBody: "intruder" }] }), need: "send", otherAccount: "QueueDoesNotExist" },
+  { action: "ReceiveMessage", input: () => ({ QueueUrl: sqsQueueUrl(Q), MaxNumberOfMessages: 10 }), need: "receive", otherAccount: "QueueDoesNotExist" },
+  { action: "DeleteMessage", input: () => ({ QueueUrl: sqsQueueUrl(Q), ReceiptHandle: receipt }), need: "receive", otherAccount: "QueueDoesNotExist" },
+  { action: "DeleteMessageBatch", input: () => ({ QueueUrl: sqsQueueUrl(Q), Entries: [{ Id: "a", ReceiptHandle: receipt }] }), need: "receive", otherAccount: "QueueDoesNotExist" },
+  { action: "ChangeMessageVisibility", input: () => ({ QueueUrl: sqsQueueUrl(Q), ReceiptHandle: receipt, VisibilityTimeout: 5 }), need: "receive", otherAccount: "QueueDoesNotExist" },
+  {
+    action: "ChangeMessageVisibilityBatch",
+    input: () => ({ QueueUrl: sqsQueueUrl(Q), Entries: [{ Id: "a", ReceiptHandle: receipt, VisibilityTimeout: 5 }] }),
+    need: "receive",
+    otherAccount: "QueueDoesNotExist",
+  },
+];
+
+type SqsExpected = string | "list" | "own";
+
+interface SqsAttack {
+  name: string;
+  headers: (endpoint: SqsEndpoint, body: string) => Promise<Record<string, string>>;
+  expected: (endpoint: SqsEndpoint) => SqsExpected;
+}
+
+const signedAs = (key: TestKey, options: Partial<SigV4Signing> = {}) => (endpoint: SqsEndpoint, body: string) =>
+  sigV4Headers("POST", "http://cmq.test/", body, sqsWireHeaders(endpoint.action), { accessKeyId: key.secretId, secretAccessKey: key.secretKey, ...options });
+const bearerHeaders = (endpoint: SqsEndpoint, secret: string) => ({ ...sqsWireHeaders(endpoint.action), authorization: bearer(secret) });
+const sqsForbidden = (endpoint: SqsEndpoint): SqsExpected => (endpoint.otherAccount === "list" ? "list" : "AccessDenied");
+const SignatureRefused = "SignatureDoesNotMatch";
+
+const sqsAttacks: SqsAttack[] = [
+  { name: "no credentials", headers: async (endpoint) => sqsWireHeaders(endpoint.action), expected: () => "MissingAuthenticationToken" },
+  { name: "a wrong secret", headers: (endpoint, body) => signedAs({ ...keys.all!, secretKey: `${keys.all!.secretKey}x` })(endpoint, body), expected: () => SignatureRefused },
+  { name: "an unknown access key id", headers: (endpoint, body) => signedAs({ ...keys.all!, secretId: `AKID${"0".repeat(32)}` })(endpoint, body), expected: () => SignatureRefused },
+  { name: "a disabled key", headers: (endpoint, body) => signedAs(keys.disabled!)(endpoint, body), expected: () => SignatureRefused },
+  { name: "a key of another account", headers: (endpoint, body) => signedAs(keys.otherAccount!)(endpoint, body), expected: (endpoint) => endpoint.otherAccount },
+  { name: "a policy that forbids the action", headers: (endpoint, body) => signedAs(keys[`allBut-${endpoint.need}`]!)(endpoint, body), expected: sqsForbidden },
+  { name: "a policy that allows only another resource", headers: (endpoint, body) => signedAs(keys.otherResource!)(endpoint, body), expected: sqsForbidden },
+  {
+    name: "a tampered signature",
+    headers: async (endpoint, body) => {
+      const headers = await signedAs(keys.all!)(endpoint, body);
+      return { ...headers, authorization: headers.authorization!.replace(/.$/, (last) => (last === "0" ? "1" : "0")) };
+    },
+    expected: () => SignatureRefused,
+  },
+  { name: "a stale X-Amz-Date", headers: (endpoint, body) => signedAs(keys.all!, { signingDate: new Date(Date.now() - 16 * 60_000) })(endpoint, body), expected: () => SignatureRefused },
+  { name: "temporary credentials", headers: (endpoint, body) => signedAs(keys.all!, { sessionToken: "session" })(endpoint, body), expected: () => SignatureRefused },
+  {
+    name: "an expired token",
+    headers: async (endpoint) =>
+      bearerHeaders(endpoint, await forgeValidToken({ account: "default", secretId: keys.all!.secretId, actions: [...Actions], resources: ["*"], expiresAt: Date.now() - 1 })),
+    expected: () => SignatureRefused,
+  },
+  {
+    name: "a token used beyond its scope",
+    headers: async (endpoint) => {
+      const minted = await api("POST", "/v1/tokens", { actions: allActions(endpoint.need), resources: ["*"], ttlSeconds: 600 }, { auth: bearer(keys.all!.secretKey) });
+      return bearerHeaders(endpoint, minted.body.token);
+    },
+    expected: sqsForbidden,
+  },
+];
+
+const sqsCases = sqsEndpoints.flatMap((endpoint) => sqsAttacks.map((attack) => [endpoint.action, attack.name, endpoint, attack] as const));
+
+const sqsState = async () => ({ ...((await accountState()) as object), intruderQueue: (await api("GET", `/v1/queues/${N}`)).status });
+
+describe("every SQS action refuses callers without the right", () => {
+  it.each(sqsCases)("%s with %s", async (_action, _attack, endpoint, attack) => {
+    const before = await sqsState();
+    const body = JSON.stringify(endpoint.input());
+
+    const response = await sqsWithHeaders(body, await attack.headers(endpoint, body));
+
+    const expected = attack.expected(endpoint);
+    if (expected === "list") {
+      expect(response.status, JSON.stringify(response.body)).toBe(200);
+      expect(response.body.QueueUrls ?? []).not.toContain(sqsQueueUrl(Q));
+    } else if (expected === "own") {
+      expect(response.status, JSON.stringify(response.body)).toBe(200);
+      const undo = JSON.stringify({ QueueUrl: sqsQueueUrl(N, keys.otherAccount!.accountId) });
+      const undone = await sqsWithHeaders(undo, await signedAs(keys.otherAccount!)({ ...endpoint, action: "DeleteQueue" }, undo));
+      expect(undone.status).toBe(200);
+    } else {
+      expect(response.body?.__type, JSON.stringify(response.body)).toBe(`com.amazonaws.sqs#${expected}`);
+      expect(response.status).toBe(expected === "QueueDoesNotExist" ? 400 : 403);
+    }
+    expect(await sqsState()).toEqual(before);
+  });
+});
+
+describe("the same SQS actions with the right credentials", () => {
+  it("a request signed with SigV4 by a key with the right is accepted", async () => {
+    const body = JSON.stringify({ QueueUrl: sqsQueueUrl(Q), AttributeNames: ["QueueArn"] });
+
+    const response = await sqsWithHeaders(body, await signedAs(keys.all!)({ action: "GetQueueAttributes", input: () => ({}), need: "read", otherAccount: "QueueDoesNotExist" }, body));
+
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    expect(response.body.Attributes.QueueArn).toBe(`arn:aws:sqs:local:default:${Q}`);
   });
 });

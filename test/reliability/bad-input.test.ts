@@ -2,6 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { api, RootSecretKey, type ApiResponse } from "../support/http";
+import { sqs as sqsCall, type SqsAnswer } from "../support/sqs";
 import { checkProperty, propertyTimeoutMs } from "./fc-params";
 
 /**
@@ -49,7 +50,7 @@ const Documented: Record<string, number> = {
 /** The README's rule for queue, topic and subscription names. */
 const NamePattern = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
-const tried = { rest: 0, rpc: 0 };
+const tried = { rest: 0, rpc: 0, sqs: 0 };
 
 function expectRestError(response: ApiResponse, code: string, label: string): void {
   const got = { status: response.status, code: response.body?.error?.code };
@@ -705,6 +706,178 @@ describe("receipt handles in a batch", () => {
   });
 });
 
+// ---------------------------------------------------------------------------------------------
+// The SQS interface (AWS JSON 1.0): SQS's own error shapes, SQS's own bounds on the wire.
+
+async function sqs(action: string, input: unknown): Promise<SqsAnswer> {
+  tried.sqs++;
+  return sqsCall(action, input);
+}
+
+function expectSqsError(answer: SqsAnswer, code: string, label: string): void {
+  expect({ status: answer.status, type: answer.body?.__type }, `${label}: ${JSON.stringify(answer.body)?.slice(0, 300)}`).toEqual({
+    status: 400,
+    type: `com.amazonaws.sqs#${code}`,
+  });
+  expect(answer.headers.get("x-amzn-query-error"), label).toMatch(/;Sender$/);
+}
+
+interface SqsActionSpec {
+  action: string;
+  valid: (ctx: Fixture) => Record<string, unknown>;
+  fields: FieldSpec[];
+}
+
+const sqsQueueUrl = (queue: string) => `http://cmq.test/default/${queue}`;
+
+const sqsActions: SqsActionSpec[] = [
+  {
+    action: "ReceiveMessage",
+    // A receive that could take a message changes the queue; an invalid one must not.
+    valid: (c) => ({ QueueUrl: sqsQueueUrl(c.queue), MaxNumberOfMessages: 1, WaitTimeSeconds: 0 }),
+    fields: [
+      { field: "MaxNumberOfMessages", bad: badInteger(1, 10) },
+      { field: "WaitTimeSeconds", bad: badInteger(0, 20) },
+      { field: "VisibilityTimeout", bad: badInteger(0, 43_200) },
+      { field: "AttributeNames", bad: notAnArray },
+      { field: "QueueUrl", bad: notAString },
+    ],
+  },
+  {
+    action: "SendMessage",
+    valid: (c) => ({ QueueUrl: sqsQueueUrl(c.queue), MessageBody: "x" }),
+    fields: [
+      { field: "MessageBody", bad: fc.oneof(notAString, fc.constant("")) },
+      { field: "DelaySeconds", bad: badInteger(0, 900) },
+    ],
+  },
+  {
+    action: "ChangeMessageVisibility",
+    valid: (c) => ({ QueueUrl: sqsQueueUrl(c.queue), ReceiptHandle: c.handles[0], VisibilityTimeout: 3_600 }),
+    fields: [
+      { field: "VisibilityTimeout", bad: badInteger(0, 43_200) },
+      { field: "ReceiptHandle", bad: notAString },
+    ],
+  },
+  {
+    action: "ListQueues",
+    valid: () => ({ QueueNamePrefix: "bad-" }),
+    fields: [
+      { field: "MaxResults", bad: badInteger(1, 1_000) },
+      { field: "QueueNamePrefix", bad: notAString },
+    ],
+  },
+  {
+    action: "DeleteMessageBatch",
+    valid: (c) => ({ QueueUrl: sqsQueueUrl(c.queue), Entries: [{ Id: "a", ReceiptHandle: c.handles[0] }] }),
+    fields: [{ field: "Entries", bad: notAnArray }],
+  },
+];
+
+describe("SQS: generated request bodies", () => {
+  it(
+    "one member of a valid request set to a value of the wrong type or outside SQS's bounds is 400 InvalidParameterValue naming it, and changes nothing",
+    async () => {
+      const cases = sqsActions.flatMap((spec) => spec.fields.map((field) => ({ spec, field })));
+      await checkProperty(
+        "SQS bad member values",
+        fc.asyncProperty(fc.constantFrom(...cases).chain(({ spec, field }) => field.bad.map((value) => ({ spec, field: field.field, value }))), async ({ spec, field, value }) => {
+          const input = { ...spec.valid(fixture), [field]: value };
+
+          const answer = await sqs(spec.action, input);
+
+          expectSqsError(answer, "InvalidParameterValue", `${spec.action} with ${field} = ${JSON.stringify(value)}`);
+          expect(answer.body.message).toContain(field);
+          expect(await snapshot(fixture.queue)).toEqual(before);
+        }),
+        300,
+      );
+    },
+    propertyTimeoutMs(),
+  );
+
+  it(
+    "an unknown member in a valid request (including __proto__ and constructor) is 400 InvalidParameterValue, and changes nothing",
+    async () => {
+      await checkProperty(
+        "SQS unknown members",
+        fc.asyncProperty(fc.constantFrom(...sqsActions).chain((spec) => fc.tuple(fc.constant(spec), unknownKey(Object.keys(spec.valid(fixture)).concat(spec.fields.map((f) => f.field))), anyJson)), async ([spec, key, value]) => {
+          const input = spec.valid(fixture);
+          if (key === "__proto__") Object.defineProperty(input, key, { value, enumerable: true, configurable: true, writable: true });
+          else input[key] = value;
+
+          const answer = await sqs(spec.action, JSON.stringify(input));
+
+          expectSqsError(answer, "InvalidParameterValue", `${spec.action} with member ${JSON.stringify(key)}`);
+          expect(Object.getOwnPropertyNames(Object.prototype), "Object.prototype changed").toEqual(prototypeKeys);
+          expect(await snapshot(fixture.queue)).toEqual(before);
+        }),
+        150,
+      );
+    },
+    propertyTimeoutMs(),
+  );
+
+  it(
+    "a request body cut short or corrupted so that it no longer parses is 400 SerializationException, and changes nothing",
+    async () => {
+      await checkProperty(
+        "SQS malformed JSON",
+        fc.asyncProperty(fc.constantFrom(...sqsActions), fc.nat(), fc.constantFrom("{", "}", "[", '"', ",", ":", "\\", "x", "NaN"), async (spec, position, junk) => {
+          const text = JSON.stringify(spec.valid(fixture));
+          const at = 1 + (position % (text.length - 1));
+          const payload = position % 2 === 0 ? text.slice(0, at) : text.slice(0, at) + junk + text.slice(at);
+          let parses = true;
+          try {
+            JSON.parse(payload);
+          } catch {
+            parses = false;
+          }
+          fc.pre(!parses);
+
+          const answer = await sqs(spec.action, payload);
+
+          expectSqsError(answer, "SerializationException", `${spec.action} with body ${JSON.stringify(payload)}`);
+          expect(await snapshot(fixture.queue)).toEqual(before);
+        }),
+        150,
+      );
+    },
+    propertyTimeoutMs(),
+  );
+
+  it(
+    "CreateQueue with an attribute value that is no integer, or outside SQS's or the service's bounds, is 400 InvalidAttributeValue and creates nothing",
+    async () => {
+      const badValue = (min: number, max: number) =>
+        fc.oneof(
+          fc.constantFrom(String(min - 1), String(max + 1), "", " 1", "1.5", "-1", "1e3", "0x10", "abc", "99999999999"),
+          fc.integer({ min: max + 1 }).map(String),
+        );
+      const attribute = fc.oneof(
+        badValue(0, 43_200).map((value) => ["VisibilityTimeout", value] as const),
+        badValue(60, 1_209_600).map((value) => ["MessageRetentionPeriod", value] as const),
+        badValue(1_024, 1_048_576).map((value) => ["MaximumMessageSize", value] as const),
+        badValue(0, 20).map((value) => ["ReceiveMessageWaitTimeSeconds", value] as const),
+        fc.constant(["VisibilityTimeout", "0"] as const),
+      );
+      await checkProperty(
+        "SQS bad attribute values",
+        fc.asyncProperty(attribute, async ([name, value]) => {
+          const queue = `bad-${uid()}`;
+
+          const answer = await sqs("CreateQueue", { QueueName: queue, Attributes: { [name]: value } });
+
+          expectSqsError(answer, "InvalidAttributeValue", `${name} = ${JSON.stringify(value)}`);
+          expect((await api("GET", `/v1/queues/${queue}`)).status, `${queue} was created`).toBe(404);
+        }),
+        150,
+      );
+    },
+    propertyTimeoutMs(),
+  );
+});
+
 describe("unknown actions and parameters", () => {
   const segment = fc.string({ unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz-_.0123456789"), minLength: 1, maxLength: 12 });
 
@@ -940,6 +1113,6 @@ describe("RPC: arguments of any type", () => {
   );
 
   it("prints how many inputs were tried", () => {
-    console.log(`bad inputs tried: ${tried.rest} REST requests, ${tried.rpc} RPC calls`);
+    console.log(`bad inputs tried: ${tried.rest} REST requests, ${tried.rpc} RPC calls, ${tried.sqs} SQS requests`);
   });
 });

@@ -1,0 +1,45 @@
+import { authenticate, presentsCredentials } from "../../auth/authenticate";
+import { OperationContext } from "../../operations";
+import type { ProtocolAdapter } from "../dispatch";
+import { parseJsonText, readBodyText } from "../http";
+import { sqsActions } from "./actions";
+import { JsonContentType, sqsErrorResponse, SqsWire, SqsWireError } from "./errors";
+import { parseWire, SqsRequest, UnsupportedActions, type SqsAction } from "./wire";
+
+/** The AWS JSON 1.0 protocol names the action in this header: `AmazonSQS.<Action>`. */
+const TargetPrefix = "AmazonSQS.";
+
+const isAction = (name: string): name is SqsAction => Object.hasOwn(SqsRequest, name);
+
+/**
+ * One request: the body is read first (the signature covers it), the caller authenticated, the
+ * action's wire schema checked, and the action translated onto the catalog.
+ */
+async function handle(request: Request, env: Env, requestId: string): Promise<Response> {
+  const bodyText = await readBodyText(request);
+  const action = request.headers.get("x-amz-target")!.slice(TargetPrefix.length);
+  if (!presentsCredentials(request)) {
+    throw new SqsWireError(SqsWire.MissingAuthenticationToken, "Request is missing Authentication Token: sign it with AWS Signature Version 4.");
+  }
+  const principal = await authenticate(request, bodyText, env);
+  if (UnsupportedActions.has(action)) throw new SqsWireError(SqsWire.UnsupportedOperation, `${action} is not supported yet (issue 14).`);
+  if (!isAction(action)) throw new SqsWireError(SqsWire.InvalidAction, `The action ${action} is not valid for this endpoint.`);
+  const input = parseWire(SqsRequest[action], parseJsonText(bodyText));
+  const call = { context: new OperationContext(env, principal, request.signal), origin: new URL(request.url).origin };
+  const output = await (sqsActions[action] as (call: unknown, input: unknown) => Promise<unknown>)(call, input);
+  return new Response(JSON.stringify(output), { status: 200, headers: { "content-type": JsonContentType, "x-amzn-requestid": requestId } });
+}
+
+/** SQS's AWS JSON 1.0 protocol: `POST` with `X-Amz-Target: AmazonSQS.<Action>`, SigV4-signed. */
+export const sqsAdapter: ProtocolAdapter = {
+  name: "sqs",
+  claims: (request) => request.method === "POST" && (request.headers.get("x-amz-target") ?? "").startsWith(TargetPrefix),
+  handle: async (request, env, _ctx, requestId) => {
+    try {
+      return await handle(request, env, requestId);
+    } catch (error) {
+      return sqsErrorResponse(error, requestId);
+    }
+  },
+  errorResponse: sqsErrorResponse,
+};

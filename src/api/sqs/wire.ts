@@ -1,0 +1,135 @@
+import * as v from "valibot";
+import { SqsWire, SqsWireError } from "./errors";
+
+/**
+ * The AWS JSON 1.0 requests of SQS, one schema per action, with SQS's own wire rules where they
+ * are narrower than the service's (a batch holds 10 entries, a long poll waits 20 s, a message is
+ * delayed up to 900 s, a queue keeps messages up to 14 days). The service's own limits and
+ * defaults apply after translation, in the operation catalog.
+ * Source: the SQS API reference (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/).
+ */
+export const SqsLimits = {
+  batchEntries: { min: 1, max: 10 },
+  batchEntryIdLength: 80,
+  receiveMessages: { min: 1, max: 10 },
+  waitTimeSeconds: { min: 0, max: 20 },
+  visibilityTimeoutSeconds: { min: 0, max: 43_200 },
+  delaySeconds: { min: 0, max: 900 },
+  messageRetentionSeconds: { min: 60, max: 1_209_600 },
+  maximumMessageBytes: { min: 1_024, max: 1_048_576 },
+  listMaxResults: { min: 1, max: 1_000 },
+} as const;
+
+/**
+ * The characters SQS allows in a message body (SendMessage: #x9 | #xA | #xD | #x20 to #xD7FF |
+ * #xE000 to #xFFFD | #x10000 to #x10FFFF); any other is InvalidMessageContents.
+ */
+export const MessageBodyCharacters = /^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
+
+const integer = (range: { min: number; max: number }) => v.pipe(v.number(), v.integer(), v.minValue(range.min), v.maxValue(range.max));
+
+/** Queue attribute values travel as strings of decimal digits. */
+export const integerString = (range: { min: number; max: number }) =>
+  v.pipe(v.string(), v.regex(/^\d{1,10}$/, "expected an integer"), v.transform(Number), v.minValue(range.min), v.maxValue(range.max));
+
+const QueueUrl = v.string();
+const StringMap = v.record(v.string(), v.string());
+const Names = v.array(v.string());
+/** Parameters of FIFO queues and of message attributes, refused by the actions until they exist (issue 14). */
+const Refused = v.optional(v.unknown());
+
+export const BatchEntryId = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z0-9_-]{1,80}$/, "a batch entry id is 1 to 80 letters, digits, '-' or '_'"),
+);
+
+export const SqsRequest = {
+  CreateQueue: v.strictObject({ QueueName: v.string(), Attributes: v.optional(StringMap), tags: Refused }),
+  GetQueueUrl: v.strictObject({ QueueName: v.string(), QueueOwnerAWSAccountId: v.optional(v.string()) }),
+  ListQueues: v.strictObject({
+    QueueNamePrefix: v.optional(v.string()),
+    MaxResults: v.optional(integer(SqsLimits.listMaxResults)),
+    NextToken: v.optional(v.string()),
+  }),
+  GetQueueAttributes: v.strictObject({ QueueUrl, AttributeNames: v.optional(Names) }),
+  SetQueueAttributes: v.strictObject({ QueueUrl, Attributes: StringMap }),
+  DeleteQueue: v.strictObject({ QueueUrl }),
+  PurgeQueue: v.strictObject({ QueueUrl }),
+  SendMessage: v.strictObject({
+    QueueUrl,
+    MessageBody: v.string(),
+    DelaySeconds: v.optional(integer(SqsLimits.delaySeconds)),
+    MessageAttributes: Refused,
+    MessageSystemAttributes: Refused,
+    MessageDeduplicationId: Refused,
+    MessageGroupId: Refused,
+  }),
+  /** Entries are checked one by one (SendMessageBatchEntry): a bad entry fails alone. */
+  SendMessageBatch: v.strictObject({ QueueUrl, Entries: v.array(v.looseObject({ Id: v.string() })) }),
+  ReceiveMessage: v.strictObject({
+    QueueUrl,
+    AttributeNames: v.optional(Names),
+    MessageSystemAttributeNames: v.optional(Names),
+    // No message carries attributes yet (issue 14), so asking for them selects nothing.
+    MessageAttributeNames: v.optional(Names),
+    MaxNumberOfMessages: v.optional(integer(SqsLimits.receiveMessages)),
+    VisibilityTimeout: v.optional(integer(SqsLimits.visibilityTimeoutSeconds)),
+    WaitTimeSeconds: v.optional(integer(SqsLimits.waitTimeSeconds)),
+    // Deduplicates retried receives of FIFO queues only; SQS ignores it for standard queues.
+    ReceiveRequestAttemptId: v.optional(v.string()),
+  }),
+  DeleteMessage: v.strictObject({ QueueUrl, ReceiptHandle: v.string() }),
+  DeleteMessageBatch: v.strictObject({ QueueUrl, Entries: v.array(v.looseObject({ Id: v.string() })) }),
+  ChangeMessageVisibility: v.strictObject({ QueueUrl, ReceiptHandle: v.string(), VisibilityTimeout: integer(SqsLimits.visibilityTimeoutSeconds) }),
+  ChangeMessageVisibilityBatch: v.strictObject({ QueueUrl, Entries: v.array(v.looseObject({ Id: v.string() })) }),
+} as const;
+
+export type SqsAction = keyof typeof SqsRequest;
+export type SqsInput<TAction extends SqsAction> = v.InferOutput<(typeof SqsRequest)[TAction]>;
+
+export const SqsBatchEntry = {
+  SendMessageBatch: v.strictObject({
+    Id: BatchEntryId,
+    MessageBody: v.string(),
+    DelaySeconds: v.optional(integer(SqsLimits.delaySeconds)),
+    MessageAttributes: Refused,
+    MessageSystemAttributes: Refused,
+    MessageDeduplicationId: Refused,
+    MessageGroupId: Refused,
+  }),
+  DeleteMessageBatch: v.strictObject({ Id: BatchEntryId, ReceiptHandle: v.string() }),
+  ChangeMessageVisibilityBatch: v.strictObject({
+    Id: BatchEntryId,
+    ReceiptHandle: v.string(),
+    VisibilityTimeout: integer(SqsLimits.visibilityTimeoutSeconds),
+  }),
+} as const;
+
+/** SQS actions that exist but have no counterpart here yet; they answer UnsupportedOperation. */
+export const UnsupportedActions = new Set([
+  "TagQueue",
+  "UntagQueue",
+  "ListQueueTags",
+  "ListDeadLetterSourceQueues",
+  "StartMessageMoveTask",
+  "ListMessageMoveTasks",
+  "CancelMessageMoveTask",
+  "AddPermission",
+  "RemovePermission",
+]);
+
+/**
+ * Validates a request against its wire schema: a required member that is absent is SQS's
+ * MissingParameter, any other problem InvalidParameterValue, naming the member.
+ */
+export function parseWire<TSchema extends v.GenericSchema>(schema: TSchema, input: unknown, where = ""): v.InferOutput<TSchema> {
+  const result = v.safeParse(schema, input);
+  if (result.success) return result.output;
+  const issue = result.issues[0];
+  const path = [where, ...(issue.path?.map((item) => String(item.key)) ?? [])].filter((part) => part !== "").join(".");
+  if (issue.kind === "schema" && issue.input === undefined && path !== "") {
+    throw new SqsWireError(SqsWire.MissingParameter, `The request must contain the parameter ${path}.`);
+  }
+  const reason = issue.type === "strict_object" && issue.input !== undefined ? `${path} is not a parameter of this action` : issue.message;
+  throw new SqsWireError(SqsWire.InvalidParameterValue, `Value for parameter ${path || "(request)"} is invalid. Reason: ${reason}.`);
+}
