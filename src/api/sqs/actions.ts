@@ -63,9 +63,9 @@ function checkMessage(message: {
     throw new SqsWireError(SqsWire.InvalidMessageContents, "Invalid characters found in MessageBody: SQS allows #x9, #xA, #xD, #x20 to #xD7FF, #xE000 to #xFFFD and #x10000 to #x10FFFF.");
   }
   const given = (value: unknown) => value !== undefined && !(typeof value === "object" && value !== null && Object.keys(value).length === 0);
-  if (given(message.MessageAttributes)) throw new SqsWireError(SqsWire.UnsupportedOperation, "MessageAttributes are not supported yet (issue 14).");
+  if (given(message.MessageAttributes)) throw new SqsWireError(SqsWire.UnsupportedOperation, "MessageAttributes are not supported yet.");
   if (given(message.MessageSystemAttributes)) {
-    throw new SqsWireError(SqsWire.UnsupportedOperation, "MessageSystemAttributes are not supported yet (issue 14).");
+    throw new SqsWireError(SqsWire.UnsupportedOperation, "MessageSystemAttributes are not supported yet.");
   }
   if (given(message.MessageDeduplicationId) || given(message.MessageGroupId)) {
     throw new SqsWireError(SqsWire.UnsupportedOperation, "MessageDeduplicationId and MessageGroupId belong to FIFO queues, which are not supported yet.");
@@ -145,7 +145,7 @@ type Handler<TAction extends SqsAction> = (call: SqsCall, input: SqsInput<TActio
 /** Each SQS action translated onto the operation catalog. */
 export const sqsActions: { [TAction in SqsAction]: Handler<TAction> } = {
   async CreateQueue(call, input) {
-    if (input.tags !== undefined) throw new SqsWireError(SqsWire.UnsupportedOperation, "Tags on queues are not supported yet (issue 14).");
+    if (input.tags !== undefined) throw new SqsWireError(SqsWire.UnsupportedOperation, "Tags on queues are not supported yet.");
     if (input.QueueName.endsWith(".fifo")) throw new SqsWireError(SqsWire.UnsupportedOperation, "FIFO queues are not supported yet.");
     const attributes = attributesToInput(input.Attributes);
     const { queue } = await withAttributeErrors(() => run(call, "createQueue", { queue: input.QueueName, ...attributes }));

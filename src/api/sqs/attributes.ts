@@ -54,7 +54,7 @@ export function attributesToInput(attributes: Record<string, string> | undefined
   const input: Record<string, number> = {};
   for (const [name, value] of Object.entries(attributes ?? {})) {
     if (NotYetAttributes.has(name)) {
-      throw new SqsWireError(SqsWire.UnsupportedOperation, `The queue attribute ${name} is not supported yet (issue 14).`);
+      throw new SqsWireError(SqsWire.UnsupportedOperation, `The queue attribute ${name} is not supported yet.`);
     }
     if (ReadOnlyAttributes.has(name)) throw new SqsWireError(SqsWire.InvalidAttributeName, `The attribute ${name} is read-only.`);
     if (!isSettable(name)) throw new SqsWireError(SqsWire.InvalidAttributeName, `Unknown Attribute ${name}.`);

@@ -22,7 +22,7 @@ async function handle(request: Request, env: Env, requestId: string): Promise<Re
     throw new SqsWireError(SqsWire.MissingAuthenticationToken, "Request is missing Authentication Token: sign it with AWS Signature Version 4.");
   }
   const principal = await authenticate(request, bodyText, env);
-  if (UnsupportedActions.has(action)) throw new SqsWireError(SqsWire.UnsupportedOperation, `${action} is not supported yet (issue 14).`);
+  if (UnsupportedActions.has(action)) throw new SqsWireError(SqsWire.UnsupportedOperation, `${action} is not supported yet.`);
   if (!isAction(action)) throw new SqsWireError(SqsWire.InvalidAction, `The action ${action} is not valid for this endpoint.`);
   const input = parseWire(SqsRequest[action], parseJsonText(bodyText));
   const call = { context: new OperationContext(env, principal, request.signal), origin: new URL(request.url).origin };
