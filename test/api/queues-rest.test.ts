@@ -261,3 +261,9 @@ describe("a change that changes nothing", () => {
     expect(empty.body.modifiedAt).toBe(created.body.modifiedAt);
   });
 });
+
+describe("query parameters named after Object.prototype", () => {
+  it.each(["__proto__", "constructor", "toString"])("refuses ?%s=1 as an unknown parameter with 400 InvalidParameter", async (name) => {
+    expectError(await api("GET", `/v1/queues?${name}=1`), "InvalidParameter", name);
+  });
+});

@@ -26,7 +26,9 @@ function queryFields(schema: v.GenericSchema, query: Record<string, unknown>): R
   for (const [name, value] of Object.entries(query)) {
     let entry = entries[name];
     while (entry?.wrapped) entry = entry.wrapped;
-    fields[name] = entry?.type === "number" && typeof value === "string" && /^\d{1,15}$/.test(value) ? Number(value) : value;
+    const field = entry?.type === "number" && typeof value === "string" && /^\d{1,15}$/.test(value) ? Number(value) : value;
+    // Defined, not assigned: `?__proto__=x` must stay an own (and so unknown, refused) field.
+    Object.defineProperty(fields, name, { value: field, enumerable: true, configurable: true, writable: true });
   }
   return fields;
 }
