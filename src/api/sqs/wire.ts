@@ -43,6 +43,16 @@ export const BatchEntryId = v.pipe(
   v.regex(/^[A-Za-z0-9_-]{1,80}$/, "a batch entry id is 1 to 80 letters, digits, '-' or '_'"),
 );
 
+/** A message's fields, the same in SendMessage and in each SendMessageBatch entry. */
+const OutgoingMessageFields = {
+    MessageBody: v.string(),
+    DelaySeconds: v.optional(integer(SqsLimits.delaySeconds)),
+    MessageAttributes: Refused,
+    MessageSystemAttributes: Refused,
+    MessageDeduplicationId: Refused,
+    MessageGroupId: Refused,
+};
+
 export const SqsRequest = {
   CreateQueue: v.strictObject({ QueueName: v.string(), Attributes: v.optional(StringMap), tags: Refused }),
   GetQueueUrl: v.strictObject({ QueueName: v.string(), QueueOwnerAWSAccountId: v.optional(v.string()) }),
@@ -55,15 +65,7 @@ export const SqsRequest = {
   SetQueueAttributes: v.strictObject({ QueueUrl, Attributes: StringMap }),
   DeleteQueue: v.strictObject({ QueueUrl }),
   PurgeQueue: v.strictObject({ QueueUrl }),
-  SendMessage: v.strictObject({
-    QueueUrl,
-    MessageBody: v.string(),
-    DelaySeconds: v.optional(integer(SqsLimits.delaySeconds)),
-    MessageAttributes: Refused,
-    MessageSystemAttributes: Refused,
-    MessageDeduplicationId: Refused,
-    MessageGroupId: Refused,
-  }),
+  SendMessage: v.strictObject({ QueueUrl, ...OutgoingMessageFields }),
   /** Entries are checked one by one (SendMessageBatchEntry): a bad entry fails alone. */
   SendMessageBatch: v.strictObject({ QueueUrl, Entries: v.array(v.looseObject({ Id: v.string() })) }),
   ReceiveMessage: v.strictObject({
@@ -88,15 +90,7 @@ export type SqsAction = keyof typeof SqsRequest;
 export type SqsInput<TAction extends SqsAction> = v.InferOutput<(typeof SqsRequest)[TAction]>;
 
 export const SqsBatchEntry = {
-  SendMessageBatch: v.strictObject({
-    Id: BatchEntryId,
-    MessageBody: v.string(),
-    DelaySeconds: v.optional(integer(SqsLimits.delaySeconds)),
-    MessageAttributes: Refused,
-    MessageSystemAttributes: Refused,
-    MessageDeduplicationId: Refused,
-    MessageGroupId: Refused,
-  }),
+  SendMessageBatch: v.strictObject({ Id: BatchEntryId, ...OutgoingMessageFields }),
   DeleteMessageBatch: v.strictObject({ Id: BatchEntryId, ReceiptHandle: v.string() }),
   ChangeMessageVisibilityBatch: v.strictObject({
     Id: BatchEntryId,
