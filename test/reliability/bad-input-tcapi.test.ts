@@ -316,6 +316,16 @@ describe("API 3.0: the envelope", () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it("temporary credentials (X-TC-Token) are AuthFailure.TokenFailure, not the key's own rights", async () => {
+    const body = JSON.stringify({ QueueName: fixture.queue });
+    const headers = { ...(await tcHeaders("ClearCmqQueue", body, root())), "x-tc-token": "sts-session-token" };
+
+    const answer = await tcSend(body, headers);
+
+    expectTcError(answer, "AuthFailure.TokenFailure", "X-TC-Token");
+    expect(await snapshot()).toEqual(before);
+  });
+
   it.each([["PUT"], ["DELETE"], ["PATCH"]])("method %s is UnsupportedProtocol", async (method) => {
     const body = JSON.stringify({ QueueName: fixture.queue });
     const headers = await tcHeaders("ClearCmqQueue", body, root());

@@ -20,6 +20,10 @@ async function handle(request: Request, env: Env, requestId: string): Promise<Re
   if (!presentsCredentials(request)) {
     throw new TcWireError("AuthFailure.InvalidAuthorization", "The request has no Authorization header: sign it with TC3-HMAC-SHA256.");
   }
+  if (request.headers.has("x-tc-token")) {
+    // Temporary credentials (STS) have no counterpart: refused rather than signed-in as the key alone.
+    throw new TcWireError("AuthFailure.TokenFailure", "Temporary credentials (X-TC-Token) are not supported: sign with a SecretId and SecretKey of this service.");
+  }
   const principal = await authenticate(request, bodyText, env);
   const version = request.headers.get("x-tc-version");
   if (version === null) throw new TcWireError("MissingParameter", "The request is missing a required parameter `Version` (X-TC-Version).");
