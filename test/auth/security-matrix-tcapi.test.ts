@@ -212,3 +212,19 @@ describe("the same actions with the right credentials", () => {
     expect(tcCode(answer)).toBe(SignatureFailure);
   });
 });
+
+describe("answers to pages", () => {
+  it("carry Access-Control-Allow-Origin for an origin the account allows, and none for another", async () => {
+    const body = JSON.stringify({ QueueName: Q });
+    const headers = await tcHeaders("DescribeCmqQueueDetail", body, keys.all!);
+    await api("PATCH", "/v1/accounts/default", { allowedOrigins: ["https://console.example"] });
+
+    const allowed = await tcSend(body, { ...headers, origin: "https://console.example" });
+    const other = await tcSend(body, { ...headers, origin: "https://evil.example" });
+    await api("PATCH", "/v1/accounts/default", { allowedOrigins: null });
+
+    expect([tcCode(allowed), tcCode(other)]).toEqual(["ok", "ok"]);
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("https://console.example");
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+  });
+});

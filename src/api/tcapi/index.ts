@@ -1,5 +1,6 @@
-import { authenticate, presentsCredentials } from "../../auth/authenticate";
+import { authenticate, presentsCredentials, type Principal } from "../../auth/authenticate";
 import { OperationContext } from "../../operations";
+import { corsHeaders } from "../cors";
 import type { ProtocolAdapter } from "../dispatch";
 import { jsonResponse, parseJsonText, readBodyText } from "../http";
 import { tcActions } from "./actions";
@@ -12,7 +13,7 @@ import { isTcAction, parseWire, TcRequest, TcVersion } from "./wire";
  * version and action checked, the action's parameters validated, and the action translated onto
  * the catalog. API 3.0 takes `POST /` with a JSON body, or GET with the parameters in the query.
  */
-async function handle(request: Request, env: Env, requestId: string): Promise<Response> {
+async function handle(request: Request, env: Env, requestId: string, caller: { principal?: Principal }): Promise<Response> {
   if (request.method !== "POST" && request.method !== "GET") {
     throw new TcWireError("UnsupportedProtocol", `HTTP method ${request.method} is not supported: send POST or GET.`);
   }
@@ -25,6 +26,7 @@ async function handle(request: Request, env: Env, requestId: string): Promise<Re
     throw new TcWireError("AuthFailure.TokenFailure", "Temporary credentials (X-TC-Token) are not supported: sign with a SecretId and SecretKey of this service.");
   }
   const principal = await authenticate(request, bodyText, env);
+  caller.principal = principal;
   const version = request.headers.get("x-tc-version");
   if (version === null) throw new TcWireError("MissingParameter", "The request is missing a required parameter `Version` (X-TC-Version).");
   if (version !== TcVersion) throw new TcWireError("NoSuchVersion", `The API version \`${version}\` does not exist: this endpoint speaks ${TcVersion}.`);
@@ -46,11 +48,16 @@ export const tcapiAdapter: ProtocolAdapter = {
   name: "tcapi",
   claims: (request) => request.headers.has("x-tc-action"),
   handle: async (request, env, _ctx, requestId) => {
+    const caller: { principal?: Principal } = {};
+    let response: Response;
     try {
-      return await handle(request, env, requestId);
+      response = await handle(request, env, requestId, caller);
     } catch (error) {
-      return tcErrorResponse(error, requestId);
+      response = tcErrorResponse(error, requestId);
     }
+    // A page may read the answer as it may read /v1's: the caller's account names the origins.
+    for (const [name, value] of Object.entries(corsHeaders(request, caller.principal))) response.headers.set(name, value);
+    return response;
   },
   errorResponse: tcErrorResponse,
 };
