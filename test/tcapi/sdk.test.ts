@@ -292,6 +292,30 @@ describe("topics and subscriptions through tencentcloud-sdk-nodejs", () => {
     expect(none).toMatchObject({ TotalCount: 0, SubscriptionSet: [] });
   });
 
+  it("publishes one MsgTag too long for a tag untagged on a FilterType 1 topic: only unfiltered subscriptions get it", async () => {
+    const topic = uniqueName("tct");
+    const [all, filtered] = [uniqueName("tc"), uniqueName("tc")];
+    await client.CreateCmqQueue({ QueueName: all });
+    await client.CreateCmqQueue({ QueueName: filtered });
+    await client.CreateCmqTopic({ TopicName: topic, FilterType: 1 });
+    await client.CreateCmqSubscribe({ TopicName: topic, SubscriptionName: "all", Protocol: "queue", Endpoint: all, NotifyContentFormat: "SIMPLIFIED" });
+    await client.CreateCmqSubscribe({
+      TopicName: topic,
+      SubscriptionName: "filtered",
+      Protocol: "queue",
+      Endpoint: filtered,
+      FilterTag: ["order.created.eu"],
+      NotifyContentFormat: "SIMPLIFIED",
+    });
+
+    await client.PublishCmqMsg({ TopicName: topic, MsgContent: "long tag", MsgTag: ["order.created.eu.west"] });
+    const toAll = await receiveOne(all, 10);
+    const toFiltered = await receiveOne(filtered, 1);
+
+    expect(toAll).toMatchObject({ body: "long tag", tags: [] });
+    expect(toFiltered).toBeUndefined();
+  });
+
   it("subscribes an https endpoint with Protocol http", async () => {
     const topic = uniqueName("tct");
     await client.CreateCmqTopic({ TopicName: topic });
