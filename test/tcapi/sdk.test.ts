@@ -359,6 +359,31 @@ describe("tencentcloud-sdk-nodejs error paths", () => {
     expect([queueAgain.code, topicAgain.code, subscriptionAgain.code]).toEqual(["ResourceInUse.Queue", "ResourceInUse.Topic", "ResourceInUse.Subscription"]);
   });
 
+  it("answers a rewind of a queue without RewindSeconds with FailedOperation, and one before the window with InvalidParameterValue", async () => {
+    const [plain, rewindable] = [uniqueName("tc"), uniqueName("tc")];
+    await client.CreateCmqQueue({ QueueName: plain });
+    await client.CreateCmqQueue({ QueueName: rewindable, RewindSeconds: 60 });
+    const hourAgo = Math.floor(Date.now() / 1000) - 3600;
+
+    const off = await failure(() => client.RewindCmqQueue({ QueueName: plain, StartConsumeTime: hourAgo }));
+    const tooEarly = await failure(() => client.RewindCmqQueue({ QueueName: rewindable, StartConsumeTime: hourAgo }));
+
+    expect(off.code).toBe("FailedOperation");
+    expect(tooEarly.code).toBe("InvalidParameterValue");
+  });
+
+  it("answers the delete of a dead-letter queue still in use with ResourceInUse, and keeps it", async () => {
+    const [source, deadLetters] = [uniqueName("tc"), uniqueName("tc-dlq")];
+    await client.CreateCmqQueue({ QueueName: deadLetters });
+    await client.CreateCmqQueue({ QueueName: source, DeadLetterQueueName: deadLetters, MaxReceiveCount: 2 });
+
+    const error = await failure(() => client.DeleteCmqQueue({ QueueName: deadLetters }));
+    const kept = await client.DescribeCmqQueueDetail({ QueueName: deadLetters });
+
+    expect(error.code).toBe("ResourceInUse");
+    expect(kept.QueueDescribe?.DeadLetterSource).toEqual([{ QueueId: source, QueueName: source }]);
+  });
+
   it.each([
     ["VisibilityTimeout 0", { VisibilityTimeout: 0 }, "InvalidParameterValue", "VisibilityTimeout"],
     ["MaxMsgSize over 1 MiB", { MaxMsgSize: 2_000_000 }, "InvalidParameterValue", "MaxMsgSize"],
