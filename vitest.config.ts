@@ -36,7 +36,13 @@ export default defineConfig({
               ],
               // Outbound fetch() (HTTP push) goes to the sink Worker, so no test reaches the network.
               outboundService: "sink",
-              serviceBindings: { CONSUMER: "consumer", SINK: "sink", AUDIT_WORKER: "sink" },
+              // CMQ: the service's own RPC entrypoint, for the typed client's binding mode (test/client/).
+              serviceBindings: {
+                CONSUMER: "consumer",
+                SINK: "sink",
+                AUDIT_WORKER: "sink",
+                CMQ: { name: "vitest-plugin-runner-edge-cmq", entrypoint: "QueueService" },
+              },
             },
           }),
         ],
