@@ -5,3 +5,4 @@ export type { QueueServiceBinding } from "./binding-transport";
 export type { ErrorCode, OperationInput, OperationName, Output as OperationOutput } from "./catalog";
 export type { RetryOptions } from "./retry";
 export { idempotentOperations } from "./retry";
+export { consume, type ConsumeOptions, type ConsumeSummary, type Outcome, type ReceivedMessage } from "./consume";
