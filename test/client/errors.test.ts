@@ -102,4 +102,32 @@ describe("answers that are not the service's", () => {
 
     expect([error.code, error.status, error.fault, error.retryable]).toEqual(["UnexpectedResponse", 418, "client", false]);
   });
+
+  it("a 2xx that is not JSON is UnexpectedResponse, not a parse error", async () => {
+    const client = httpClient({ fetch: async () => new Response("<html>Sign in to the Wi-Fi</html>", { status: 200 }) });
+
+    const error = await failure(client.listQueues());
+
+    expect([error.code, error.status, error.fault, error.retryable]).toEqual(["UnexpectedResponse", 200, "server", false]);
+  });
+
+  it.each([
+    [409, "client", false],
+    [503, "server", true],
+  ] as const)("a code this client does not know yet keeps its name and is judged by its status %i", async (status, fault, retryable) => {
+    // A newer service may answer codes added after this client was built.
+    const body = { error: { code: "QueueTagLimitExceeded", message: "too many tags", requestId: "r-1" } };
+    const client = httpClient({ fetch: async () => Response.json(body, { status }), retry: { maxAttempts: 1 } });
+
+    const error = await failure(client.health());
+
+    expect([error.code, error.message, error.requestId, error.status, error.fault, error.retryable]).toEqual([
+      "QueueTagLimitExceeded",
+      "too many tags",
+      "r-1",
+      status,
+      fault,
+      retryable,
+    ]);
+  });
 });

@@ -66,8 +66,9 @@ export function traitsOf(code: string, status?: number): { fault: Fault; retryab
   if (known) return { status: status ?? known[0], fault: known[1] === S ? "server" : "client", retryable: known[1] !== C };
   if (code === "NetworkError" || code === "Timeout") return { status, fault: "server", retryable: true };
   if (code === "Throttled") return { status, fault: "client", retryable: true };
-  const isServer = status === undefined || status >= 500;
-  return { status, fault: isServer ? "server" : "client", retryable: isServer };
+  // A 5xx may pass; a 4xx is the request's; a 2xx that is no answer of the service is not the caller's doing.
+  const isServerError = status === undefined || status >= 500;
+  return { status, fault: isServerError || status < 400 ? "server" : "client", retryable: isServerError };
 }
 
 export interface EdgeCmqErrorInit {

@@ -57,7 +57,8 @@ export function requestOf(route: HttpRoute, input: Record<string, unknown>): { m
   if (fieldsFrom === "query") {
     const query = new URLSearchParams();
     for (const [key, value] of Object.entries(fields)) if (value !== undefined) query.set(key, String(value));
-    if (query.size) path += `?${query}`;
+    const text = query.toString();
+    if (text) path += `?${text}`;
   }
   return { method, path, body: fieldsFrom === "body" ? JSON.stringify(fields) : "" };
 }
@@ -94,7 +95,13 @@ export function httpTransport(options: HttpTransportOptions): Transport {
       }
       throw errorOf(response, text, options.now());
     }
-    const value = text ? JSON.parse(text) : undefined;
+    let value: unknown;
+    try {
+      value = text ? JSON.parse(text) : undefined;
+    } catch (cause) {
+      // A 2xx that is not JSON is not the service's answer (a captive portal, a misrouted proxy).
+      throw new EdgeCmqError({ code: "UnexpectedResponse", message: `HTTP ${response.status}: not JSON: ${text.slice(0, 200)}`, status: response.status, cause });
+    }
     const createdAs = route[3];
     return createdAs ? { created: response.status === 201, [createdAs]: value } : value;
   }

@@ -1,3 +1,4 @@
+import type { OperationName } from "./catalog";
 import { EdgeCmqError } from "./errors";
 
 /** When and how a call that failed is made again. */
@@ -17,7 +18,7 @@ export interface RetryOptions {
  * publishes are not here (a repeat would store the message twice), nor purge, rewind, starting a
  * redrive, creating an account or a key, rotating a key: pass `idempotent: true` to retry them.
  */
-export const idempotentOperations: ReadonlySet<string> = new Set([
+export const idempotentOperations: ReadonlySet<string> = new Set<OperationName>([
   "health",
   "listQueues", "createQueue", "getQueue", "updateQueue", "deleteQueue", "listDeadLetterSourceQueues",
   "receiveMessages", "deleteMessage", "deleteMessages", "changeVisibility", "peekMessages", "getRedrive", "cancelRedrive",
