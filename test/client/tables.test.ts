@@ -4,7 +4,7 @@ import { rpcMethods, type RpcMethod } from "../../src/api/rpc/methods";
 import { ErrorCode, ErrorTraitsOf } from "../../src/errors";
 import { HttpStatusOfError } from "../../src/api/rest/errors";
 import { operationNames } from "../../src/operations";
-import { EdgeCmqError } from "../../packages/client/src";
+import { createClient, EdgeCmqError } from "../../packages/client/src";
 import { bindingArguments, bindingCalls } from "../../packages/client/src/binding-calls";
 import { httpRoutes } from "../../packages/client/src/http-routes";
 import { httpClient, bindingClient } from "./support";
@@ -17,6 +17,10 @@ describe("the client's tables follow the service's", () => {
 
     expect(Object.keys(httpClient()).sort()).toEqual([...operationNames, ...conveniences].sort());
     expect(Object.keys(bindingClient()).sort()).toEqual([...operationNames, ...conveniences].sort());
+  });
+
+  it("needs an endpoint or a binding", () => {
+    expect(() => createClient({ secretKey: "k" })).toThrow(/endpoint or a binding/);
   });
 
   it.each(operationNames)("sends %s to the route the REST table declares", (name) => {
