@@ -232,9 +232,9 @@ export class QueueObject extends DurableObject<Env> {
     return toResult(() => this.redrives.status(nowMs));
   }
 
-  async cancelRedrive(): Promise<Result<RedriveStatus>> {
+  async cancelRedrive(startedAt?: number): Promise<Result<RedriveStatus>> {
     const nowMs = this.clock.nowMs();
-    return toResult(() => this.redrives.cancel(nowMs));
+    return toResult(() => this.redrives.cancel(nowMs, startedAt));
   }
 
   override async alarm(): Promise<void> {

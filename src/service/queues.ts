@@ -312,7 +312,8 @@ export class QueueOperations {
     return unwrap(await this.queue(name, "read").getRedrive());
   }
 
-  async cancelRedrive(name: string): Promise<RedriveStatus> {
-    return unwrap(await this.queue(name, "manage").cancelRedrive());
+  /** Stops the running redrive; with `startedAt`, only if it is the one started then. */
+  async cancelRedrive(name: string, startedAt?: number): Promise<RedriveStatus> {
+    return unwrap(await this.queue(name, "manage").cancelRedrive(startedAt));
   }
 }

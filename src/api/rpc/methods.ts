@@ -72,7 +72,7 @@ export const rpcMethods = {
 
   startRedrive: method({ operation: "startRedrive", argument: "options", toInput: (queue: string, options: unknown = {}) => inputOf({ queue }, options, "options") }),
   getRedrive: method({ operation: "getRedrive", toInput: (queue: string) => ({ queue }) }),
-  cancelRedrive: method({ operation: "cancelRedrive", toInput: (queue: string) => ({ queue }) }),
+  cancelRedrive: method({ operation: "cancelRedrive", argument: "options", toInput: (queue: string, options: unknown = {}) => inputOf({ queue }, options, "options") }),
 
   createTopic: method({ operation: "createTopic", argument: "attributes", toInput: (topic: string, attributes: unknown = {}) => inputOf({ topic }, attributes, "attributes") }),
   getTopic: method({ operation: "getTopic", toInput: (topic: string) => ({ topic }) }),

@@ -126,14 +126,12 @@ export const deadLetterActions = {
   async CancelMessageMoveTask(call: SqsCall, input: SqsInput<"CancelMessageMoveTask">) {
     const task = decodeTaskHandle(input.TaskHandle);
     if (task === null) throw new SqsWireError(SqsWire.InvalidParameterValue, "Value for parameter TaskHandle is invalid.");
-    const taskMissing = () => new SqsWireError(ResourceNotFound, "Task does not exist.");
-    const current = await naming("SourceArn", () => runForSqs(call, "getRedrive", { queue: task.queue }, WireNames)).catch((error: unknown) => {
-      throw error instanceof ServiceError && error.code === ErrorCode.RedriveNotFound ? taskMissing() : error;
-    });
-    if (current.startedAt !== task.startedAt || current.status !== "running") throw taskMissing();
-    const cancelled = await runForSqs(call, "cancelRedrive", { queue: task.queue }, WireNames).catch((error: unknown) => {
-      throw error instanceof ServiceError && error.code === ErrorCode.RedriveNotFound ? taskMissing() : error;
-    });
+    // The service cancels only the redrive the handle names, in one step with the check.
+    const cancelled = await naming("SourceArn", () => runForSqs(call, "cancelRedrive", { queue: task.queue, startedAt: task.startedAt }, WireNames)).catch(
+      (error: unknown) => {
+        throw error instanceof ServiceError && error.code === ErrorCode.RedriveNotFound ? new SqsWireError(ResourceNotFound, "Task does not exist.") : error;
+      },
+    );
     return { ApproximateNumberOfMessagesMoved: cancelled.moved };
   },
 };
