@@ -228,3 +228,18 @@ describe("SQS: queue-level attributes and actions", () => {
     expect(await state()).toEqual(before);
   });
 });
+
+describe("SQS: names inside ARNs and task handles", () => {
+  it.each([
+    ["StartMessageMoveTask", { SourceArn: "arn:aws:sqs:local:default:1-bad" }, "SourceArn"],
+    ["StartMessageMoveTask", { SourceArn: arn(deadLetterQueue), DestinationArn: "arn:aws:sqs:local:default:1-bad" }, "DestinationArn"],
+    ["ListMessageMoveTasks", { SourceArn: "arn:aws:sqs:local:default:a b" }, "SourceArn"],
+    ["CancelMessageMoveTask", { TaskHandle: btoa(JSON.stringify({ queue: "1-bad", startedAt: 1 })).replace(/=+$/, "") }, "TaskHandle"],
+  ])("%s with a queue name the service refuses is InvalidParameterValue naming %s", async (action, input, parameter) => {
+    const answer = await sqs(action, input);
+
+    expectSqsError(answer, "InvalidParameterValue", action);
+    expect(answer.body.message).toContain(parameter);
+    expect(await state()).toEqual(before);
+  });
+});

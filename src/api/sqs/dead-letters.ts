@@ -15,6 +15,9 @@ const WireNames = {
   destination: "DestinationArn",
   maxPerSecond: "MaxNumberOfMessagesPerSecond",
 };
+/** In a move task's actions the queue comes from the source's ARN, or from the task handle. */
+const MoveTaskWireNames = { ...WireNames, queue: "SourceArn" };
+const CancelWireNames = { ...WireNames, queue: "TaskHandle", startedAt: "TaskHandle" };
 
 const ResourceNotFound: SqsErrorShape = { code: "ResourceNotFoundException", status: 404 };
 const missingResource = (parameter: string) =>
@@ -102,11 +105,11 @@ export const deadLetterActions = {
   async StartMessageMoveTask(call: SqsCall, input: SqsInput<"StartMessageMoveTask">) {
     const source = queueOfArn(call, input.SourceArn, "SourceArn");
     const destination = input.DestinationArn === undefined ? undefined : queueOfArn(call, input.DestinationArn, "DestinationArn");
-    const sources = await naming("SourceArn", () => runForSqs(call, "listDeadLetterSourceQueues", { queue: source, limit: 1 }, WireNames));
+    const sources = await naming("SourceArn", () => runForSqs(call, "listDeadLetterSourceQueues", { queue: source, limit: 1 }, MoveTaskWireNames));
     if (sources.total === 0) throw new SqsWireError(SqsWire.InvalidParameterValue, "Source queue must be configured as a Dead Letter Queue.");
-    if (destination !== undefined) await naming("DestinationArn", () => runForSqs(call, "getQueue", { queue: destination }, WireNames));
+    if (destination !== undefined) await naming("DestinationArn", () => runForSqs(call, "getQueue", { queue: destination }, { queue: "DestinationArn" }));
     const redrive = await naming("SourceArn", () =>
-      runForSqs(call, "startRedrive", { queue: source, destination, maxPerSecond: input.MaxNumberOfMessagesPerSecond }, WireNames),
+      runForSqs(call, "startRedrive", { queue: source, destination, maxPerSecond: input.MaxNumberOfMessagesPerSecond }, MoveTaskWireNames),
     );
     return { TaskHandle: encodeTaskHandle(source, redrive.startedAt) };
   },
@@ -115,7 +118,7 @@ export const deadLetterActions = {
   async ListMessageMoveTasks(call: SqsCall, input: SqsInput<"ListMessageMoveTasks">) {
     const source = queueOfArn(call, input.SourceArn, "SourceArn");
     try {
-      const redrive = await naming("SourceArn", () => runForSqs(call, "getRedrive", { queue: source }, WireNames));
+      const redrive = await naming("SourceArn", () => runForSqs(call, "getRedrive", { queue: source }, MoveTaskWireNames));
       return { Results: [moveTaskOf(call, source, redrive)] };
     } catch (error) {
       if (error instanceof ServiceError && error.code === ErrorCode.RedriveNotFound) return { Results: [] };
@@ -127,7 +130,7 @@ export const deadLetterActions = {
     const task = decodeTaskHandle(input.TaskHandle);
     if (task === null) throw new SqsWireError(SqsWire.InvalidParameterValue, "Value for parameter TaskHandle is invalid.");
     // The service cancels only the redrive the handle names, in one step with the check.
-    const cancelled = await naming("SourceArn", () => runForSqs(call, "cancelRedrive", { queue: task.queue, startedAt: task.startedAt }, WireNames)).catch(
+    const cancelled = await naming("SourceArn", () => runForSqs(call, "cancelRedrive", { queue: task.queue, startedAt: task.startedAt }, CancelWireNames)).catch(
       (error: unknown) => {
         throw error instanceof ServiceError && error.code === ErrorCode.RedriveNotFound ? new SqsWireError(ResourceNotFound, "Task does not exist.") : error;
       },
