@@ -5,9 +5,9 @@ import { QueueLimits } from "../../schema/queue";
 import { arnOfQueue, arnScopeOf } from "./arn";
 import { attributeOfField, attributesToInput, queueAttributesOf } from "./attributes";
 import { deadLetterActions } from "./dead-letters";
+import { checkCreateTags, queueTagActions } from "./tags";
 import { sqsErrorOf, SqsWire, SqsWireError } from "./errors";
 import { queueNameOf, queueUrlOf } from "./queue-url";
-import { checkCreateTags, queueTagActions } from "./tags";
 import { MessageBodyCharacters, parseWire, SqsBatchEntry, SqsLimits, type SqsAction, type SqsInput } from "./wire";
 
 /** What an action runs with: the operation context of the caller and the origin its URLs name. */
@@ -249,8 +249,8 @@ export const sqsActions: { [TAction in SqsAction]: Handler<TAction> } = {
         const attributes: Record<string, string> = {};
         if (wanted("ApproximateReceiveCount")) attributes.ApproximateReceiveCount = String(message.receiveCount);
         if (wanted("ApproximateFirstReceiveTimestamp")) attributes.ApproximateFirstReceiveTimestamp = String(message.firstReceivedAt);
-        if (wanted("SentTimestamp")) attributes.SentTimestamp = String(message.enqueuedAt);
         if (wanted("DeadLetterQueueSourceArn") && message.sourceQueue) attributes.DeadLetterQueueSourceArn = arnOfQueue(arnScopeOf(call.context), message.sourceQueue);
+        if (wanted("SentTimestamp")) attributes.SentTimestamp = String(message.enqueuedAt);
         return {
           MessageId: message.id,
           ReceiptHandle: message.receiptHandle,

@@ -8,7 +8,6 @@ import {
   type QueueCounts,
   type ReceivedMessage,
 } from "../../schema/queue";
-import { delaySecondsOf } from "./attributes";
 import type { QueueMetadata } from "./metadata";
 import {
   MessageRowState as S,
@@ -21,6 +20,7 @@ import {
   type MessageRow,
   type ReceivedRow,
 } from "./storage";
+import { delaySecondsOf } from "./attributes";
 
 const textEncoder = new TextEncoder();
 
