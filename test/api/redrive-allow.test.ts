@@ -1,3 +1,5 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, uniqueName } from "../support/http";
 import { createQueue, expectError, expectRpcError, expectStatus, rpc, rpcValue, snapshot } from "./helpers";
@@ -87,6 +89,20 @@ describe("redriveAllow", () => {
     expectError(response, "InvalidParameter");
     expect(response.body.error.message).toContain(field);
     expect(await snapshot(name)).toEqual(before);
+  });
+
+  it("admits any source to a dead-letter queue indexed before redriveAllow existed", async () => {
+    const dlq = await createQueue(uniqueName("dlq"), { redriveAllow: { permission: "denyAll" } });
+    const catalog = env.CATALOG.get(env.CATALOG.idFromName("default"));
+    await runInDurableObject(catalog, (_object, state) => {
+      const row = state.storage.sql.exec<{ attributes: string }>("SELECT attributes FROM resources WHERE name_key = ?", dlq.toLowerCase()).one();
+      const { redriveAllow: _dropped, ...older } = JSON.parse(row.attributes);
+      state.storage.sql.exec("UPDATE resources SET attributes = ? WHERE name_key = ?", JSON.stringify(older), dlq.toLowerCase());
+    });
+
+    const source = await api("PUT", `/v1/queues/${uniqueName("src")}`, policyTo(dlq));
+
+    expectStatus(source, 201);
   });
 
   it("is enforced the same over RPC", async () => {
