@@ -20,6 +20,7 @@ import {
   type MessageRow,
   type ReceivedRow,
 } from "./storage";
+import { delaySecondsOf } from "./attributes";
 
 const textEncoder = new TextEncoder();
 
@@ -89,7 +90,7 @@ export class QueueMessages {
       if (bytes > attributes.maxMsgSize) {
         throw new ServiceError(ErrorCode.MessageTooLarge, `message ${index} is ${bytes} bytes; this queue's maxMsgSize is ${attributes.maxMsgSize}`);
       }
-      const delaySeconds = message.delaySeconds ?? 0;
+      const delaySeconds = delaySecondsOf(message, attributes);
       if (delaySeconds > attributes.msgRetentionSeconds - QueueLimits.receivableAfterDelayMinSeconds) {
         throw new ServiceError(
           ErrorCode.InvalidParameter,
@@ -112,7 +113,7 @@ export class QueueMessages {
     const insertAll = () => {
       for (const message of messages) {
         const id = crypto.randomUUID();
-        const visibleAtMs = nowMs + (message.delaySeconds ?? 0) * 1000;
+        const visibleAtMs = nowMs + delaySecondsOf(message, attributes) * 1000;
         if (visibleAtMs <= nowMs) visibleNow = true;
         else visibleAt.push(visibleAtMs);
         this.sql.exec(
