@@ -94,7 +94,7 @@ describe("the service's verifier", () => {
 
     expect(await verifyCmqSignature(target, params, "NSI3UqqD99b/UJb4tbG/xZpRW64=", DocSecretKey)).toBe(true);
     expect(await verifyCmqSignature(target, params, "NSI3UqqD99b/UJb4tbG/xZpRW64=", `${DocSecretKey}x`)).toBe(false);
-    expect(await verifyCmqSignature(target, [...params, ["limit", "21"]].slice(1), "NSI3UqqD99b/UJb4tbG/xZpRW64=", DocSecretKey)).toBe(false);
+    expect(await verifyCmqSignature(target, [...params, ["limit", "21"] as const].slice(1), "NSI3UqqD99b/UJb4tbG/xZpRW64=", DocSecretKey)).toBe(false);
   });
 
   it("signs with HmacSHA1 when SignatureMethod is absent or anything but HmacSHA256", async () => {

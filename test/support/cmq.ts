@@ -21,12 +21,13 @@ export const rootCredentials = (): CmqCredentials => ({ secretId: env.ROOT_SECRE
 
 const textEncoder = new TextEncoder();
 
-/** The string to sign, exactly as the documentation builds it. */
+/** The string to sign, exactly as the documentation builds it (an `_` in a key is signed as `.`). */
 export function stringToSign(method: string, host: string, path: string, params: Record<string, string>): string {
-  const keys = Object.keys(params)
-    .filter((key) => key !== "Signature")
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return `${method}${host}${path}?${keys.map((key) => `${key}=${params[key]}`).join("&")}`;
+  const pairs = Object.entries(params)
+    .filter(([key]) => key !== "Signature")
+    .map(([key, value]) => [key.replace(/_/g, "."), value] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `${method}${host}${path}?${pairs.map(([key, value]) => `${key}=${value}`).join("&")}`;
 }
 
 export async function sign(secretKey: string, source: string, method: SignatureMethod): Promise<string> {
