@@ -52,8 +52,9 @@ export async function buildPushRequest(
 ): Promise<Request> {
   const body = pushBody(message, format);
   const headers = new Headers({
-    // CMQ sends both formats as text/plain (its push documentation); the JSON is in the body.
+    // CMQ sends both formats as text/plain (its push documentation); the format is named apart.
     "content-type": "text/plain; charset=utf-8",
+    "x-cmq-content-format": format,
     "user-agent": PushUserAgent,
     "x-cmq-request-id": crypto.randomUUID(),
     "x-cmq-message-id": message.messageId,

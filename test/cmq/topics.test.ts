@@ -280,6 +280,7 @@ describe("HTTP pushes of a subscription made through the CMQ API", () => {
     expect(push!.method).toBe("POST");
     expect(push!.headers).toMatchObject({
       "content-type": expect.stringMatching(/^text\/plain/),
+      "x-cmq-content-format": "JSON",
       "user-agent": "Qcloud Notification Service Agent",
       "x-cmq-request-id": expect.any(String),
       "x-cmq-message-id": msgId,
