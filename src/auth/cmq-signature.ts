@@ -114,8 +114,8 @@ function envelopeOf(params: readonly CmqParam[], nowMs: number): CmqEnvelope {
  * credentials), whose secret key signed the request. With `Token` (a browser token of this
  * service), the token is the credential: it is the secret the request is signed with, and
  * `SecretId` names the key that minted it (the root SecretId for a token minted by root).
- * A `Nonce` already used by the same SecretId within the window is refused, so a captured request
- * cannot be sent again.
+ * A `Nonce` already used by the same SecretId with the same `Timestamp` is refused while that
+ * timestamp is in the window, so a captured request cannot be sent again.
  */
 export async function authenticateCmq(
   env: Env,
@@ -137,9 +137,13 @@ export async function authenticateCmq(
   } else {
     principal = await signedRequestPrincipal(env, envelope.secretId, nowMs, verify);
   }
+  // CMQ: "Nonce and Timestamp prevent replay". A replay carries the same (signed) Timestamp, so
+  // the pair is what is remembered; a nonce alone would refuse good requests of SDKs that draw it
+  // from a small range (the npm cmq-sdk: 0 to 9,999).
   const expiresAtMs = (envelope.timestampSeconds + CmqWindowSeconds) * 1000;
-  if (!(await registry(env).claimNonce(envelope.secretId, envelope.nonce, expiresAtMs))) {
-    throw unauthenticated("Nonce already used: each request needs a new Nonce");
+  const seen = `${envelope.timestampSeconds}.${envelope.nonce}`;
+  if (!(await registry(env).claimNonce(envelope.secretId, seen, expiresAtMs))) {
+    throw unauthenticated("Nonce already used with this Timestamp: each request needs a new Nonce");
   }
   return principal;
 }
