@@ -104,6 +104,18 @@ describe("queues", () => {
     expect(page).toMatchObject({ totalCount: 3, queueList: [{ queueId: names[1], queueName: names[1] }] });
   });
 
+  it("lists 20 queues when no limit is given, as CMQ does, with the totalCount of all", async () => {
+    const word = uniqueName("many");
+    await Promise.all(Array.from({ length: 21 }, (_, index) => cmqOk("CreateQueue", { queueName: `${word}-${String(index).padStart(2, "0")}` })));
+
+    const page = await cmqOk("ListQueue", { searchWord: word });
+    const rest = await cmqOk("ListQueue", { searchWord: word, offset: 20 });
+
+    expect(page.totalCount).toBe(21);
+    expect(page.queueList).toHaveLength(20);
+    expect(rest.queueList.map((item: { queueName: string }) => item.queueName)).toEqual([`${word}-20`]);
+  });
+
   it("deletes a queue, which then does not exist (4440)", async () => {
     const queue = await newQueue();
 

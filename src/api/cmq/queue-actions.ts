@@ -54,9 +54,16 @@ const attributesOf = (queue: Queue) => ({
 
 const summaryOf = (queue: { name: string }) => ({ queueId: queue.name, queueName: queue.name });
 
+/** CMQ's own page size when a list action names no `limit` (ListQueue, ListTopic, ...: 20). */
+export const CmqListLimit = { default: 20 } as const;
+
 /** The page options of the list actions: `searchWord`, `offset`, `limit`. */
 export function listOptions(call: CmqCall): Record<string, unknown> {
-  return { search: call.params.string("searchWord"), offset: call.params.integer("offset"), limit: call.params.integer("limit") };
+  return {
+    search: call.params.string("searchWord"),
+    offset: call.params.integer("offset"),
+    limit: call.params.integer("limit") ?? CmqListLimit.default,
+  };
 }
 
 /** The receive fields of a message, times in Unix seconds. */
