@@ -94,6 +94,35 @@ describe("requests every CMQ SDK sends", () => {
     expect(sent.body.msgList).toHaveLength(2);
   });
 
+  it("takes the parameters SDKs add (Region, RequestClient, clientRequestId, UserpollingWaitSeconds), signed", async () => {
+    const queue = await newQueue();
+
+    const sent = await cmq("SendMessage", { queueName: queue, msgBody: "m", Region: "gz", clientRequestId: "c-1", UserpollingWaitSeconds: 40 });
+
+    expect(sent.body.code).toBe(0);
+  });
+
+  it("takes a POST signed without its @-values, as the Python SDK signs it", async () => {
+    const queue = await newQueue();
+    const params = await signedParams("SendMessage", { queueName: queue });
+    const withMention = { ...params, msgBody: "@channel deploy done" };
+
+    const sent = await sendParams(withMention);
+    const received = await cmqOk("ReceiveMessage", { queueName: queue });
+
+    expect(sent.body.code).toBe(0);
+    expect(received.msgBody).toBe("@channel deploy done");
+  });
+
+  it("keeps a + and a %2B apart: a space and a plus", async () => {
+    const queue = await newQueue();
+
+    await cmqOk("SendMessage", { queueName: queue, msgBody: "1 + 1" });
+    const received = await cmqOk("ReceiveMessage", { queueName: queue });
+
+    expect(received.msgBody).toBe("1 + 1");
+  });
+
   it("answers with a JSON content type and the CORS headers of any other answer", async () => {
     const queue = await newQueue();
 

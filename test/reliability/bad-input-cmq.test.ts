@@ -243,6 +243,10 @@ describe("CMQ: malformed forms", () => {
   it.each([
     ["a body that is not UTF-8", new Uint8Array([0x41, 0x63, 0x74, 0x69, 0x6f, 0x6e, 0x3d, 0xff, 0xfe]), 4000, 10420],
     ["a key given twice", "Action=SendMessage&Action=SendMessage", 4000, 10330],
+    ["a stray %", "Action=SendMessage&msgBody=100%", 4000, 10420],
+    ["a %-escape that is not hex", "Action=SendMessage&msgBody=%zz", 4000, 10420],
+    ["%-escapes that are not UTF-8", "Action=SendMessage&msgBody=%FF%FE", 4000, 10420],
+    ["an escaped lone surrogate", "Action=SendMessage&msgBody=%ED%A0%80", 4000, 10420],
     ["a key with a character CMQ keys never have", "Action=SendMessage&queue%24Name=x", 4000, 10310],
     ["an empty key", "=x&Action=ListQueue", 4000, 10310],
     ["a JSON body", '{"Action":"SendMessage"}', 4000, 10310],

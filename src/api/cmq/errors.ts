@@ -59,6 +59,7 @@ export const CmqWire = {
   UnknownParameter: { code: 4000, module: 10320 },
   NotRepeatable: { code: 4000, module: 10330 },
   WrongType: { code: 4000, module: 10360 },
+  Unparsable: { code: 4000, module: 10420 },
   NotContiguous: { code: 4000, module: 10380 },
   UnknownAction: { code: 4000, module: 10430 },
   DeadLetterPolicyNotJson: { code: 4000, module: 10710 },

@@ -32,7 +32,7 @@ export function formParams(query: string, body: string): CmqParam[] {
   const params: CmqParam[] = [];
   const seen = new Set<string>();
   for (const source of [query, body]) {
-    for (const [rawKey, value] of new URLSearchParams(source)) {
+    for (const [rawKey, value] of formPairs(source)) {
       const key = signedKey(rawKey);
       if (!KeyPattern.test(key)) throw new CmqWireError(CmqWire.BadKey, `bad parameter key format: ${JSON.stringify(rawKey)}`);
       if (seen.has(key)) throw new CmqWireError(CmqWire.NotRepeatable, `${key} parameter is not repeatable`);
@@ -41,6 +41,28 @@ export function formParams(query: string, body: string): CmqParam[] {
     }
   }
   return params;
+}
+
+/**
+ * The pairs of an `application/x-www-form-urlencoded` text. Unlike URLSearchParams, which keeps a
+ * stray `%` as it is and turns bytes that are not UTF-8 into U+FFFD, a form that does not decode
+ * exactly is refused (CMQ 10420): what is stored must be what the client signed.
+ */
+function formPairs(source: string): Array<[string, string]> {
+  const decode = (text: string) => {
+    try {
+      return decodeURIComponent(text.replaceAll("+", " "));
+    } catch {
+      throw new CmqWireError(CmqWire.Unparsable, "cannot parse the form: a %-escape is malformed or not UTF-8");
+    }
+  };
+  const pairs: Array<[string, string]> = [];
+  for (const pair of source.split("&")) {
+    if (pair === "") continue;
+    const equals = pair.indexOf("=");
+    pairs.push(equals < 0 ? [decode(pair), ""] : [decode(pair.slice(0, equals)), decode(pair.slice(equals + 1))]);
+  }
+  return pairs;
 }
 
 /**
