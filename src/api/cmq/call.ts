@@ -43,3 +43,15 @@ export function run<TName extends OperationName>(call: CmqCall, name: TName, inp
 
 /** CMQ's times are Unix seconds; the service's are milliseconds. */
 export const unixSeconds = (ms: number): number => Math.floor(ms / 1000);
+
+/** CMQ's own page size when a list action names no `limit` (ListQueue, ListTopic, ...: 20). */
+export const CmqListLimit = { default: 20 } as const;
+
+/** The page options of the list actions: `searchWord`, `offset`, `limit`. */
+export function listOptions(call: CmqCall): Record<string, unknown> {
+  return {
+    search: call.params.string("searchWord"),
+    offset: call.params.integer("offset"),
+    limit: call.params.integer("limit") ?? CmqListLimit.default,
+  };
+}

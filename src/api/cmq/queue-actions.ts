@@ -1,6 +1,6 @@
 import { ErrorCode, ServiceError } from "../../errors";
 import type { OperationOutput } from "../../operations";
-import { run, unixSeconds, type CmqAction, type CmqCall } from "./call";
+import { listOptions, run, unixSeconds, type CmqAction, type CmqCall } from "./call";
 import { CmqErrorOf, CmqWire, CmqWireError } from "./errors";
 import { deadLetterInput, deadLetterPolicyText } from "./dead-letter";
 
@@ -53,18 +53,6 @@ const attributesOf = (queue: Queue) => ({
 });
 
 const summaryOf = (queue: { name: string }) => ({ queueId: queue.name, queueName: queue.name });
-
-/** CMQ's own page size when a list action names no `limit` (ListQueue, ListTopic, ...: 20). */
-export const CmqListLimit = { default: 20 } as const;
-
-/** The page options of the list actions: `searchWord`, `offset`, `limit`. */
-export function listOptions(call: CmqCall): Record<string, unknown> {
-  return {
-    search: call.params.string("searchWord"),
-    offset: call.params.integer("offset"),
-    limit: call.params.integer("limit") ?? CmqListLimit.default,
-  };
-}
 
 /** The receive fields of a message, times in Unix seconds. */
 const receivedOf = (message: Received) => ({

@@ -1,9 +1,8 @@
 import { ErrorCode, ServiceError } from "../../errors";
 import type { OperationOutput } from "../../operations";
 import { ContentFormats, NotifyStrategies } from "../../schema/topic";
-import { run, unixSeconds, type CmqAction, type CmqCall } from "./call";
+import { listOptions, run, unixSeconds, type CmqAction, type CmqCall } from "./call";
 import { CmqWire, CmqWireError, type CmqErrorShape } from "./errors";
-import { listOptions } from "./queue-actions";
 
 type Subscription = OperationOutput<"getSubscription">;
 
