@@ -378,6 +378,7 @@ describe("bad parameters", () => {
     ["a bare name beside its list", "BatchSendMessage", { queueName: "q", msgBody: "a", "msgBody.1": "b" }, 10320],
     ["a number that is not one", "SendMessage", { queueName: "q", msgBody: "m", delaySeconds: "soon" }, 10360],
     ["an unknown action", "SendMessages", { queueName: "q" }, 10430],
+    ["a TDMQ-only action", "QueryQueueRoute", { queueName: "q" }, 10430],
     ["a bad queue name", "SendMessage", { queueName: "1-starts-with-a-digit", msgBody: "m" }, 10110],
     ["a value out of range", "CreateQueue", { queueName: "q-range", visibilityTimeout: 0 }, 10110],
     ["an empty body", "SendMessage", { queueName: "q", msgBody: "" }, 10110],

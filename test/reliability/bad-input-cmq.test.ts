@@ -251,6 +251,7 @@ describe("CMQ: malformed forms", () => {
     ["an empty key", "=x&Action=ListQueue", 4000, 10310],
     ["a JSON body", '{"Action":"SendMessage"}', 4000, 10310],
     ["no credentials at all", "Action=ListQueue", 4100, 10030],
+    ["the Go SDK's unsigned appId mode", "Action=SendMessage&appId=1250000000&queueName=q&msgBody=m", 4100, 10030],
     ["an empty body", "", 4100, 10030],
   ] as const)("%s is answered with CMQ's code", async (_name, body, code, module) => {
     const answer = await post(body);
