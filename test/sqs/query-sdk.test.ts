@@ -192,7 +192,7 @@ describe("@aws-sdk/client-sqs 3.445 (query protocol) against the service", () =>
         ],
       }),
     );
-    const second = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, AttributeNames: ["ApproximateReceiveCount"] }));
+    const second = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, AttributeNames: ["All"] }));
 
     expect(batch.Successful).toEqual([{ Id: "b" }]);
     expect(batch.Failed).toEqual([expect.objectContaining({ Id: "stale", Code: "ReceiptHandleIsInvalid", SenderFault: true })]);

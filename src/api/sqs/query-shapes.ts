@@ -52,18 +52,21 @@ const OutgoingMessage = { DelaySeconds: integer, MessageAttributes, MessageSyste
 
 type Structure = Extract<QueryShape, { kind: "structure" }>;
 
+/** A request naming a queue by `QueueUrl`, which a request posted to the queue's URL may leave out. */
+const ofQueue = (members: Record<string, QueryShape | QueryMember>) => structure({ QueueUrl: string, ...members });
+
 /** Each action's request. */
 export const QueryRequestShapes: Readonly<Record<string, Structure>> = {
   CreateQueue: structure({ Attributes: QueueAttributes, tags: Tags("Tag") }),
   GetQueueUrl: structure({}),
   ListQueues: structure({ MaxResults: integer }),
-  GetQueueAttributes: structure({ AttributeNames }),
-  SetQueueAttributes: structure({ Attributes: QueueAttributes }),
-  DeleteQueue: structure({}),
-  PurgeQueue: structure({}),
-  SendMessage: structure(OutgoingMessage),
-  SendMessageBatch: structure({ Entries: at("SendMessageBatchRequestEntry", list(structure(OutgoingMessage))) }),
-  ReceiveMessage: structure({
+  GetQueueAttributes: ofQueue({ AttributeNames }),
+  SetQueueAttributes: ofQueue({ Attributes: QueueAttributes }),
+  DeleteQueue: ofQueue({}),
+  PurgeQueue: ofQueue({}),
+  SendMessage: ofQueue(OutgoingMessage),
+  SendMessageBatch: ofQueue({ Entries: at("SendMessageBatchRequestEntry", list(structure(OutgoingMessage))) }),
+  ReceiveMessage: ofQueue({
     AttributeNames,
     MessageSystemAttributeNames: at("MessageSystemAttributeName", list(string)),
     MessageAttributeNames: at("MessageAttributeName", list(string)),
@@ -71,16 +74,16 @@ export const QueryRequestShapes: Readonly<Record<string, Structure>> = {
     VisibilityTimeout: integer,
     WaitTimeSeconds: integer,
   }),
-  DeleteMessage: structure({}),
-  DeleteMessageBatch: structure({ Entries: at("DeleteMessageBatchRequestEntry", list(structure({}))) }),
-  ChangeMessageVisibility: structure({ VisibilityTimeout: integer }),
-  ChangeMessageVisibilityBatch: structure({
+  DeleteMessage: ofQueue({}),
+  DeleteMessageBatch: ofQueue({ Entries: at("DeleteMessageBatchRequestEntry", list(structure({}))) }),
+  ChangeMessageVisibility: ofQueue({ VisibilityTimeout: integer }),
+  ChangeMessageVisibilityBatch: ofQueue({
     Entries: at("ChangeMessageVisibilityBatchRequestEntry", list(structure({ VisibilityTimeout: integer }))),
   }),
-  TagQueue: structure({ Tags: Tags("Tag") }),
-  UntagQueue: structure({ TagKeys: at("TagKey", list(string)) }),
-  ListQueueTags: structure({}),
-  ListDeadLetterSourceQueues: structure({ MaxResults: integer }),
+  TagQueue: ofQueue({ Tags: Tags("Tag") }),
+  UntagQueue: ofQueue({ TagKeys: at("TagKey", list(string)) }),
+  ListQueueTags: ofQueue({}),
+  ListDeadLetterSourceQueues: ofQueue({ MaxResults: integer }),
   StartMessageMoveTask: structure({ MaxNumberOfMessagesPerSecond: integer }),
   ListMessageMoveTasks: structure({ MaxResults: integer }),
   CancelMessageMoveTask: structure({}),

@@ -116,6 +116,8 @@ function decode(node: FormNode, shape: QueryShape, path: string): unknown {
   }
 }
 
+const invalidAction = (action: string) => new SqsWireError(SqsWire.InvalidAction, `The action ${action} is not valid for this endpoint.`);
+
 /** The action, and its parameters as the JSON protocol's input; the queue from the path when the form names none. */
 export function decodeQueryRequest(parameters: Iterable<[string, string]>, url: URL): { action: string; input: Record<string, unknown> } {
   const tree = formTree(parameters);
@@ -129,13 +131,12 @@ export function decodeQueryRequest(parameters: Iterable<[string, string]>, url: 
   if (version !== QueryVersion) {
     throw new SqsWireError(SqsWire.NoSuchVersion, `The requested version (${typeof version === "string" ? version : "?"}) of service AmazonSQS does not exist: use ${QueryVersion}.`);
   }
-  if (UnsupportedActions.has(action)) throw new SqsWireError(SqsWire.UnsupportedOperation, `${action} is not supported yet.`);
-  const shape = QueryRequestShapes[action];
-  if (!isAction(action) || shape === undefined) throw new SqsWireError(SqsWire.InvalidAction, `The action ${action} is not valid for this endpoint.`);
+  if (!Object.hasOwn(QueryRequestShapes, action)) throw invalidAction(action);
+  const shape = QueryRequestShapes[action]!;
   const input = decode(tree, shape, "") as Record<string, unknown>;
   // Older SDKs send a queue's requests to its URL; the form's QueueUrl, when given, is the one used.
-  const takesQueueUrl = Object.hasOwn(SqsRequest[action].entries, "QueueUrl");
-  if (takesQueueUrl && input.QueueUrl === undefined && url.pathname.split("/").length === 3) input.QueueUrl = `${url.origin}${url.pathname}`;
+  const isQueueRequest = Object.hasOwn(shape.members, "QueueUrl");
+  if (isQueueRequest && input.QueueUrl === undefined && url.pathname.split("/").length === 3) input.QueueUrl = `${url.origin}${url.pathname}`;
   return { action, input };
 }
 
@@ -156,9 +157,11 @@ export async function handleQuery(request: Request, env: Env, requestId: string)
   const principal = await authenticate(request, bodyText, env);
   const url = new URL(request.url);
   const { action, input } = decodeQueryRequest([...url.searchParams, ...new URLSearchParams(bodyText)], url);
-  const parsed = parseWire(SqsRequest[action as SqsAction], input);
+  if (UnsupportedActions.has(action)) throw new SqsWireError(SqsWire.UnsupportedOperation, `${action} is not supported yet.`);
+  if (!isAction(action)) throw invalidAction(action);
+  const parsed = parseWire(SqsRequest[action], input);
   const call = { context: new OperationContext(env, principal, request.signal), origin: url.origin };
-  const output = await (sqsActions[action as SqsAction] as (call: unknown, input: unknown) => Promise<Record<string, unknown>>)(call, parsed);
+  const output = await (sqsActions[action] as (call: unknown, input: unknown) => Promise<Record<string, unknown>>)(call, parsed);
   return new Response(encodeQueryResponse(action, output, requestId), {
     status: 200,
     headers: { "content-type": XmlContentType, "x-amzn-requestid": requestId },
