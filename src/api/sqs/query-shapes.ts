@@ -87,6 +87,8 @@ export const QueryRequestShapes: Readonly<Record<string, Structure>> = {
   StartMessageMoveTask: structure({ MaxNumberOfMessagesPerSecond: integer }),
   ListMessageMoveTasks: structure({ MaxResults: integer }),
   CancelMessageMoveTask: structure({}),
+  AddPermission: ofQueue({ AWSAccountIds: at("AWSAccountId", list(string)), Actions: at("ActionName", list(string)) }),
+  RemovePermission: ofQueue({}),
 };
 
 const BatchFailures = at("BatchResultErrorEntry", list(structure({})));
@@ -120,4 +122,6 @@ export const QueryResponseShapes: Readonly<Record<string, Structure | null>> = {
   StartMessageMoveTask: structure({}),
   ListMessageMoveTasks: structure({ Results: at("ListMessageMoveTasksResultEntry", list(structure({}))) }),
   CancelMessageMoveTask: structure({}),
+  AddPermission: null,
+  RemovePermission: null,
 };
