@@ -39,7 +39,12 @@ const isJsonRequest = (request: Request) => (request.headers.get("x-amz-target")
  */
 export const sqsAdapter: ProtocolAdapter = {
   name: "sqs",
-  claims: (request, url) => request.method === "POST" && (isJsonRequest(request) || claimsQuery(request, url)),
+  claims: (request, url) => {
+    // Every request passes here, the native API's too: each header is read once.
+    if (request.method !== "POST") return false;
+    const target = request.headers.get("x-amz-target");
+    return target === null ? claimsQuery(request, url) : target.startsWith(TargetPrefix);
+  },
   handle: async (request, env, _ctx, requestId) => {
     const isJson = isJsonRequest(request);
     try {

@@ -19,12 +19,14 @@ export const QueryVersion = "2012-11-05";
 const FormContentType = "application/x-www-form-urlencoded";
 
 /**
- * A form POST signed with SigV4 and naming no JSON target is a query request; so is an unsigned
- * form POST to `/`, which is then answered in SQS's dialect that it lacks a signature.
+ * A form POST with no `X-Amz-Target` (the caller has checked) that is signed with SigV4 is a query
+ * request; so is an unsigned form POST to `/`, which is then answered in SQS's dialect that it
+ * lacks a signature. Tencent Cloud's API 3.0 names its action in `X-TC-Action`: never ours.
  */
 export function claimsQuery(request: Request, url: URL): boolean {
-  if (request.headers.has("x-amz-target") || request.headers.has("x-tc-action")) return false;
-  if (!(request.headers.get("content-type") ?? "").toLowerCase().startsWith(FormContentType)) return false;
+  const contentType = request.headers.get("content-type");
+  if (contentType === null || !contentType.toLowerCase().startsWith(FormContentType)) return false;
+  if (request.headers.has("x-tc-action")) return false;
   return (request.headers.get("authorization") ?? "").startsWith(`${SigV4Algorithm} `) || url.pathname === "/";
 }
 
