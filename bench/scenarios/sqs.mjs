@@ -142,5 +142,20 @@ export async function sqs(ctx) {
       note: note(loads["sqs-receive-delete"], loads["rest-receive-delete"]),
       detail: { sqs: detail(loads["sqs-receive-delete"]), rest: detail(loads["rest-receive-delete"]) },
     }),
+    // On a busy machine throughput swings from round to round; the runtime's CPU per request
+    // shows what the adapter itself costs.
+    ...[
+      ["SendMessage", "sqs-send", "rest-send", "REST send"],
+      ["ReceiveMessage and DeleteMessage", "sqs-receive-delete", "rest-receive-delete", "REST receive and delete"],
+    ].map(([label, sqsCase, restCase, restLabel]) =>
+      makeRow({
+        scenario: "sqs",
+        metric: `runtime CPU per request, ${label}`,
+        value: loads[sqsCase].cpuMsPerRequest.runtime,
+        unit: "ms",
+        floor: loads[restCase].cpuMsPerRequest.runtime,
+        floorMetric: `runtime CPU per request, ${restLabel}`,
+      }),
+    ),
   );
 }
