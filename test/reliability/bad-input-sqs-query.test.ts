@@ -82,6 +82,7 @@ describe("SQS query: flattened lists and maps", () => {
     ["a member that is a value and a list", [["AttributeName", "All"], ["AttributeName.1", "All"]], "AttributeName"],
     ["QueueUrl given as a list", [["QueueUrl.1", queueUrl]], "QueueUrl"],
     ["the JSON name of the list", [["AttributeNames.1", "All"]], "AttributeNames"],
+    ["the list under both its names", [["AttributeName.1", "All"], ["AttributeNames", "QueueArn"]], "AttributeNames"],
   ] as Array<[string, Array<[string, string]>, string]>)("GetQueueAttributes refuses %s with InvalidParameterValue naming it", async (_case, pairs, names) => {
     const withQueue = pairs.some(([name]) => name.startsWith("QueueUrl")) ? pairs : [["QueueUrl", queueUrl] as [string, string], ...pairs];
 

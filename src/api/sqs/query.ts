@@ -101,10 +101,13 @@ function decode(node: FormNode, shape: QueryShape, path: string): unknown {
     case "structure": {
       if (typeof node === "string") throw invalid(path, `it is a structure: send ${path}.<member>`);
       const byLocation = new Map(Object.entries(shape.members).map(([name, member]) => [member.location ?? name, { name, shape: member.shape }]));
-      const fields: Array<[string, unknown]> = [];
+      const fields = new Map<string, unknown>();
       for (const [location, child] of node) {
         const member = byLocation.get(location) ?? { name: location, shape: { kind: "string" } as const };
-        fields.push([member.name, decode(child, member.shape, path === "" ? location : `${path}.${location}`)]);
+        const at = path === "" ? location : `${path}.${location}`;
+        // `Attribute.1.Name` and a bare `Attributes` would both fill Attributes: neither wins silently.
+        if (fields.has(member.name)) throw invalid(at, `it is given twice, also as ${member.name}`);
+        fields.set(member.name, decode(child, member.shape, at));
       }
       return Object.fromEntries(fields);
     }
