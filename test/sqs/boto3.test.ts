@@ -1,8 +1,5 @@
-import { execFile, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hasBoto3, md5Hex, runBoto3Client } from "./boto3.mjs";
 import { startSqsService, type SqsTestService } from "./service.mjs";
 
 /**
@@ -10,28 +7,18 @@ import { startSqsService, type SqsTestService } from "./service.mjs";
  * query protocol) against the real service, with only its endpoint and credentials changed.
  * CI installs the package (.ci/run); without it this file reports itself skipped.
  */
-const python = "/usr/bin/python3";
-const hasBoto3 = spawnSync(python, ["-c", "import boto3"], { stdio: "ignore" }).status === 0;
-
 let service: SqsTestService;
 let outcome: Record<string, any>;
 
-const md5Hex = (text: string) => createHash("md5").update(text, "utf8").digest("hex");
-
-describe.skipIf(!hasBoto3)("boto3 (python3-boto3 from Debian, query protocol) against the service", () => {
+describe.skipIf(!hasBoto3())("boto3 (python3-boto3 from Debian, query protocol) against the service", () => {
   beforeAll(async () => {
     service = await startSqsService();
-    const { stdout } = await promisify(execFile)(python, [path.join(import.meta.dirname, "boto3-client.py")], {
-      env: {
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        SQS_ENDPOINT: service.url,
-        SQS_SECRET_ID: service.key.secretId,
-        SQS_SECRET_KEY: service.key.secretKey,
-        SQS_QUEUE_NAME: `boto-${crypto.randomUUID().slice(0, 8)}`,
-      },
-      timeout: 60_000,
+    outcome = await runBoto3Client({
+      endpoint: service.url,
+      secretId: service.key.secretId,
+      secretKey: service.key.secretKey,
+      queueName: `boto-${crypto.randomUUID().slice(0, 8)}`,
     });
-    outcome = JSON.parse(stdout);
   }, 120_000);
 
   afterAll(async () => {
