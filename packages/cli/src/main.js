@@ -1,0 +1,109 @@
+// `edge-cmq <group> <command> [arguments] [options]`: finds the command, parses its line, builds a
+// client from the configuration, runs it, prints what it answers and turns failures into an exit
+// code and one line on stderr.
+import { createClient } from "@edge-cmq/client";
+import { UsageError, commandHelp, groupHelp, parseCommand } from "./args.js";
+import { resolveConfig } from "./config.js";
+import { ExitCode, errorLine, exitCodeOf } from "./exit-codes.js";
+import { keyCommands, tokenCommands } from "./commands/keys.js";
+import { messageCommands } from "./commands/messages.js";
+import { queueCommands } from "./commands/queues.js";
+import { subscriptionCommands, topicCommands } from "./commands/topics.js";
+import { tailCommand } from "./commands/tail.js";
+
+export const root = {
+  summary: "edge-cmq on the command line: queues, messages, topics, keys and tokens.",
+  details: [
+    "Configuration: flags, else the profile of --profile, else EDGE_CMQ_ENDPOINT, EDGE_CMQ_SECRET_ID,",
+    "EDGE_CMQ_SECRET_KEY and EDGE_CMQ_TOKEN, else the profile of EDGE_CMQ_PROFILE or \"default\" in",
+    "$EDGE_CMQ_CONFIG (default ~/.config/edge-cmq/config.json): {\"profiles\": {\"name\": {\"endpoint\",",
+    "\"secretId\", \"secretKey\", \"token\"}}}.",
+    "",
+    "Exit codes: 0 ok; 1 service or network failure; 2 usage (a wrong command line or a value the",
+    "service refused); 3 credentials refused or not allowed; 4 not found; 5 conflict;",
+    "130 interrupted (SIGINT); 143 terminated (SIGTERM).",
+  ].join("\n"),
+  commands: {
+    queues: queueCommands,
+    messages: messageCommands,
+    topics: topicCommands,
+    subscriptions: subscriptionCommands,
+    keys: keyCommands,
+    tokens: tokenCommands,
+    tail: tailCommand,
+  },
+};
+
+/**
+ * Runs one command line and resolves to its exit code. `io` is the process's by default; SIGINT
+ * and SIGTERM abort the command's signal, and a command that follows a stream cleans up then.
+ */
+export async function main(argv, io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env }) {
+  const controller = new AbortController();
+  let stoppedBy;
+  const onSignal = (signal) => {
+    stoppedBy = signal;
+    controller.abort(new Error(`stopped by ${signal}`));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    await run(argv, io, controller.signal);
+    return stoppedBy ? signalExitCode(stoppedBy) : ExitCode.ok;
+  } catch (error) {
+    if (stoppedBy) return signalExitCode(stoppedBy);
+    io.stderr.write(`${errorLine(error)}\n`);
+    return exitCodeOf(error);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+const signalExitCode = (signal) => (signal === "SIGINT" ? ExitCode.interrupted : ExitCode.terminated);
+
+async function run(argv, io, signal) {
+  let node = root;
+  let path = "edge-cmq";
+  let rest = argv;
+  while (node.commands) {
+    const [name, ...after] = rest;
+    if (name === undefined || name === "--help" || name === "-h") {
+      const help = groupHelp(node, path);
+      if (name === undefined) {
+        io.stderr.write(help);
+        throw new UsageError(`missing a command; see \`${path} --help\``);
+      }
+      io.stdout.write(help);
+      return;
+    }
+    const next = Object.hasOwn(node.commands, name) ? node.commands[name] : undefined;
+    if (!next) throw new UsageError(`unknown command '${name}'; see \`${path} --help\``);
+    node = next;
+    path = `${path} ${name}`;
+    rest = after;
+  }
+  const { values, args } = parseCommand(node, rest, path);
+  if (values.help) {
+    io.stdout.write(commandHelp(node, path));
+    return;
+  }
+  const config = resolveConfig(values, io.env);
+  const client = createClient(config);
+  const print = (text) => io.stdout.write(text);
+  const context = {
+    client,
+    values,
+    args,
+    signal,
+    stdin: io.stdin,
+    path,
+    print,
+    isJson: Boolean(values.json),
+    /** Prints one result: JSON as it is, or `render(result)` for people. */
+    emit: (result, render) => print(values.json ? `${JSON.stringify(result)}\n` : render(result)),
+    /** Prints one item of a stream: a JSON line, or `render(item)`. */
+    emitLine: (item, render) => print(values.json ? `${JSON.stringify(item)}\n` : render(item)),
+  };
+  await node.run(context);
+}
