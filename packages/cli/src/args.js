@@ -23,6 +23,9 @@ export const globalOptions = {
  * command declares them (`"queue"`, `"body?"` optional, `"handle..."` one or more).
  */
 export function parseCommand(command, argv, path) {
+  const shadowed = Object.keys(command.options ?? {}).filter((name) => Object.hasOwn(globalOptions, name));
+  // A command's --endpoint would silently replace the service's URL: declarations must not overlap.
+  if (shadowed.length) throw new Error(`${path} declares global options again: ${shadowed.join(", ")}`);
   const declared = { ...globalOptions, ...command.options };
   const options = Object.fromEntries(
     Object.entries(declared).map(([name, option]) => [name, { type: option.type, ...(option.short && { short: option.short }), ...(option.multiple && { multiple: true }) }]),

@@ -13,12 +13,12 @@ const subscriptionColumns = [
 ];
 
 const subscribe = {
-  summary: "Subscribe a queue (--queue) or an endpoint (--protocol with --endpoint) to a topic",
+  summary: "Subscribe a queue (--queue) or an endpoint (--protocol with --target) to a topic",
   args: ["topic", "subscription"],
   options: {
     queue: { type: "string", value: "queue", description: "deliver to this queue (protocol queue)" },
     protocol: { type: "string", value: "protocol", description: "queue, http, https or worker" },
-    endpoint: { type: "string", value: "target", description: "the queue's name, the URL, or the Worker's binding" },
+    target: { type: "string", value: "target", description: "where to deliver: the queue's name, the URL, or the Worker's name" },
     "filter-tag": { type: "string", multiple: true, value: "tag", description: "only messages with one of these tags (topics filtered by tag)" },
     "binding-key": { type: "string", multiple: true, value: "key", description: "only messages whose routing key matches (topics filtered by routing key)" },
     format: { type: "string", value: "format", description: "JSON (an envelope) or SIMPLIFIED (the body alone)" },
@@ -42,11 +42,11 @@ const subscribe = {
 
 function subscriptionTarget(values) {
   if (values.queue !== undefined) {
-    if (values.endpoint !== undefined || (values.protocol !== undefined && values.protocol !== "queue")) throw new UsageError("--queue is a target of its own: not with --endpoint or another --protocol");
+    if (values.target !== undefined || (values.protocol !== undefined && values.protocol !== "queue")) throw new UsageError("--queue is a target of its own: not with --target or another --protocol");
     return { protocol: "queue", endpoint: values.queue };
   }
-  if (values.protocol === undefined || values.endpoint === undefined) throw new UsageError("give --queue, or --protocol with --endpoint; see `edge-cmq subscriptions create --help`");
-  return { protocol: values.protocol, endpoint: values.endpoint };
+  if (values.protocol === undefined || values.target === undefined) throw new UsageError("give --queue, or --protocol with --target; see `edge-cmq subscriptions create --help`");
+  return { protocol: values.protocol, endpoint: values.target };
 }
 
 const unsubscribe = {
