@@ -65,7 +65,7 @@ function parse(text, lines) {
 /** A long-running `edge-cmq ...args` (tail): its output so far, a wait for a condition on it, and its exit. */
 export function startCli(args, { env }) {
   const child = spawn(process.execPath, [bin, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-  const run = { child, stdout: "", stderr: "" };
+  const run = { child, stdout: "", stderr: "", startedAt: Date.now() };
   child.stdout.on("data", (chunk) => (run.stdout += chunk));
   child.stderr.on("data", (chunk) => (run.stderr += chunk));
   run.exited = new Promise((resolve) => child.on("close", (code, signal) => resolve({ code, signal })));

@@ -77,6 +77,20 @@ describe("edge-cmq tail", () => {
     expect(queueAfter.code).toBe(4);
   });
 
+  it("stops a long-polling receive on SIGINT with exit 130 and no error", async () => {
+    const queue = unique("q");
+    await cliJson("queues", "create", queue);
+    const receive = startCli(["messages", "receive", queue, "--wait", "20"], { env });
+
+    await waitUntil(() => receive.child.pid && Date.now() - receive.startedAt > 1_000, "the receive to be waiting");
+    receive.child.kill("SIGINT");
+    const exited = await receive.exited;
+
+    expect(exited.code).toBe(130);
+    expect(Date.now() - receive.startedAt).toBeLessThan(10_000);
+    expect(receive.stdout + receive.stderr).toBe("");
+  });
+
   it("refuses a queue and --topic together, and neither (exit 2)", async () => {
     const both = await runCli(["tail", "q", "--topic", "t"], { env });
     const neither = await runCli(["tail"], { env });

@@ -38,7 +38,7 @@ export const root = {
  * Runs one command line and resolves to its exit code. `io` is the process's by default; SIGINT
  * and SIGTERM abort the command's signal, and a command that follows a stream cleans up then.
  */
-export async function main(argv, io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env }) {
+export async function main(argv, io = processIo()) {
   const controller = new AbortController();
   let stoppedBy;
   const onSignal = (signal) => {
@@ -59,6 +59,16 @@ export async function main(argv, io = { stdout: process.stdout, stderr: process.
     process.off("SIGTERM", onSignal);
   }
 }
+
+/** The process's streams and environment; standard input is opened only by a command that reads it. */
+const processIo = () => ({
+  stdout: process.stdout,
+  stderr: process.stderr,
+  get stdin() {
+    return process.stdin;
+  },
+  env: process.env,
+});
 
 const signalExitCode = (signal) => (signal === "SIGINT" ? ExitCode.interrupted : ExitCode.terminated);
 
@@ -96,9 +106,13 @@ async function run(argv, io, signal) {
     values,
     args,
     signal,
-    stdin: io.stdin,
+    get stdin() {
+      return io.stdin;
+    },
     path,
     print,
+    /** A remark for people, on stderr so that it never mixes with output. */
+    note: (text) => io.stderr.write(`${text}\n`),
     isJson: Boolean(values.json),
     /** Prints one result: JSON as it is, or `render(result)` for people. */
     emit: (result, render) => print(values.json ? `${JSON.stringify(result)}\n` : render(result)),

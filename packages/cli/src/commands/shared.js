@@ -1,4 +1,5 @@
 // Options and renderings that several command groups share.
+import { createInterface } from "node:readline";
 import { UsageError } from "../args.js";
 import { keyValues, table, time } from "../output.js";
 
@@ -33,7 +34,6 @@ export async function* bodiesFrom(body, file, stdin, readFile) {
     yield await readFile(file);
     return;
   }
-  const { createInterface } = await import("node:readline");
   // Empty lines are skipped: a message body is at least one character.
   for await (const line of createInterface({ input: stdin, crlfDelay: Infinity })) if (line.length > 0) yield line;
 }

@@ -107,7 +107,7 @@ async function tailTopic(context, topic) {
       bindingKeys: listOption(values["binding-key"]),
     });
     try {
-      if (!context.isJson) process.stderr.write(`following topic ${topic} through queue ${name}; Ctrl-C to stop\n`);
+      if (!context.isJson) context.note(`following topic ${topic} through queue ${name}; Ctrl-C to stop`);
       await consumeQueue(context, name);
     } finally {
       await client.unsubscribe({ topic, subscription: name });
