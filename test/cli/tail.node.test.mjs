@@ -77,6 +77,26 @@ describe("edge-cmq tail", () => {
     expect(queueAfter.code).toBe(4);
   });
 
+  it("stops when its reader goes away, exit 0, leaving what it could not print in the queue", async () => {
+    const queue = unique("q");
+    await cliJson("queues", "create", queue, "--visibility-timeout", "1");
+    await cliJson("messages", "send", queue, "read");
+    const tail = startCli(["tail", queue, "--json", "--wait", "2"], { env });
+    await waitUntil(() => tail.jsonLines().length === 1, "the first message");
+
+    tail.child.stdout.destroy();
+    await runCli(["messages", "send", queue], { env, input: "unread 1\nunread 2\n" });
+    const exited = await tail.exited;
+    const left = await waitUntil(async () => {
+      const peeked = await cliJson("messages", "peek", queue);
+      return peeked.json.messages.every((message) => message.state === "active") && peeked.json.messages;
+    }, "the unread messages to be visible again");
+
+    expect(exited.code).toBe(0);
+    expect(tail.stderr).toBe("");
+    expect(left.map((message) => message.body)).toEqual(["unread 1", "unread 2"]);
+  });
+
   it("stops a long-polling receive on SIGINT with exit 130 and no error", async () => {
     const queue = unique("q");
     await cliJson("queues", "create", queue);

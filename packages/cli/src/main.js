@@ -40,23 +40,33 @@ export const root = {
  */
 export async function main(argv, io = processIo()) {
   const controller = new AbortController();
-  let stoppedBy;
+  const stop = { by: undefined };
   const onSignal = (signal) => {
-    stoppedBy = signal;
+    stop.by = signal;
     controller.abort(new Error(`stopped by ${signal}`));
+  };
+  // A reader that went away (`edge-cmq tail q | head -1`) ends the command as a signal would,
+  // without a stack trace: nothing more can be printed, so nothing more is received and deleted.
+  const onOutputError = (error) => {
+    if (error.code !== "EPIPE") throw error;
+    stop.by = "EPIPE";
+    controller.abort(new Error("standard output closed"));
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  io.stdout.on?.("error", onOutputError);
   try {
-    await run(argv, io, controller.signal);
-    return stoppedBy ? signalExitCode(stoppedBy) : ExitCode.ok;
+    await run(argv, io, controller.signal, stop);
+    return stop.by ? signalExitCode(stop.by) : ExitCode.ok;
   } catch (error) {
-    if (stoppedBy) return signalExitCode(stoppedBy);
+    if (stop.by) return signalExitCode(stop.by);
     io.stderr.write(`${errorLine(error)}\n`);
     return exitCodeOf(error);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    // Left in place when the reader went away: a write still queued would fail again.
+    if (stop.by !== "EPIPE") io.stdout.off?.("error", onOutputError);
   }
 }
 
@@ -70,9 +80,9 @@ const processIo = () => ({
   env: process.env,
 });
 
-const signalExitCode = (signal) => (signal === "SIGINT" ? ExitCode.interrupted : ExitCode.terminated);
+const signalExitCode = (signal) => ({ SIGINT: ExitCode.interrupted, SIGTERM: ExitCode.terminated, EPIPE: ExitCode.ok })[signal];
 
-async function run(argv, io, signal) {
+async function run(argv, io, signal, stop) {
   let node = root;
   let path = "edge-cmq";
   let rest = argv;
@@ -116,6 +126,10 @@ async function run(argv, io, signal) {
     isJson: Boolean(values.json),
     /** Prints one result: JSON as it is, or `render(result)` for people. */
     emit: (result, render) => print(values.json ? `${JSON.stringify(result)}\n` : render(result)),
+    /** Whether what was printed may not have reached a reader (the pipe closed): then it is not acknowledged. */
+    get isOutputClosed() {
+      return stop.by === "EPIPE";
+    },
     /** Prints one item of a stream: a JSON line, or `render(item)`. */
     emitLine: (item, render) => print(values.json ? `${JSON.stringify(item)}\n` : render(item)),
   };

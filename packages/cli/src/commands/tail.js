@@ -53,6 +53,9 @@ async function consumeQueue(context, queue) {
       throw error;
     }
     for (const message of messages) print(context, message);
+    // A write to a closed pipe fails on a later tick: wait for it, and leave those messages to come back.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (context.isOutputClosed) return;
     if (messages.length) await deleteOrFail(client, queue, messages.map((message) => message.receiptHandle));
   }
 }
