@@ -1,24 +1,15 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RootSecretKey, environment, runCli, startCliService, unique, waitUntil } from "./support.mjs";
+import { describe, expect, it } from "vitest";
+import { runCli, unique, useCliService, waitUntil } from "./support.mjs";
 
 /** `code: message (requestId)`, one line on stderr. */
 const errorLine = (code) => new RegExp(`^${code}: .+ \\([0-9a-f-]{36}\\)\\n$`);
 
-let service;
-let env;
-const cli = (...args) => runCli(args, { env });
-const cliJson = (...args) => runCli([...args, "--json"], { env });
-
-beforeAll(async () => {
-  service = await startCliService();
-  env = environment(service.workDir, { EDGE_CMQ_ENDPOINT: service.url, EDGE_CMQ_SECRET_KEY: RootSecretKey });
-});
-
-afterAll(async () => {
-  await service?.stop();
-});
+/** The service, and an environment with its URL and the root key, for the whole file. */
+const fixture = useCliService();
+const cli = (...args) => runCli(args, { env: fixture.env });
+const cliJson = (...args) => runCli([...args, "--json"], { env: fixture.env });
 
 describe("edge-cmq queues", () => {
   it("creates a queue, confirms an identical one, and refuses one with other attributes (exit 5)", async () => {
@@ -114,13 +105,13 @@ describe("edge-cmq messages", () => {
   it("sends from an argument, a file and standard input line by line, in order", async () => {
     const queue = unique("q");
     await cli("queues", "create", queue);
-    const file = path.join(service.workDir, "body.txt");
+    const file = path.join(fixture.service.workDir, "body.txt");
     writeFileSync(file, "from a file\nwith two lines");
     const lines = Array.from({ length: 18 }, (_, index) => `line ${index + 1}`);
 
     const fromArgument = await cliJson("messages", "send", queue, "from an argument", "--tag", "a,b", "--tag", "c");
     const fromFile = await cliJson("messages", "send", queue, "--file", file);
-    const fromStdin = await runCli(["messages", "send", queue, "--json"], { env, input: `${lines.slice(0, 9).join("\n")}\n\n${lines.slice(9).join("\n")}\n` });
+    const fromStdin = await runCli(["messages", "send", queue, "--json"], { env: fixture.env, input: `${lines.slice(0, 9).join("\n")}\n\n${lines.slice(9).join("\n")}\n` });
     const peeked = await cliJson("messages", "peek", queue, "--limit", "100");
 
     expect(fromArgument.json.messages).toHaveLength(1);
@@ -134,9 +125,9 @@ describe("edge-cmq messages", () => {
   it("receives as JSON lines, leaves them unless --delete, and deletes by receipt handle", async () => {
     const queue = unique("q");
     await cli("queues", "create", queue);
-    await runCli(["messages", "send", queue], { env, input: "m1\nm2\nm3\n" });
+    await runCli(["messages", "send", queue], { env: fixture.env, input: "m1\nm2\nm3\n" });
 
-    const received = await runCli(["messages", "receive", queue, "--max", "2", "--json"], { env, lines: true });
+    const received = await runCli(["messages", "receive", queue, "--max", "2", "--json"], { env: fixture.env, lines: true });
     const stillThere = await cliJson("queues", "get", queue);
     const deleted = await cliJson("messages", "delete", queue, ...received.json.map((message) => message.receiptHandle));
     const acknowledged = await cli("messages", "receive", queue, "--delete", "--wait", "1");
@@ -201,7 +192,7 @@ describe("edge-cmq topics and subscriptions", () => {
     const listed = await cli("subscriptions", "list", topic);
     await cli("topics", "publish", topic, "for us", "--tag", "us");
     const published = await cliJson("topics", "publish", topic, "for eu", "--tag", "eu");
-    const received = await runCli(["messages", "receive", queue, "--max", "16", "--wait", "10", "--json"], { env, lines: true });
+    const received = await runCli(["messages", "receive", queue, "--max", "16", "--wait", "10", "--json"], { env: fixture.env, lines: true });
 
     expect(subscribed).toMatchObject({ code: 0, json: { created: true, subscription: { protocol: "queue", endpoint: queue, filterTags: ["eu"] } } });
     expect(listed.stdout).toMatch(new RegExp(`^${subscription}\\s+queue\\s+${queue}\\s+eu\\s+-\\s+0$`, "m"));
@@ -217,8 +208,8 @@ describe("edge-cmq topics and subscriptions", () => {
     await cli("queues", "create", queue);
     const subscribed = await cli("subscriptions", "create", topic, subscription, "--protocol", "queue", "--target", queue, "--binding-key", "order.*");
 
-    await runCli(["topics", "publish", topic, "--routing-key", "invoice.eu"], { env, input: "not routed\n" });
-    const published = await runCli(["topics", "publish", topic, "--routing-key", "order.eu", "--json"], { env, input: "first\nsecond\n" });
+    await runCli(["topics", "publish", topic, "--routing-key", "invoice.eu"], { env: fixture.env, input: "not routed\n" });
+    const published = await runCli(["topics", "publish", topic, "--routing-key", "order.eu", "--json"], { env: fixture.env, input: "first\nsecond\n" });
     const bodies = await waitUntil(async () => {
       const peeked = await cliJson("messages", "peek", queue);
       return peeked.json.messages.length >= 2 && peeked.json.messages.map((message) => message.body);
@@ -257,7 +248,7 @@ describe("edge-cmq keys and tokens", () => {
 
     const created = await cliJson("keys", "create", "--actions", "send,receive", "--resources", "queue:k-*");
     const { secretId, secretKey } = created.json;
-    const bearer = { ...env, EDGE_CMQ_SECRET_KEY: secretKey };
+    const bearer = { ...fixture.env, EDGE_CMQ_SECRET_KEY: secretKey };
     const signed = { ...bearer, EDGE_CMQ_SECRET_ID: secretId };
     const sentBearer = await runCli(["messages", "send", queue, "bearer"], { env: bearer });
     const sentSigned = await runCli(["messages", "send", queue, "signed"], { env: signed });
@@ -277,7 +268,7 @@ describe("edge-cmq keys and tokens", () => {
     const queue = unique("k");
     await cli("queues", "create", queue);
     const { secretId, secretKey } = (await cliJson("keys", "create", "--policy", '{"statements": [{"actions": ["send"], "resources": ["*"]}]}')).json;
-    const send = (key) => runCli(["messages", "send", queue, "hi"], { env: { ...env, EDGE_CMQ_SECRET_KEY: key } });
+    const send = (key) => runCli(["messages", "send", queue, "hi"], { env: { ...fixture.env, EDGE_CMQ_SECRET_KEY: key } });
 
     const disabled = await cliJson("keys", "disable", secretId);
     const whileDisabled = await send(secretKey);
@@ -306,7 +297,7 @@ describe("edge-cmq keys and tokens", () => {
     await cli("queues", "create", other);
 
     const minted = await cliJson("tokens", "mint", "--actions", "send", "--resources", `queue:${queue}`, "--ttl-seconds", "60");
-    const asToken = { PATH: env.PATH, HOME: env.HOME, EDGE_CMQ_ENDPOINT: service.url, EDGE_CMQ_TOKEN: minted.json.token };
+    const asToken = { PATH: fixture.env.PATH, HOME: fixture.env.HOME, EDGE_CMQ_ENDPOINT: fixture.service.url, EDGE_CMQ_TOKEN: minted.json.token };
     const allowed = await runCli(["messages", "send", queue, "with a token"], { env: asToken });
     const refused = await runCli(["messages", "send", other, "with a token"], { env: asToken });
     const viaFlag = await runCli(["messages", "send", queue, "flag", "--token", minted.json.token], { env: { ...asToken, EDGE_CMQ_TOKEN: "" } });

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
+import { afterAll, beforeAll } from "vitest";
 import { RootSecretId, RootSecretKey, repoRoot, startService } from "../reliability/lib/service.mjs";
 
 export { RootSecretId, RootSecretKey };
@@ -26,6 +27,22 @@ export async function startCliService() {
       rmSync(workDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The service for the tests of one file: started before them, stopped after. `env` runs the tool
+ * as root (EDGE_CMQ_ENDPOINT and EDGE_CMQ_SECRET_KEY); both fields are set once it is up.
+ */
+export function useCliService() {
+  const fixture = { service: undefined, env: undefined };
+  beforeAll(async () => {
+    fixture.service = await startCliService();
+    fixture.env = environment(fixture.service.workDir, { EDGE_CMQ_ENDPOINT: fixture.service.url, EDGE_CMQ_SECRET_KEY: RootSecretKey });
+  });
+  afterAll(async () => {
+    await fixture.service?.stop();
+  });
+  return fixture;
 }
 
 /** A name no other test uses, within the service's name rules. */

@@ -1,28 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RootSecretKey, environment, runCli, startCli, startCliService, unique, waitUntil } from "./support.mjs";
+import { describe, expect, it } from "vitest";
+import { runCli, startCli, unique, useCliService, waitUntil } from "./support.mjs";
 
-let service;
-let env;
-const cliJson = (...args) => runCli([...args, "--json"], { env });
-
-beforeAll(async () => {
-  service = await startCliService();
-  env = environment(service.workDir, { EDGE_CMQ_ENDPOINT: service.url, EDGE_CMQ_SECRET_KEY: RootSecretKey });
-});
-
-afterAll(async () => {
-  await service?.stop();
-});
+/** The service, and an environment with its URL and the root key, for the whole file. */
+const fixture = useCliService();
+const cliJson = (...args) => runCli([...args, "--json"], { env: fixture.env });
 
 describe("edge-cmq tail", () => {
   it("follows a queue, printing each message as a JSON line and deleting it; SIGINT exits 130", async () => {
     const queue = unique("q");
     await cliJson("queues", "create", queue);
     await cliJson("messages", "send", queue, "before");
-    const tail = startCli(["tail", queue, "--json", "--wait", "2"], { env });
+    const tail = startCli(["tail", queue, "--json", "--wait", "2"], { env: fixture.env });
 
     await waitUntil(() => tail.jsonLines().length === 1, "the message sent before");
-    await runCli(["messages", "send", queue], { env, input: "after 1\nafter 2\n" });
+    await runCli(["messages", "send", queue], { env: fixture.env, input: "after 1\nafter 2\n" });
     await waitUntil(() => tail.jsonLines().length === 3, "the messages sent after");
     await waitUntil(async () => (await cliJson("queues", "get", queue)).json.counts.total === 0, "the printed messages to be deleted");
     tail.child.kill("SIGINT");
@@ -37,7 +28,7 @@ describe("edge-cmq tail", () => {
     const queue = unique("q");
     await cliJson("queues", "create", queue);
     await cliJson("messages", "send", queue, "stored");
-    const tail = startCli(["tail", queue, "--peek"], { env });
+    const tail = startCli(["tail", queue, "--peek"], { env: fixture.env });
 
     await waitUntil(() => tail.stdout.includes("stored"), "the stored message");
     await cliJson("messages", "send", queue, "new one", "--tag", "eu");
@@ -57,16 +48,16 @@ describe("edge-cmq tail", () => {
   it("follows a topic through a temporary subscribed queue, removed on SIGINT", async () => {
     const topic = unique("t");
     await cliJson("topics", "create", topic);
-    const tail = startCli(["tail", "--topic", topic, "--filter-tag", "eu", "--wait", "2"], { env });
+    const tail = startCli(["tail", "--topic", topic, "--filter-tag", "eu", "--wait", "2"], { env: fixture.env });
 
     const subscription = await waitUntil(async () => (await cliJson("subscriptions", "list", topic)).json.subscriptions[0], "the temporary subscription");
-    await runCli(["topics", "publish", topic, "--tag", "eu"], { env, input: "first\nsecond\n" });
+    await runCli(["topics", "publish", topic, "--tag", "eu"], { env: fixture.env, input: "first\nsecond\n" });
     await cliJson("topics", "publish", topic, "filtered out", "--tag", "us");
     await waitUntil(() => tail.stdout.includes("second"), "the published messages");
     tail.child.kill("SIGINT");
     const exited = await tail.exited;
     const subscriptionsAfter = await cliJson("subscriptions", "list", topic);
-    const queueAfter = await runCli(["queues", "get", subscription.endpoint], { env });
+    const queueAfter = await runCli(["queues", "get", subscription.endpoint], { env: fixture.env });
 
     expect(subscription).toMatchObject({ protocol: "queue", filterTags: ["eu"] });
     expect(subscription.endpoint).toMatch(/^tail-[0-9a-f]{16}$/);
@@ -81,11 +72,11 @@ describe("edge-cmq tail", () => {
     const queue = unique("q");
     await cliJson("queues", "create", queue, "--visibility-timeout", "1");
     await cliJson("messages", "send", queue, "read");
-    const tail = startCli(["tail", queue, "--json", "--wait", "2"], { env });
+    const tail = startCli(["tail", queue, "--json", "--wait", "2"], { env: fixture.env });
     await waitUntil(() => tail.jsonLines().length === 1, "the first message");
 
     tail.child.stdout.destroy();
-    await runCli(["messages", "send", queue], { env, input: "unread 1\nunread 2\n" });
+    await runCli(["messages", "send", queue], { env: fixture.env, input: "unread 1\nunread 2\n" });
     const exited = await tail.exited;
     const left = await waitUntil(async () => {
       const peeked = await cliJson("messages", "peek", queue);
@@ -100,7 +91,7 @@ describe("edge-cmq tail", () => {
   it("stops a long-polling receive on SIGINT with exit 130 and no error", async () => {
     const queue = unique("q");
     await cliJson("queues", "create", queue);
-    const receive = startCli(["messages", "receive", queue, "--wait", "20"], { env });
+    const receive = startCli(["messages", "receive", queue, "--wait", "20"], { env: fixture.env });
 
     await waitUntil(() => receive.child.pid && Date.now() - receive.startedAt > 1_000, "the receive to be waiting");
     receive.child.kill("SIGINT");
@@ -112,8 +103,8 @@ describe("edge-cmq tail", () => {
   });
 
   it("refuses a queue and --topic together, and neither (exit 2)", async () => {
-    const both = await runCli(["tail", "q", "--topic", "t"], { env });
-    const neither = await runCli(["tail"], { env });
+    const both = await runCli(["tail", "q", "--topic", "t"], { env: fixture.env });
+    const neither = await runCli(["tail"], { env: fixture.env });
 
     expect([both.code, neither.code]).toEqual([2, 2]);
     expect(neither.stderr).toBe("UsageError: give a queue or --topic (one of them); see `edge-cmq tail --help`\n");

@@ -1,8 +1,6 @@
 // edge-cmq messages: send (an argument, a file, or standard input line by line), receive, peek, delete.
 import { EdgeCmqError } from "@edge-cmq/client";
-import { readFile } from "node:fs/promises";
-import { listOption } from "../args.js";
-import { bodiesFrom, sendInBatches, table, time } from "./shared.js";
+import { sendingCommand, table, time } from "./shared.js";
 
 /** One received or peeked message on one line, for people (also what `tail` prints). */
 export const messageLine = (message) =>
@@ -11,22 +9,13 @@ export const messageLine = (message) =>
 export const messageCommands = {
   summary: "Send, receive, peek at and delete messages",
   commands: {
-    send: {
-      summary: "Send a message given as an argument, a file's content (--file), or each line of standard input",
-      details: "With neither a body nor --file, each non-empty line of standard input is one message, sent in batches of up to 16.",
-      args: ["queue", "body?"],
-      options: {
-        file: { type: "string", value: "path", description: "send this file's content as one message" },
-        tag: { type: "string", multiple: true, value: "tag", description: "tag the message (repeat or comma-separate)" },
-        "delay-seconds": { type: "string", value: "seconds", integer: true, description: "receivable only after this long" },
-      },
-      run: async ({ client, args, values, stdin, emit, signal }) => {
-        const toMessage = (body) => ({ body, tags: listOption(values.tag), delaySeconds: values["delay-seconds"] });
-        const bodies = bodiesFrom(args.body, values.file, stdin, (path) => readFile(path, "utf8"));
-        const ids = await sendInBatches(bodies, toMessage, async (messages) => (await client.sendMessages({ queue: args.queue, messages }, { signal })).messages);
-        emit({ messages: ids }, () => ids.map((message) => `${message.id}\n`).join(""));
-      },
-    },
+    send: sendingCommand({
+      verb: "send",
+      target: "queue",
+      options: { "delay-seconds": { type: "string", value: "seconds", integer: true, description: "receivable only after this long" } },
+      toMessage: (values) => ({ delaySeconds: values["delay-seconds"] }),
+      sendBatch: async (client, queue, messages, signal) => (await client.sendMessages({ queue, messages }, { signal })).messages,
+    }),
     receive: {
       summary: "Receive messages and print them; with --delete, delete those printed",
       details: "Without --delete, what is received stays hidden for the visibility timeout and comes back unless deleted by its receipt handle. --json prints one JSON line per message.",

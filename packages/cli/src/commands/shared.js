@@ -1,6 +1,7 @@
 // Options and renderings that several command groups share.
+import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
-import { UsageError } from "../args.js";
+import { UsageError, listOption } from "../args.js";
 import { keyValues, table, time } from "../output.js";
 
 export const listOptions = {
@@ -23,32 +24,49 @@ export const deletedText = (result) => `deleted ${Object.entries(result).filter(
 
 export { keyValues, table, time };
 
-/** Message bodies from an argument, a file (`--file`), or standard input, one message a line. */
-export async function* bodiesFrom(body, file, stdin, readFile) {
+/**
+ * A command that sends messages to `target` (a queue or a topic): the body given as an argument,
+ * a file's content (--file), or each non-empty line of standard input, in batches of up to 16
+ * (one request each). `toMessage(body, values)` adds the command's own fields; `sendBatch` makes
+ * the call and answers the new ids.
+ */
+export function sendingCommand({ verb, target, options, toMessage, sendBatch }) {
+  return {
+    summary: `${verb[0].toUpperCase()}${verb.slice(1)} a message given as an argument, a file's content (--file), or each line of standard input`,
+    details: `With neither a body nor --file, each non-empty line of standard input is one message, ${verb === "send" ? "sent" : `${verb}ed`} in batches of up to 16.`,
+    args: [target, "body?"],
+    options: {
+      file: { type: "string", value: "path", description: `${verb} this file's content as one message` },
+      tag: { type: "string", multiple: true, value: "tag", description: "tag the message (repeat or comma-separate)" },
+      ...options,
+    },
+    run: async ({ client, args, values, stdin, emit, signal }) => {
+      const tags = listOption(values.tag);
+      const ids = [];
+      let batch = [];
+      for await (const body of bodiesFrom(args.body, values.file, stdin)) {
+        batch.push({ body, tags, ...toMessage(values) });
+        if (batch.length === 16) {
+          ids.push(...(await sendBatch(client, args[target], batch, signal)));
+          batch = [];
+        }
+      }
+      if (batch.length) ids.push(...(await sendBatch(client, args[target], batch, signal)));
+      emit({ messages: ids }, () => ids.map((message) => `${message.id}\n`).join(""));
+    },
+  };
+}
+
+async function* bodiesFrom(body, file, stdin) {
   if (body !== undefined && file !== undefined) throw new UsageError("give a body or --file, not both");
   if (body !== undefined) {
     yield body;
     return;
   }
   if (file !== undefined) {
-    yield await readFile(file);
+    yield await readFile(file, "utf8");
     return;
   }
   // Empty lines are skipped: a message body is at least one character.
   for await (const line of createInterface({ input: stdin, crlfDelay: Infinity })) if (line.length > 0) yield line;
-}
-
-/** Sends what `bodies` yields in batches of up to 16 (a batch is one request), through `sendBatch`. */
-export async function sendInBatches(bodies, toMessage, sendBatch) {
-  const ids = [];
-  let batch = [];
-  for await (const body of bodies) {
-    batch.push(toMessage(body));
-    if (batch.length === 16) {
-      ids.push(...(await sendBatch(batch)));
-      batch = [];
-    }
-  }
-  if (batch.length) ids.push(...(await sendBatch(batch)));
-  return ids;
 }

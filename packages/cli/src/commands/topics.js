@@ -1,7 +1,6 @@
 // edge-cmq topics (create, list, get, delete, publish) and subscriptions (create, list, get, delete).
-import { readFile } from "node:fs/promises";
 import { UsageError, listOption } from "../args.js";
-import { bodiesFrom, deleted, deletedText, keyValues, listInput, listOptions, listing, sendInBatches, time } from "./shared.js";
+import { deleted, deletedText, keyValues, listInput, listOptions, listing, sendingCommand, time } from "./shared.js";
 
 const subscriptionColumns = [
   ["NAME", (subscription) => subscription.name],
@@ -109,22 +108,13 @@ export const topicCommands = {
         emit(deleted("topic", args.topic), deletedText);
       },
     },
-    publish: {
-      summary: "Publish a message given as an argument, a file's content (--file), or each line of standard input",
-      details: "With neither a body nor --file, each non-empty line of standard input is one message, published in batches of up to 16.",
-      args: ["topic", "body?"],
-      options: {
-        file: { type: "string", value: "path", description: "publish this file's content as one message" },
-        tag: { type: "string", multiple: true, value: "tag", description: "tag the message (repeat or comma-separate)" },
-        "routing-key": { type: "string", value: "key", description: "the routing key (topics filtered by routing key)" },
-      },
-      run: async ({ client, args, values, stdin, emit, signal }) => {
-        const toMessage = (body) => ({ body, tags: listOption(values.tag), routingKey: values["routing-key"] });
-        const bodies = bodiesFrom(args.body, values.file, stdin, (path) => readFile(path, "utf8"));
-        const ids = await sendInBatches(bodies, toMessage, async (messages) => (await client.publishMessages({ topic: args.topic, messages }, { signal })).messages);
-        emit({ messages: ids }, () => ids.map((message) => `${message.id}\n`).join(""));
-      },
-    },
+    publish: sendingCommand({
+      verb: "publish",
+      target: "topic",
+      options: { "routing-key": { type: "string", value: "key", description: "the routing key (topics filtered by routing key)" } },
+      toMessage: (values) => ({ routingKey: values["routing-key"] }),
+      sendBatch: async (client, topic, messages, signal) => (await client.publishMessages({ topic, messages }, { signal })).messages,
+    }),
     subscribe,
     unsubscribe,
   },
