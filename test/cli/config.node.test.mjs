@@ -105,6 +105,7 @@ describe("edge-cmq exit codes", () => {
   const env = () => environment(service.workDir, { EDGE_CMQ_ENDPOINT: service.url, EDGE_CMQ_SECRET_KEY: RootSecretKey });
 
   it.each([
+    ["a group without its command", ["queues"], /^Usage: edge-cmq queues <command>[\s\S]+\nUsageError: missing a command; see `edge-cmq queues --help`\n$/],
     ["an unknown command", ["queues", "shred"], /^UsageError: unknown command 'shred'; see `edge-cmq queues --help`\n$/],
     ["an unknown option", ["queues", "list", "--colour"], /^UsageError: Unknown option '--colour'.*; see `edge-cmq queues list --help`\n$/],
     ["a missing argument", ["messages", "send"], /^UsageError: missing <queue>; see `edge-cmq messages send --help`\n$/],

@@ -19,8 +19,8 @@ export const root = {
     "$EDGE_CMQ_CONFIG (default ~/.config/edge-cmq/config.json): {\"profiles\": {\"name\": {\"endpoint\",",
     "\"secretId\", \"secretKey\", \"token\"}}}.",
     "",
-    "Exit codes: 0 ok; 1 service or network failure; 2 usage (a wrong command line or a value the",
-    "service refused); 3 credentials refused or not allowed; 4 not found; 5 conflict;",
+    "Exit codes: 0 ok; 1 service or network failure; 2 usage (a wrong command line or configuration,",
+    "or a value the service refused); 3 credentials refused or not allowed; 4 not found; 5 conflict;",
     "130 interrupted (SIGINT); 143 terminated (SIGTERM).",
   ].join("\n"),
   commands: {
