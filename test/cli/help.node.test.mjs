@@ -57,6 +57,7 @@ describe("edge-cmq --help", () => {
     expect(stdout).toContain("creates a temporary queue");
     expect(stdout).toContain("deletes both when");
     expect(stdout).toContain("SIGINT it exits 130");
+    expect(stdout).toContain("deletes nothing it could not print");
   });
 
   it("documents the exit codes in the top-level help", async () => {

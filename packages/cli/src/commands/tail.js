@@ -16,7 +16,8 @@ export const tailCommand = {
     "it to the topic (filtered by --filter-tag or --binding-key), follows it, and deletes both when",
     "stopped (SIGINT, SIGTERM). Messages published before it started are not shown.",
     "",
-    "--json prints one JSON line per message. Stopped by SIGINT it exits 130, by SIGTERM 143.",
+    "--json prints one JSON line per message. Stopped by SIGINT it exits 130, by SIGTERM 143; when",
+    "the reader of its output goes away (| head) it exits 0 and deletes nothing it could not print.",
   ].join("\n"),
   args: ["queue?"],
   options: {
