@@ -39,11 +39,11 @@ const isJsonRequest = (request: Request) => (request.headers.get("x-amz-target")
  */
 export const sqsAdapter: ProtocolAdapter = {
   name: "sqs",
-  claims: (request, url) => {
+  claims: (request) => {
     // Every request passes here, the native API's too: each header is read once.
     if (request.method !== "POST") return false;
     const target = request.headers.get("x-amz-target");
-    return target === null ? claimsQuery(request, url) : target.startsWith(TargetPrefix);
+    return target === null ? claimsQuery(request) : target.startsWith(TargetPrefix);
   },
   handle: async (request, env, _ctx, requestId) => {
     const isJson = isJsonRequest(request);

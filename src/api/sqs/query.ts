@@ -1,5 +1,4 @@
 import { authenticate, presentsCredentials } from "../../auth/authenticate";
-import { SigV4Algorithm } from "../../auth/sigv4";
 import { OperationContext } from "../../operations";
 import { readBodyText } from "../http";
 import { sqsActions } from "./actions";
@@ -19,15 +18,15 @@ export const QueryVersion = "2012-11-05";
 const FormContentType = "application/x-www-form-urlencoded";
 
 /**
- * A form POST with no `X-Amz-Target` (the caller has checked) that is signed with SigV4 is a query
- * request; so is an unsigned form POST to `/`, which is then answered in SQS's dialect that it
- * lacks a signature. Tencent Cloud's API 3.0 names its action in `X-TC-Action`: never ours.
+ * A form POST with no `X-Amz-Target` (the caller has checked) and credentials in `Authorization`
+ * (SigV4, as every SQS client signs, or this service's bearer key or token) is a query request. A
+ * form without that header is not: CMQ's action API, and API 3.0's form variant, post forms to `/`
+ * with their signature inside them. API 3.0's TC3 form names its action in `X-TC-Action`.
  */
-export function claimsQuery(request: Request, url: URL): boolean {
+export function claimsQuery(request: Request): boolean {
   const contentType = request.headers.get("content-type");
   if (contentType === null || !contentType.toLowerCase().startsWith(FormContentType)) return false;
-  if (request.headers.has("x-tc-action")) return false;
-  return (request.headers.get("authorization") ?? "").startsWith(`${SigV4Algorithm} `) || url.pathname === "/";
+  return request.headers.has("authorization") && !request.headers.has("x-tc-action");
 }
 
 const isAction = (name: string): name is SqsAction => Object.hasOwn(SqsRequest, name);
