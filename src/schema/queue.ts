@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { MessageAttributesSchema, type MessageAttributes } from "./message-attributes";
 import { headerSafe } from "./text";
 
 /**
@@ -141,6 +142,7 @@ export const OutgoingMessage = v.strictObject({
     v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(QueueLimits.delaySecondsMax)),
   ),
   tags: v.optional(v.pipe(v.array(Tag), v.maxLength(QueueLimits.tagsPerMessage))),
+  attributes: v.optional(MessageAttributesSchema),
 });
 export type OutgoingMessage = v.InferOutput<typeof OutgoingMessage>;
 
@@ -244,6 +246,10 @@ export interface ReceivedMessage {
   nextVisibleAt: number;
   /** Set on messages moved here as dead letters: the queue they came from. */
   sourceQueue?: string;
+  /** The message's typed attributes; `{}` when it has none. */
+  attributes: MessageAttributes;
+  /** Who sent it: the sending key's SecretId, or the account for root credentials; null if not recorded. */
+  senderId: string | null;
 }
 
 export type MessageState = "delayed" | "active" | "inactive" | "deleted";
@@ -259,6 +265,8 @@ export interface PeekedMessage {
   receiveCount: number;
   nextVisibleAt: number;
   sourceQueue?: string;
+  attributes: MessageAttributes;
+  senderId: string | null;
 }
 
 export interface DeleteResult {

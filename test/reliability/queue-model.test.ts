@@ -445,6 +445,8 @@ class QueueModel {
         firstReceivedAt: m.firstReceivedAt,
         receiveCount: m.receiveCount,
         nextVisibleAt: m.visibleAt,
+        attributes: {},
+        senderId: null,
       }));
   }
 

@@ -1,0 +1,169 @@
+import { describe, expect, it } from "vitest";
+import { ErrorCode } from "../../src/errors";
+import { QueueEngine } from "../../src/objects/queue/engine";
+import { attributeBytes, isAttributeNumber, type MessageAttributes } from "../../src/schema/message-attributes";
+import { createQueue, expectError, expectOk, inQueue, peekAll, receiveOne, runDueAt, uniqueName, type QueueStub } from "./support";
+
+const Attributes: MessageAttributes = {
+  color: { type: "String", value: "red" },
+  price: { type: "Number.float", value: "-12.50e3" },
+  thumb: { type: "Binary.png", value: "iVBORw0KGgo=" },
+  "trace.id-1_x": { type: "String.uuid", value: "日本語" },
+};
+
+async function sendWith(stub: QueueStub, attributes: MessageAttributes, senderId: string | null = "AKIDsender", body = "hello") {
+  return expectOk(await stub.send([{ body, attributes }], senderId)).ids[0]!;
+}
+
+describe("message attributes and sender in a queue", () => {
+  it("stores typed attributes and the sender, and gives them back on receive and on peek", async () => {
+    const { stub } = await createQueue();
+
+    const id = await sendWith(stub, Attributes);
+    const peeked = await peekAll(stub);
+    const received = await receiveOne(stub);
+
+    expect(peeked[0]).toMatchObject({ id, attributes: Attributes, senderId: "AKIDsender" });
+    expect(received).toMatchObject({ id, body: "hello", attributes: Attributes, senderId: "AKIDsender" });
+  });
+
+  it("gives a message without attributes an empty set, and a send without a known sender a null sender", async () => {
+    const { stub } = await createQueue();
+
+    expectOk(await stub.send([{ body: "plain" }]));
+    const received = await receiveOne(stub);
+
+    expect(received.attributes).toEqual({});
+    expect(received.senderId).toBeNull();
+  });
+
+  it("counts attribute names, types and values in the size limit, Binary values as decoded bytes", async () => {
+    const { stub } = await createQueue({ maxMsgSize: 1_024 });
+    // "bin" + "Binary" + 3 decoded bytes ("AAAA") = 12 bytes; "n" + "Number" + "7" = 8 bytes.
+    const attributes: MessageAttributes = { bin: { type: "Binary", value: "AAAA" }, n: { type: "Number", value: "7" } };
+    expect(attributeBytes(attributes)).toBe(20);
+
+    const fits = await stub.send([{ body: "x".repeat(1_024 - 20), attributes }]);
+    const tooLarge = await stub.send([{ body: "x".repeat(1_024 - 19), attributes }]);
+
+    expectOk(fits);
+    expectError(tooLarge, ErrorCode.MessageTooLarge);
+    expect(tooLarge.ok ? "" : tooLarge.error.message).toContain("1025 bytes (body and attributes)");
+    expect(await peekAll(stub)).toHaveLength(1);
+  });
+
+  it("counts attributes in a batch's total and refuses the whole batch past it", async () => {
+    const { stub } = await createQueue({ maxMsgSize: 1_048_576 });
+    const half = "x".repeat(524_288);
+
+    const refused = await stub.send([{ body: half }, { body: half, attributes: { a: { type: "String", value: "b" } } }]);
+
+    expectError(refused, ErrorCode.BatchTooLarge);
+    expect(await peekAll(stub)).toEqual([]);
+  });
+
+  it("keeps attributes and sender on a dead-letter move and on the redrive back", async () => {
+    const dlq = await createQueue({}, uniqueName("dlq"));
+    const source = await createQueue({ deadLetter: { queue: dlq.name, maxReceiveCount: 1 } });
+    const id = await sendWith(source.stub, Attributes);
+    const received = await receiveOne(source.stub);
+
+    await runDueAt(source.stub, received.nextVisibleAt);
+    const dead = await peekAll(dlq.stub);
+    const t0 = Date.now() + 3_600_000;
+    await inQueue(dlq.stub, (o) => o.redrives.start({ destination: null, maxPerSecond: undefined, maxMessages: undefined }, t0));
+    await runDueAt(dlq.stub, t0);
+    const back = await peekAll(source.stub);
+
+    expect(dead).toEqual([expect.objectContaining({ id, sourceQueue: source.name, attributes: Attributes, senderId: "AKIDsender" })]);
+    expect(back).toEqual([expect.objectContaining({ id, attributes: Attributes, senderId: "AKIDsender" })]);
+  });
+
+  it("keeps attributes and sender on a rewind", async () => {
+    const { stub } = await createQueue({ rewindSeconds: 3_600 });
+    const sentAt = Date.now();
+    const id = await sendWith(stub, Attributes, "account-1");
+    const received = await receiveOne(stub);
+    expectOk(await stub.deleteMessages([received.receiptHandle]));
+
+    expectOk(await stub.rewind(sentAt - 1_000));
+    const again = await receiveOne(stub);
+
+    expect(again).toMatchObject({ id, attributes: Attributes, senderId: "account-1" });
+  });
+
+  it("brings a messages table stored before attributes existed up to date, keeping its messages", async () => {
+    const { stub } = await createQueue();
+
+    const [old, fresh] = await inQueue(stub, (object, state) => {
+      const sql = state.storage.sql;
+      // The table as the first release created it, with one message in it.
+      sql.exec("DROP TABLE messages");
+      sql.exec(`CREATE TABLE messages (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, body TEXT NOT NULL, tags TEXT,
+        enqueued_at INTEGER NOT NULL, visible_at INTEGER NOT NULL, state INTEGER NOT NULL,
+        receive_count INTEGER NOT NULL DEFAULT 0, first_received_at INTEGER, receipt TEXT,
+        source_queue TEXT, move_kind TEXT, move_to TEXT, move_key TEXT)`);
+      sql.exec("INSERT INTO messages (id, body, enqueued_at, visible_at, state) VALUES ('old-id', 'old body', 1, 1, 0)");
+      // What a restarted object does: a new engine over the stored tables.
+      const engine = new QueueEngine(sql, state.storage);
+      const nowMs = Date.now();
+      engine.send([{ body: "new body", attributes: { k: { type: "String", value: "v" } } }], nowMs, "AKIDnew");
+      const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('messages')").toArray().map((c) => c.name);
+      expect(columns).toEqual(expect.arrayContaining(["attributes", "sender_id"]));
+      // Migrating again changes nothing.
+      engine.migrate();
+      return engine.peek(10, 0, nowMs).messages;
+    });
+
+    expect(old).toMatchObject({ id: "old-id", body: "old body", attributes: {}, senderId: null });
+    expect(fresh).toMatchObject({ body: "new body", attributes: { k: { type: "String", value: "v" } }, senderId: "AKIDnew" });
+  });
+
+  it("stores a hand-over from a release without attributes as a message without them", async () => {
+    const { stub } = await createQueue();
+
+    expectOk(await stub.accept([{ idempotencyKey: "old:1", id: "m-1", body: "from an old topic", tags: [], sourceQueue: null }]));
+    const received = await receiveOne(stub);
+
+    expect(received).toMatchObject({ id: "m-1", attributes: {}, senderId: null });
+  });
+});
+
+describe("Number attribute values", () => {
+  it.each([
+    ["0"],
+    ["-0"],
+    ["42"],
+    ["+7"],
+    ["-12.5"],
+    [".5"],
+    ["5."],
+    ["1e126"],
+    ["9.99E+126"],
+    ["1e-128"],
+    ["12345678901234567890123456789012345678"],
+    ["0.00000000000000000000000000000000000000012345"],
+    ["1000000000000000000000000000000000000000000"],
+  ])("accepts %s", (text) => {
+    expect(isAttributeNumber(text)).toBe(true);
+  });
+
+  it.each([
+    [""],
+    ["."],
+    ["-"],
+    ["abc"],
+    ["1,5"],
+    [" 1"],
+    ["1e"],
+    ["0x10"],
+    ["NaN"],
+    ["Infinity"],
+    ["1e127"],
+    ["1e-129"],
+    ["123456789012345678901234567890123456789"],
+  ])("refuses %j", (text) => {
+    expect(isAttributeNumber(text)).toBe(false);
+  });
+});
