@@ -116,8 +116,8 @@ const UnstorableKeys = ["__proto__", "constructor", "prototype"];
 export const MessageAttributesSchema = v.pipe(
   v.unknown(),
   v.check(
-    (input) => input === null || typeof input !== "object" || !UnstorableKeys.some((key) => Object.hasOwn(input, key)),
-    "the attribute names __proto__, constructor and prototype are not accepted",
+    (input) => !Array.isArray(input) && (input === null || typeof input !== "object" || !UnstorableKeys.some((key) => Object.hasOwn(input, key))),
+    (issue) => (Array.isArray(issue.input) ? "expected an object of attributes by name, not a list" : "the attribute names __proto__, constructor and prototype are not accepted"),
   ),
   v.record(
     v.pipe(

@@ -197,11 +197,17 @@ describe("@aws-sdk/client-sqs error paths", () => {
     expect(error.$metadata.httpStatusCode).toBe(400);
   });
 
-  it("refuses message attributes with the typed UnsupportedOperation rather than dropping them", async () => {
+  it("refuses message system attributes with the typed UnsupportedOperation rather than dropping them", async () => {
     const queueUrl = await newQueue();
 
     const error = await failure(() =>
-      sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "tagged", MessageAttributes: { colour: { DataType: "String", StringValue: "red" } } })),
+      sqs.send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: "traced",
+          MessageSystemAttributes: { AWSTraceHeader: { DataType: "String", StringValue: "Root=1-5759e988-bd862e3fe1be46a994272793" } },
+        }),
+      ),
     );
 
     expect(error).toBeInstanceOf(UnsupportedOperation);

@@ -35,8 +35,30 @@ export const integerString = (range: { min: number; max: number }) =>
 const QueueUrl = v.string();
 const StringMap = v.record(v.string(), v.string());
 const Names = v.array(v.string());
-/** Parameters of FIFO queues and of message attributes, refused by the actions until they exist (issue 14). */
+/** Parameters with no counterpart here (FIFO queues, system attributes), refused by the actions. */
 const Refused = v.optional(v.unknown());
+
+/** One message attribute as SQS carries it (`MessageAttributeValue`); the base64 of a Binary value is kept as text. */
+const MessageAttributeValue = v.strictObject({
+  DataType: v.optional(v.string()),
+  StringValue: v.optional(v.string()),
+  BinaryValue: v.optional(v.string()),
+  StringListValues: v.optional(v.array(v.string())),
+  BinaryListValues: v.optional(v.array(v.string())),
+});
+export type SqsMessageAttributeValue = v.InferOutput<typeof MessageAttributeValue>;
+
+/** Keys a JavaScript record cannot hold as plain data: a record schema would drop them without a word. */
+const UnstorableKeys = ["__proto__", "constructor", "prototype"];
+
+const MessageAttributeMap = v.pipe(
+  v.unknown(),
+  v.check(
+    (input) => !Array.isArray(input) && (input === null || typeof input !== "object" || !UnstorableKeys.some((key) => Object.hasOwn(input, key))),
+    (issue) => (Array.isArray(issue.input) ? "expected an object of attributes by name, not a list" : "the attribute names __proto__, constructor and prototype are not accepted"),
+  ),
+  v.record(v.string(), MessageAttributeValue),
+);
 
 export const BatchEntryId = v.pipe(
   v.string(),
@@ -47,7 +69,7 @@ export const BatchEntryId = v.pipe(
 const OutgoingMessageFields = {
     MessageBody: v.string(),
     DelaySeconds: v.optional(integer(SqsLimits.delaySeconds)),
-    MessageAttributes: Refused,
+    MessageAttributes: v.optional(MessageAttributeMap),
     MessageSystemAttributes: Refused,
     MessageDeduplicationId: Refused,
     MessageGroupId: Refused,
@@ -72,7 +94,6 @@ export const SqsRequest = {
     QueueUrl,
     AttributeNames: v.optional(Names),
     MessageSystemAttributeNames: v.optional(Names),
-    // No message carries attributes yet (issue 14), so asking for them selects nothing.
     MessageAttributeNames: v.optional(Names),
     MaxNumberOfMessages: v.optional(integer(SqsLimits.receiveMessages)),
     VisibilityTimeout: v.optional(integer(SqsLimits.visibilityTimeoutSeconds)),
