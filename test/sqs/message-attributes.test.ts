@@ -1,0 +1,151 @@
+import { createHash } from "node:crypto";
+import {
+  CreateQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+  SQSServiceException,
+  type MessageAttributeValue,
+} from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSqsService, type SqsTestService } from "./service.mjs";
+
+/**
+ * Message attributes through the real `@aws-sdk/client-sqs` against the real service. The SDK
+ * checks MD5OfMessageBody itself (and throws on a mismatch); it does not check
+ * MD5OfMessageAttributes, so these tests check that digest with SQS's published algorithm,
+ * computed here with Node's own MD5 and pinned to the AWS SDK for Java's published example.
+ */
+let service: SqsTestService;
+let sqs: SQSClient;
+
+const uniqueName = (prefix: string) => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+
+/** SQS's MD5OfMessageAttributes: names sorted; length-prefixed name, type, transport byte, value. */
+function md5OfMessageAttributes(attributes: Record<string, MessageAttributeValue>): string {
+  const hash = createHash("md5");
+  const withLength = (bytes: Uint8Array) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(bytes.byteLength);
+    hash.update(length);
+    hash.update(bytes);
+  };
+  for (const name of Object.keys(attributes).sort()) {
+    const { DataType, StringValue, BinaryValue } = attributes[name]!;
+    withLength(Buffer.from(name, "utf8"));
+    withLength(Buffer.from(DataType!, "utf8"));
+    const isBinary = DataType!.startsWith("Binary");
+    hash.update(Uint8Array.of(isBinary ? 2 : 1));
+    withLength(isBinary ? BinaryValue! : Buffer.from(StringValue!, "utf8"));
+  }
+  return hash.digest("hex");
+}
+
+const Attributes: Record<string, MessageAttributeValue> = {
+  greeting: { DataType: "String", StringValue: "héllo ✓" },
+  "custom.label": { DataType: "String.custom-label", StringValue: "x" },
+  count: { DataType: "Number", StringValue: "42" },
+  ratio: { DataType: "Number.float", StringValue: "-0.125e2" },
+  bytes: { DataType: "Binary", BinaryValue: Uint8Array.of(0, 1, 2, 253, 254, 255) },
+  image: { DataType: "Binary.gif", BinaryValue: new TextEncoder().encode("GIF89a") },
+};
+
+beforeAll(async () => {
+  service = await startSqsService();
+  sqs = new SQSClient({
+    endpoint: service.url,
+    region: "eu-west-1",
+    credentials: { accessKeyId: service.key.secretId, secretAccessKey: service.key.secretKey },
+    maxAttempts: 1,
+  });
+});
+
+afterAll(async () => {
+  sqs?.destroy();
+  await service?.stop();
+});
+
+async function newQueue(): Promise<string> {
+  return (await sqs.send(new CreateQueueCommand({ QueueName: uniqueName("attrs") }))).QueueUrl!;
+}
+
+describe("message attributes with @aws-sdk/client-sqs", () => {
+  it("computes the published digest of the AWS SDK for Java's example", () => {
+    expect(
+      md5OfMessageAttributes({
+        test_attribute_name_2: { DataType: "String", StringValue: "test_attribute_value_2" },
+        test_attribute_name_1: { DataType: "String", StringValue: "test_attribute_value_1" },
+      }),
+    ).toBe("d53f3b558fe951154770f25cb63dbba9");
+  });
+
+  it("sends all three types with custom labels and receives them back, every digest matching", async () => {
+    const queueUrl = await newQueue();
+
+    const sent = await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "with attributes", MessageAttributes: Attributes }));
+    const received = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MessageAttributeNames: ["All"], MessageSystemAttributeNames: ["SenderId"] }),
+    );
+    const message = received.Messages![0]!;
+
+    expect(sent.MD5OfMessageAttributes).toBe(md5OfMessageAttributes(Attributes));
+    expect(message.MessageId).toBe(sent.MessageId);
+    expect(message.MessageAttributes).toEqual(Attributes);
+    expect(message.MD5OfMessageAttributes).toBe(md5OfMessageAttributes(Attributes));
+    expect(message.Attributes?.SenderId).toBe(service.key.secretId);
+  });
+
+  it("sends a batch with attributes, each entry's digest matching", async () => {
+    const queueUrl = await newQueue();
+    const second = { count: { DataType: "Number.int", StringValue: "7" } };
+
+    const sent = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: [
+          { Id: "first", MessageBody: "one", MessageAttributes: Attributes },
+          { Id: "second", MessageBody: "two", MessageAttributes: second },
+          { Id: "third", MessageBody: "three" },
+        ],
+      }),
+    );
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ["All"] }));
+
+    const digests = Object.fromEntries(sent.Successful!.map((entry) => [entry.Id, entry.MD5OfMessageAttributes]));
+    expect(digests).toEqual({ first: md5OfMessageAttributes(Attributes), second: md5OfMessageAttributes(second), third: undefined });
+    expect(sent.Failed ?? []).toEqual([]);
+    const byBody = Object.fromEntries(received.Messages!.map((message) => [message.Body, message]));
+    expect(byBody.one?.MessageAttributes).toEqual(Attributes);
+    expect(byBody.two?.MD5OfMessageAttributes).toBe(md5OfMessageAttributes(second));
+    expect(byBody.three?.MessageAttributes).toBeUndefined();
+  });
+
+  it("receives only the attributes named, by prefix or exactly, with the digest of that subset", async () => {
+    const queueUrl = await newQueue();
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "subset", MessageAttributes: Attributes }));
+
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MessageAttributeNames: ["custom.*", "count"] }));
+    const message = received.Messages![0]!;
+
+    const expected = { "custom.label": Attributes["custom.label"]!, count: Attributes.count! };
+    expect(message.MessageAttributes).toEqual(expected);
+    expect(message.MD5OfMessageAttributes).toBe(md5OfMessageAttributes(expected));
+  });
+
+  it("refuses a Number attribute that is no number with InvalidParameterValue", async () => {
+    const queueUrl = await newQueue();
+
+    const error = await sqs
+      .send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "x", MessageAttributes: { n: { DataType: "Number", StringValue: "ten" } } }))
+      .then(
+        () => null,
+        (thrown: unknown) => thrown,
+      );
+    const after = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl }));
+
+    expect(error).toBeInstanceOf(SQSServiceException);
+    expect((error as SQSServiceException).name).toBe("InvalidParameterValue");
+    expect(after.Messages ?? []).toEqual([]);
+  });
+});
