@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import {
   CreateQueueCommand,
   ReceiveMessageCommand,
@@ -9,6 +8,7 @@ import {
   type MessageAttributeValue,
 } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { md5OfMessageAttributes } from "./attribute-digest.mjs";
 import { startSqsService, type SqsTestService } from "./service.mjs";
 
 /**
@@ -21,26 +21,6 @@ let service: SqsTestService;
 let sqs: SQSClient;
 
 const uniqueName = (prefix: string) => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
-
-/** SQS's MD5OfMessageAttributes: names sorted; length-prefixed name, type, transport byte, value. */
-function md5OfMessageAttributes(attributes: Record<string, MessageAttributeValue>): string {
-  const hash = createHash("md5");
-  const withLength = (bytes: Uint8Array) => {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(bytes.byteLength);
-    hash.update(length);
-    hash.update(bytes);
-  };
-  for (const name of Object.keys(attributes).sort()) {
-    const { DataType, StringValue, BinaryValue } = attributes[name]!;
-    withLength(Buffer.from(name, "utf8"));
-    withLength(Buffer.from(DataType!, "utf8"));
-    const isBinary = DataType!.startsWith("Binary");
-    hash.update(Uint8Array.of(isBinary ? 2 : 1));
-    withLength(isBinary ? BinaryValue! : Buffer.from(StringValue!, "utf8"));
-  }
-  return hash.digest("hex");
-}
 
 const Attributes: Record<string, MessageAttributeValue> = {
   greeting: { DataType: "String", StringValue: "héllo ✓" },
