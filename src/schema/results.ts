@@ -71,6 +71,7 @@ export const ReceivedMessageResult = v.object({
   sourceQueue: v.optional(v.string()),
   attributes: MessageAttributesResult,
   senderId: senderIdResult,
+  traceHeader: v.optional(v.string()),
 });
 export const ReceivedMessagesResult = v.object({ messages: v.array(ReceivedMessageResult) });
 
@@ -86,6 +87,7 @@ export const PeekedMessageResult = v.object({
   sourceQueue: v.optional(v.string()),
   attributes: MessageAttributesResult,
   senderId: senderIdResult,
+  traceHeader: v.optional(v.string()),
 });
 export const PeekResult = v.object({ messages: v.array(PeekedMessageResult), nextCursor: cursor });
 

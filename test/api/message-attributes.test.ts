@@ -66,6 +66,29 @@ describe("message attributes over the native REST API", () => {
     expect(await peekAll(queue)).toEqual([]);
   });
 
+  it("keeps a trace header, outside the size limit, and gives it back on receive", async () => {
+    const queue = await createQueue(uniqueName(), { maxMsgSize: 1_024 });
+    const traceHeader = `Root=1-5759e988-bd862e3fe1be46a994272793;${"x".repeat(900)}`;
+
+    expectStatus(await api("POST", `/v1/queues/${queue}/messages`, { body: "b".repeat(1_024), traceHeader }), 200);
+    const received = await api("POST", `/v1/queues/${queue}/messages/receive`, {});
+
+    expect(received.body.messages[0]).toMatchObject({ traceHeader });
+  });
+
+  it.each([
+    ["empty", ""],
+    ["longer than 1,024 characters", "t".repeat(1_025)],
+    ["holding a line break", "Root=1\r\nX-Injected: 1"],
+  ])("refuses a trace header %s with InvalidParameter", async (_case, traceHeader) => {
+    const queue = await createQueue(uniqueName());
+
+    const refused = await api("POST", `/v1/queues/${queue}/messages`, { body: "x", traceHeader });
+
+    expectError(refused, "InvalidParameter", "traceHeader");
+    expect(await peekAll(queue)).toEqual([]);
+  });
+
   it("refuses a message whose attributes take it past maxMsgSize with MessageTooLarge", async () => {
     const queue = await createQueue(uniqueName(), { maxMsgSize: 1_024 });
 
@@ -222,6 +245,40 @@ describe("message attributes over the SQS JSON protocol", () => {
     expect(senders(bySystemNames)).toEqual({ body: "default", "by key": key.secretId });
     expect(senders(byLegacyNames)).toEqual({ body: "default", "by key": key.secretId });
     expect(senders(byNone)).toEqual({ body: undefined, "by key": undefined });
+  });
+
+  it("keeps AWSTraceHeader, answers its digest and returns it when asked for", async () => {
+    const name = uniqueName("sqs");
+    await sqs("CreateQueue", { QueueName: name });
+    const traceHeader = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+
+    const sent = await sqs("SendMessage", {
+      QueueUrl: queueUrl(name),
+      MessageBody: "traced",
+      MessageSystemAttributes: { AWSTraceHeader: { DataType: "String", StringValue: traceHeader } },
+    });
+    const received = await sqs("ReceiveMessage", { QueueUrl: queueUrl(name), MessageSystemAttributeNames: ["AWSTraceHeader"] });
+
+    expect(sent.body.MD5OfMessageSystemAttributes).toBe(await md5OfAttributes({ AWSTraceHeader: { type: "String", value: traceHeader } }));
+    expect(sent.body).not.toHaveProperty("MD5OfMessageAttributes");
+    expect(received.body.Messages[0].Attributes).toEqual({ AWSTraceHeader: traceHeader });
+    expect((await peekAll(name))[0].traceHeader).toBe(traceHeader);
+  });
+
+  it.each([
+    ["a system attribute SQS does not have", { Colour: { DataType: "String", StringValue: "red" } }, "only AWSTraceHeader"],
+    ["AWSTraceHeader as Binary", { AWSTraceHeader: { DataType: "Binary", BinaryValue: "eA==" } }, "type 'String'"],
+    ["an empty AWSTraceHeader", { AWSTraceHeader: { DataType: "String", StringValue: "" } }, "non-empty"],
+    ["an AWSTraceHeader with a line break", { AWSTraceHeader: { DataType: "String", StringValue: "Root=1\nX: y" } }, "MessageSystemAttributes.AWSTraceHeader"],
+  ])("refuses %s with InvalidParameterValue and stores nothing", async (_case, systemAttributes, messagePart) => {
+    const name = uniqueName("sqs");
+    await sqs("CreateQueue", { QueueName: name });
+
+    const refused = await sqs("SendMessage", { QueueUrl: queueUrl(name), MessageBody: "x", MessageSystemAttributes: systemAttributes });
+
+    expect({ status: refused.status, type: refused.body.__type }).toEqual({ status: 400, type: "com.amazonaws.sqs#InvalidParameterValue" });
+    expect(refused.body.message).toContain(messagePart);
+    expect(await peekAll(name)).toEqual([]);
   });
 
   it("gives each SendMessageBatch entry its digest and fails only the entry with a bad attribute", async () => {

@@ -79,6 +79,22 @@ describe("message attributes and sender in a queue", () => {
     expect(back).toEqual([expect.objectContaining({ id, attributes: Attributes, senderId: "AKIDsender" })]);
   });
 
+  it("keeps a trace header, gives it back on receive and peek, and carries it on a dead-letter move", async () => {
+    const dlq = await createQueue({}, uniqueName("dlq"));
+    const source = await createQueue({ deadLetter: { queue: dlq.name, maxReceiveCount: 1 } });
+    const traceHeader = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1";
+    const [id] = expectOk(await source.stub.send([{ body: "traced", traceHeader }, { body: "untraced" }], "AKIDsender")).ids;
+
+    const received = await receiveOne(source.stub);
+    const peeked = await peekAll(source.stub);
+    await runDueAt(source.stub, received.nextVisibleAt);
+    const dead = await peekAll(dlq.stub);
+
+    expect(received).toMatchObject({ id, traceHeader });
+    expect(peeked.map((m) => m.traceHeader)).toEqual([traceHeader, undefined]);
+    expect(dead).toEqual([expect.objectContaining({ id, traceHeader })]);
+  });
+
   it("keeps attributes and sender on a rewind", async () => {
     const { stub } = await createQueue({ rewindSeconds: 3_600 });
     const sentAt = Date.now();
@@ -110,7 +126,7 @@ describe("message attributes and sender in a queue", () => {
       const nowMs = Date.now();
       engine.send([{ body: "new body", attributes: { k: { type: "String", value: "v" } } }], nowMs, "AKIDnew");
       const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('messages')").toArray().map((c) => c.name);
-      expect(columns).toEqual(expect.arrayContaining(["attributes", "sender_id"]));
+      expect(columns).toEqual(expect.arrayContaining(["attributes", "sender_id", "trace_header"]));
       // Migrating again changes nothing.
       engine.migrate();
       return engine.peek(10, 0, nowMs).messages;

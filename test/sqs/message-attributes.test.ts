@@ -113,6 +113,18 @@ describe("message attributes with @aws-sdk/client-sqs", () => {
     expect(message.MD5OfMessageAttributes).toBe(md5OfMessageAttributes(expected));
   });
 
+  it("keeps the AWSTraceHeader system attribute and returns it with the SenderId", async () => {
+    const queueUrl = await newQueue();
+    const traceHeader = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1";
+    const systemAttributes = { AWSTraceHeader: { DataType: "String", StringValue: traceHeader } };
+
+    const sent = await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "traced", MessageSystemAttributes: systemAttributes }));
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MessageSystemAttributeNames: ["AWSTraceHeader", "SenderId"] }));
+
+    expect(sent.MD5OfMessageSystemAttributes).toBe(md5OfMessageAttributes(systemAttributes));
+    expect(received.Messages![0]!.Attributes).toEqual({ AWSTraceHeader: traceHeader, SenderId: service.key.secretId });
+  });
+
   it("refuses a Number attribute that is no number with InvalidParameterValue", async () => {
     const queueUrl = await newQueue();
 

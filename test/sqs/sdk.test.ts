@@ -15,7 +15,6 @@ import {
   SendMessageCommand,
   SQSClient,
   SQSServiceException,
-  UnsupportedOperation,
 } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSqsService, type SqsTestService } from "./service.mjs";
@@ -195,22 +194,6 @@ describe("@aws-sdk/client-sqs error paths", () => {
 
     expect(error.name).toBe("InvalidParameterValue");
     expect(error.$metadata.httpStatusCode).toBe(400);
-  });
-
-  it("refuses message system attributes with the typed UnsupportedOperation rather than dropping them", async () => {
-    const queueUrl = await newQueue();
-
-    const error = await failure(() =>
-      sqs.send(
-        new SendMessageCommand({
-          QueueUrl: queueUrl,
-          MessageBody: "traced",
-          MessageSystemAttributes: { AWSTraceHeader: { DataType: "String", StringValue: "Root=1-5759e988-bd862e3fe1be46a994272793" } },
-        }),
-      ),
-    );
-
-    expect(error).toBeInstanceOf(UnsupportedOperation);
   });
 
   it("answers a wrong secret and an unknown access key id with the same signature error", async () => {

@@ -4,7 +4,15 @@ import { catalog, runOperation, type OperationContext, type OperationName, type 
 import { QueueLimits } from "../../schema/queue";
 import { attributeOfField, attributesToInput, queueAttributesOf } from "./attributes";
 import { sqsErrorOf, SqsWire, SqsWireError } from "./errors";
-import { attributesFromWire, attributesToWire, md5OfAttributes, md5OfBody, selectAttributes } from "./message-attributes";
+import {
+  attributesFromWire,
+  attributesToWire,
+  md5OfAttributes,
+  md5OfBody,
+  selectAttributes,
+  traceHeaderFromWire,
+  TraceHeaderAttribute,
+} from "./message-attributes";
 import { queueNameOf, queueUrlOf } from "./queue-url";
 import {
   MessageBodyCharacters,
@@ -35,6 +43,7 @@ const WireNameOf: Record<string, string> = {
   prefix: "QueueNamePrefix",
   limit: "MaxResults",
   cursor: "NextToken",
+  traceHeader: "MessageSystemAttributes.AWSTraceHeader",
   ...attributeOfField,
 };
 
@@ -55,11 +64,10 @@ const queueOf = (call: SqsCall, queueUrl: string) => queueNameOf(queueUrl, accou
 
 /**
  * What SQS refuses in a message before the service sees it: characters SQS does not allow in a
- * body; system attributes and FIFO parameters, which have no counterpart yet (refused, not dropped).
+ * body; FIFO parameters, which have no counterpart yet (refused, not dropped).
  */
 function checkMessage(message: {
   MessageBody: string;
-  MessageSystemAttributes?: unknown;
   MessageDeduplicationId?: unknown;
   MessageGroupId?: unknown;
 }) {
@@ -67,9 +75,6 @@ function checkMessage(message: {
     throw new SqsWireError(SqsWire.InvalidMessageContents, "Invalid characters found in MessageBody: SQS allows #x9, #xA, #xD, #x20 to #xD7FF, #xE000 to #xFFFD and #x10000 to #x10FFFF.");
   }
   const given = (value: unknown) => value !== undefined && !(typeof value === "object" && value !== null && Object.keys(value).length === 0);
-  if (given(message.MessageSystemAttributes)) {
-    throw new SqsWireError(SqsWire.UnsupportedOperation, "MessageSystemAttributes are not supported yet.");
-  }
   if (given(message.MessageDeduplicationId) || given(message.MessageGroupId)) {
     throw new SqsWireError(SqsWire.UnsupportedOperation, "MessageDeduplicationId and MessageGroupId belong to FIFO queues, which are not supported yet.");
   }
@@ -86,14 +91,35 @@ async function withAttributeErrors<T>(action: () => Promise<T>): Promise<T> {
 }
 
 /** A message of SendMessage or of a SendMessageBatch entry, as the service takes it. */
-function toMessage(message: { MessageBody: string; DelaySeconds?: number; MessageAttributes?: Record<string, SqsMessageAttributeValue> }) {
-  return { body: message.MessageBody, delaySeconds: message.DelaySeconds, attributes: attributesFromWire(message.MessageAttributes) };
+function toMessage(message: {
+  MessageBody: string;
+  DelaySeconds?: number;
+  MessageAttributes?: Record<string, SqsMessageAttributeValue>;
+  MessageSystemAttributes?: Record<string, SqsMessageAttributeValue>;
+}) {
+  return {
+    body: message.MessageBody,
+    delaySeconds: message.DelaySeconds,
+    attributes: attributesFromWire(message.MessageAttributes),
+    traceHeader: traceHeaderFromWire(message.MessageSystemAttributes),
+  };
 }
 
-/** The digests SQS answers a sent message with; MD5OfMessageAttributes only when it has attributes. */
-async function digestsOf(message: ReturnType<typeof toMessage>): Promise<{ MD5OfMessageBody: string; MD5OfMessageAttributes?: string }> {
+/**
+ * The digests SQS answers a sent message with: MD5OfMessageAttributes when it has attributes,
+ * MD5OfMessageSystemAttributes (the same algorithm) when it has a trace header.
+ */
+async function digestsOf(
+  message: ReturnType<typeof toMessage>,
+): Promise<{ MD5OfMessageBody: string; MD5OfMessageAttributes?: string; MD5OfMessageSystemAttributes?: string }> {
   const attributesDigest = await md5OfAttributes(message.attributes ?? {});
-  return { MD5OfMessageBody: await md5OfBody(message.body), ...(attributesDigest === null ? {} : { MD5OfMessageAttributes: attributesDigest }) };
+  const systemDigest =
+    message.traceHeader === undefined ? null : await md5OfAttributes({ [TraceHeaderAttribute]: { type: "String", value: message.traceHeader } });
+  return {
+    MD5OfMessageBody: await md5OfBody(message.body),
+    ...(attributesDigest === null ? {} : { MD5OfMessageAttributes: attributesDigest }),
+    ...(systemDigest === null ? {} : { MD5OfMessageSystemAttributes: systemDigest }),
+  };
 }
 
 interface FailedEntry {
@@ -221,7 +247,7 @@ export const sqsActions: { [TAction in SqsAction]: Handler<TAction> } = {
       checkMessage(entry);
       toMessage(entry);
     });
-    const successful: Array<{ Id: string; MessageId: string; MD5OfMessageBody: string; MD5OfMessageAttributes?: string }> = [];
+    const successful: Array<{ Id: string; MessageId: string } & Awaited<ReturnType<typeof digestsOf>>> = [];
     const succeed = async (entry: (typeof valid)[number], id: string) =>
       successful.push({ Id: entry.Id, MessageId: id, ...(await digestsOf(toMessage(entry))) });
     if (valid.length > 0) {
@@ -262,6 +288,7 @@ export const sqsActions: { [TAction in SqsAction]: Handler<TAction> } = {
         if (wanted("ApproximateFirstReceiveTimestamp")) attributes.ApproximateFirstReceiveTimestamp = String(message.firstReceivedAt);
         if (wanted("SentTimestamp")) attributes.SentTimestamp = String(message.enqueuedAt);
         if (wanted("SenderId") && message.senderId !== null) attributes.SenderId = message.senderId;
+        if (wanted(TraceHeaderAttribute) && message.traceHeader !== undefined) attributes[TraceHeaderAttribute] = message.traceHeader;
         // Only the attributes asked for are returned, and the digest covers exactly those (as SQS does).
         const selected = selectAttributes(message.attributes, input.MessageAttributeNames ?? []);
         const attributesDigest = await md5OfAttributes(selected);

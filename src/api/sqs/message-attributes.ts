@@ -38,6 +38,24 @@ export function attributesFromWire(wire: Record<string, SqsMessageAttributeValue
   return attributes;
 }
 
+/** The only message system attribute SQS has: an AWS X-Ray trace header, kept as the message's trace header. */
+export const TraceHeaderAttribute = "AWSTraceHeader";
+
+/** The trace header in SQS's `MessageSystemAttributes`; any other system attribute is refused. */
+export function traceHeaderFromWire(wire: Record<string, SqsMessageAttributeValue> | undefined): string | undefined {
+  if (wire === undefined) return undefined;
+  let traceHeader: string | undefined;
+  for (const [name, { DataType, StringValue, BinaryValue, StringListValues, BinaryListValues }] of Object.entries(wire)) {
+    if (name !== TraceHeaderAttribute) throw invalid(`Message system attribute name '${name}' is invalid: only ${TraceHeaderAttribute} exists.`);
+    if (DataType !== "String" || BinaryValue !== undefined || StringListValues?.length || BinaryListValues?.length) {
+      throw invalid(`The message system attribute '${name}' must be of type 'String' with a StringValue.`);
+    }
+    if (!StringValue) throw invalid(`Message system attribute '${name}' must contain a non-empty value of type 'String'.`);
+    traceHeader = StringValue;
+  }
+  return traceHeader;
+}
+
 /** SQS's `MessageAttributes` from the service's. */
 export function attributesToWire(attributes: MessageAttributes): Record<string, { DataType: string; StringValue?: string; BinaryValue?: string }> {
   const wire: Record<string, { DataType: string; StringValue?: string; BinaryValue?: string }> = {};

@@ -35,7 +35,7 @@ export const integerString = (range: { min: number; max: number }) =>
 const QueueUrl = v.string();
 const StringMap = v.record(v.string(), v.string());
 const Names = v.array(v.string());
-/** Parameters with no counterpart here (FIFO queues, system attributes), refused by the actions. */
+/** Parameters with no counterpart here (FIFO queues), refused by the actions. */
 const Refused = v.optional(v.unknown());
 
 /** One message attribute as SQS carries it (`MessageAttributeValue`); the base64 of a Binary value is kept as text. */
@@ -70,7 +70,8 @@ const OutgoingMessageFields = {
     MessageBody: v.string(),
     DelaySeconds: v.optional(integer(SqsLimits.delaySeconds)),
     MessageAttributes: v.optional(MessageAttributeMap),
-    MessageSystemAttributes: Refused,
+    // SQS's MessageSystemAttributeValue has the same members; only AWSTraceHeader exists.
+    MessageSystemAttributes: v.optional(MessageAttributeMap),
     MessageDeduplicationId: Refused,
     MessageGroupId: Refused,
 };

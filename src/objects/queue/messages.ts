@@ -128,12 +128,14 @@ export class QueueMessages {
         if (visibleAtMs <= nowMs) visibleNow = true;
         else visibleAt.push(visibleAtMs);
         this.sql.exec(
-          `INSERT INTO messages (id, body, tags, attributes, sender_id, enqueued_at, visible_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ${S.waiting})`,
+          `INSERT INTO messages (id, body, tags, attributes, sender_id, trace_header, enqueued_at, visible_at, state)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${S.waiting})`,
           id,
           message.body,
           encodeTags(message.tags),
           encodeAttributes(message.attributes),
           senderId,
+          message.traceHeader ?? null,
           nowMs,
           visibleAtMs,
         );
@@ -156,17 +158,19 @@ export class QueueMessages {
       sourceQueue: string | null;
       attributes?: MessageAttributes;
       senderId?: string | null;
+      traceHeader?: string | null;
     },
     nowMs: number,
   ): void {
     this.sql.exec(
-      `INSERT INTO messages (id, body, tags, attributes, sender_id, enqueued_at, visible_at, state, source_queue)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ${S.waiting}, ?)`,
+      `INSERT INTO messages (id, body, tags, attributes, sender_id, trace_header, enqueued_at, visible_at, state, source_queue)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${S.waiting}, ?)`,
       message.id,
       message.body,
       encodeTags(message.tags),
       encodeAttributes(message.attributes),
       message.senderId ?? null,
+      message.traceHeader ?? null,
       nowMs,
       nowMs,
       message.sourceQueue,

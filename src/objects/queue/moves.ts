@@ -14,6 +14,7 @@ export interface TransferredMessage {
   /** Absent from hand-overs made by a release before attributes existed. */
   attributes?: MessageAttributes;
   senderId?: string | null;
+  traceHeader?: string | null;
 }
 
 /** Rows marked for a move to one destination, handed to that queue in one call. */
@@ -159,6 +160,7 @@ export class QueueMoves {
         sourceQueue: batch.kind === MoveKind.deadLetter ? meta.name : null,
         attributes: decodeAttributes(row.attributes),
         senderId: row.sender_id,
+        traceHeader: row.trace_header,
       });
     }
     return messages;

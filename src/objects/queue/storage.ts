@@ -56,7 +56,8 @@ export const schemaStatements = [
      move_to TEXT,
      move_key TEXT,
      attributes TEXT,
-     sender_id TEXT
+     sender_id TEXT,
+     trace_header TEXT
    )`,
   `CREATE INDEX IF NOT EXISTS messages_by_visibility ON messages (visible_at, seq) WHERE ${RowIs.stored}`,
   `CREATE INDEX IF NOT EXISTS messages_by_age ON messages (state, enqueued_at)`,
@@ -84,6 +85,7 @@ export const schemaStatements = [
 const addedMessageColumns = [
   { name: "attributes", definition: "attributes TEXT" },
   { name: "sender_id", definition: "sender_id TEXT" },
+  { name: "trace_header", definition: "trace_header TEXT" },
 ];
 
 /** Creates the tables, and brings a `messages` table stored by an earlier release up to date. */
@@ -113,6 +115,7 @@ export interface MessageRow {
   /** JSON of the message's attributes; null when it has none. */
   attributes: string | null;
   sender_id: string | null;
+  trace_header: string | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -142,7 +145,7 @@ export function newReceiptToken(): string {
 }
 
 /** The columns a receiver is given, as a RETURNING or SELECT list. */
-export const ReceivedColumns = "seq, id, body, tags, enqueued_at, visible_at, receive_count, first_received_at, receipt, source_queue, attributes, sender_id";
+export const ReceivedColumns = "seq, id, body, tags, enqueued_at, visible_at, receive_count, first_received_at, receipt, source_queue, attributes, sender_id, trace_header";
 
 /** The columns a receiver is given. */
 export type ReceivedRow = Pick<
@@ -159,6 +162,7 @@ export type ReceivedRow = Pick<
   | "source_queue"
   | "attributes"
   | "sender_id"
+  | "trace_header"
 > & { [key: string]: SqlStorageValue };
 
 export function toReceivedMessage(row: ReceivedRow): ReceivedMessage {
@@ -175,6 +179,7 @@ export function toReceivedMessage(row: ReceivedRow): ReceivedMessage {
     senderId: row.sender_id,
   };
   if (row.source_queue) message.sourceQueue = row.source_queue;
+  if (row.trace_header) message.traceHeader = row.trace_header;
   return message;
 }
 
@@ -192,6 +197,7 @@ export function toPeekedMessage(row: MessageRow, nowMs: number): PeekedMessage {
     senderId: row.sender_id,
   };
   if (row.source_queue) message.sourceQueue = row.source_queue;
+  if (row.trace_header) message.traceHeader = row.trace_header;
   return message;
 }
 

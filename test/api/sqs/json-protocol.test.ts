@@ -76,7 +76,7 @@ describe("the SQS JSON protocol", () => {
     ["an attribute value out of SQS's range", "CreateQueue", { QueueName: "x", Attributes: { ReceiveMessageWaitTimeSeconds: "21" } }, 400, "InvalidAttributeValue"],
     ["an attribute value the service refuses", "CreateQueue", { QueueName: "x", Attributes: { VisibilityTimeout: "0" } }, 400, "InvalidAttributeValue"],
     ["a body with a character SQS does not allow", "SendMessage", { QueueUrl: queueUrl("x"), MessageBody: "bell \u0007" }, 400, "InvalidMessageContents"],
-    ["message system attributes", "SendMessage", { QueueUrl: queueUrl("x"), MessageBody: "a", MessageSystemAttributes: { AWSTraceHeader: { DataType: "String", StringValue: "Root=1-5759e988-bd862e3fe1be46a994272793" } } }, 400, "UnsupportedOperation"],
+    ["a message system attribute SQS does not have", "SendMessage", { QueueUrl: queueUrl("x"), MessageBody: "a", MessageSystemAttributes: { Colour: { DataType: "String", StringValue: "red" } } }, 400, "InvalidParameterValue"],
     ["an empty batch", "SendMessageBatch", { QueueUrl: queueUrl("x"), Entries: [] }, 400, "EmptyBatchRequest"],
     ["eleven batch entries", "DeleteMessageBatch", { QueueUrl: queueUrl("x"), Entries: Array.from({ length: 11 }, (_, i) => ({ Id: `e${i}`, ReceiptHandle: "h" })) }, 400, "TooManyEntriesInBatchRequest"],
     ["repeated batch entry ids", "DeleteMessageBatch", { QueueUrl: queueUrl("x"), Entries: [{ Id: "a", ReceiptHandle: "h" }, { Id: "a", ReceiptHandle: "h" }] }, 400, "BatchEntryIdsNotDistinct"],
