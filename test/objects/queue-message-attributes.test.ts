@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ErrorCode } from "../../src/errors";
+import { HandOverMaxBytes, handOverBytes } from "../../src/objects/hand-over";
 import { QueueEngine } from "../../src/objects/queue/engine";
+import { MoveKind } from "../../src/objects/queue/storage";
 import { attributeBytes, isAttributeNumber, type MessageAttributes } from "../../src/schema/message-attributes";
 import { createQueue, expectError, expectOk, inQueue, peekAll, receiveOne, runDueAt, uniqueName, type QueueStub } from "./support";
 
@@ -134,6 +136,27 @@ describe("message attributes and sender in a queue", () => {
 
     expect(old).toMatchObject({ id: "old-id", body: "old body", attributes: {}, senderId: null });
     expect(fresh).toMatchObject({ body: "new body", attributes: { k: { type: "String", value: "v" } }, senderId: "AKIDnew" });
+  });
+
+  it("counts attributes when it splits a hand-over by bytes", async () => {
+    const { stub } = await createQueue({ maxMsgSize: 1_048_576 });
+    // Nine messages of 400 KiB bodies fit one 8 MiB hand-over; with 600 KiB attributes each they do not.
+    const attributes: MessageAttributes = { pad: { type: "String", value: "a".repeat(600 * 1_024) } };
+    for (let i = 0; i < 9; i++) expectOk(await stub.send([{ body: "b".repeat(400 * 1_024), attributes }]));
+
+    const batches = await inQueue(stub, (o, state) => {
+      const seqs = state.storage.sql.exec<{ seq: number }>("SELECT seq FROM messages ORDER BY seq").toArray().map((row) => row.seq);
+      o.engine.moves.markMoving(seqs, MoveKind.redrive, "elsewhere");
+      return o.engine.moves.pendingMoves(Date.now() + 1_000).map((batch) => batch.seqs.length);
+    });
+
+    expect(9 * 400 * 1_024).toBeLessThan(HandOverMaxBytes);
+    expect(batches).toEqual([8, 1]);
+  });
+
+  it("weighs a topic delivery's hand-over by its body and its attributes' JSON, in UTF-8 bytes", () => {
+    expect(handOverBytes({ body: "é", attributes: null })).toBe(2);
+    expect(handOverBytes({ body: "é", attributes: '{"k":{"type":"String","value":"日"}}' })).toBe(2 + 37); // 35 characters, "日" three bytes
   });
 
   it("stores a hand-over from a release without attributes as a message without them", async () => {
