@@ -3,6 +3,7 @@ import { md5OfAttributes } from "../../src/api/sqs/message-attributes";
 import type { MessageAttributes } from "../../src/schema/message-attributes";
 import { bearer, createKey } from "../support/auth";
 import { api, uniqueName } from "../support/http";
+import { drained } from "../support/topics";
 import { queueUrl, sqs } from "../support/sqs";
 import { createQueue, expectError, expectStatus, peekAll, rpc, snapshot } from "./helpers";
 
@@ -35,6 +36,32 @@ describe("message attributes over the native REST API", () => {
     expectStatus(await api("POST", `/v1/queues/${queue}/messages`, { body: "by key" }, { auth: bearer(key.secretKey) }), 200);
 
     expect((await peekAll(queue))[0]).toMatchObject({ body: "by key", senderId: key.secretId });
+  });
+
+  it("records, for a token, the SecretId of the key that minted it, and the account for one root minted", async () => {
+    const queue = await createQueue(uniqueName());
+    const key = await createKey([{ actions: ["*"], resources: ["*"] }]);
+    const request = { actions: ["send"], resources: [`queue:${queue}`] };
+    const keyToken = (await api("POST", "/v1/tokens", request, { auth: bearer(key.secretKey) })).body.token;
+    const rootToken = (await api("POST", "/v1/tokens", request)).body.token;
+
+    expectStatus(await api("POST", `/v1/queues/${queue}/messages`, { body: "key token" }, { auth: bearer(keyToken) }), 200);
+    expectStatus(await api("POST", `/v1/queues/${queue}/messages`, { body: "root token" }, { auth: bearer(rootToken) }), 200);
+
+    const senders = Object.fromEntries((await peekAll(queue)).map((m) => [m.body, m.senderId]));
+    expect(senders).toEqual({ "key token": key.secretId, "root token": "default" });
+  });
+
+  it("publishes attributes to a topic and receives them from its queue subscription", async () => {
+    const queue = await createQueue(uniqueName());
+    const topic = uniqueName("t");
+    expectStatus(await api("PUT", `/v1/topics/${topic}`, {}), 201);
+    expectStatus(await api("PUT", `/v1/topics/${topic}/subscriptions/q`, { protocol: "queue", endpoint: queue }), 201);
+
+    expectStatus(await api("POST", `/v1/topics/${topic}/messages`, { messages: [{ body: "published", attributes: Attributes }] }), 200);
+    await drained(topic);
+
+    expect((await peekAll(queue))[0]).toMatchObject({ body: "published", attributes: Attributes, senderId: "default" });
   });
 
   it.each([
