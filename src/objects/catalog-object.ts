@@ -7,6 +7,13 @@ import type { TopicAttributes } from "../schema/topic";
 
 export type CatalogKind = "queue" | "topic";
 
+/** Which names a listing selects: a name prefix, a substring anywhere in the name, or the queues using a dead-letter queue. */
+export interface CatalogFilter {
+  prefix?: string;
+  search?: string;
+  deadLetterOf?: string;
+}
+
 /** How long a quota reservation counts without its create finishing: far longer than a create takes. */
 export const ReservationTtlMs = 60_000;
 
@@ -299,32 +306,45 @@ export class CatalogObject extends DurableObject<Env> {
     return ok({ removed: removed > 0 });
   }
 
-  /** A page in name order; `after` is the last name of the previous page. */
-  async list(
-    kind: CatalogKind,
-    region: string,
-    prefix: string,
-    limit: number,
-    after: string | null,
-  ): Promise<{ entries: CatalogEntry[]; last: string | null }> {
-    const prefixKey = prefix.toLowerCase();
-    const rows = this.ctx.storage.sql
-      .exec<CatalogRow>(
-        `SELECT * FROM resources
-         WHERE kind = ? AND region = ? AND provisional = 0 AND substr(name_key, 1, ?) = ? AND name_key > ?
-         ORDER BY name_key LIMIT ?`,
+  /**
+   * Every indexed name of `kind` that matches the filter, in name order: an account holds at most
+   * its quota of each kind, so the caller can apply rights, offsets and totals to the whole list.
+   */
+  async names(kind: CatalogKind, region: string, filter: CatalogFilter = {}): Promise<string[]> {
+    const prefixKey = (filter.prefix ?? "").toLowerCase();
+    const searchKey = (filter.search ?? "").toLowerCase();
+    const deadLetterKey = filter.deadLetterOf?.toLowerCase() ?? null;
+    return this.ctx.storage.sql
+      .exec<{ name: string }>(
+        `SELECT name FROM resources
+         WHERE kind = ? AND region = ? AND provisional = 0 AND substr(name_key, 1, ?) = ? AND instr(name_key, ?) > 0
+           AND (? IS NULL OR dead_letter_key = ?)
+         ORDER BY name_key`,
         kind,
         region,
         prefixKey.length,
         prefixKey,
-        after?.toLowerCase() ?? "",
-        limit + 1,
+        searchKey,
+        deadLetterKey,
+        deadLetterKey,
       )
-      .toArray();
-    const page = rows.slice(0, limit);
-    return {
-      entries: page.map(toEntry),
-      last: rows.length > limit ? page[page.length - 1]!.name_key : null,
-    };
+      .toArray()
+      .map((row) => row.name);
+  }
+
+  /** The entries of these names, in name order; names not indexed are left out. */
+  async entries(kind: CatalogKind, region: string, names: string[]): Promise<CatalogEntry[]> {
+    if (names.length === 0) return [];
+    return this.ctx.storage.sql
+      .exec<CatalogRow>(
+        `SELECT * FROM resources
+         WHERE kind = ? AND region = ? AND provisional = 0 AND name_key IN (SELECT value FROM json_each(?))
+         ORDER BY name_key`,
+        kind,
+        region,
+        JSON.stringify(names.map((name) => name.toLowerCase())),
+      )
+      .toArray()
+      .map(toEntry);
   }
 }

@@ -44,7 +44,7 @@ export const queueOperations = {
   }),
   listQueues: operation({
     group: "queues",
-    summary: "List the queues the caller may read, by name, with a prefix filter and cursor pagination",
+    summary: "List the queues the caller may read, by name, with name filters and pagination",
     input: ListOptions,
     output: QueueListResult,
     access: { kind: "authenticated" },
@@ -68,6 +68,15 @@ export const queueOperations = {
     access: onQueue("manage"),
     errors: ["QueueNotFound", "InvalidDeadLetterQueue"],
     run: ({ queues }, { queue: name, ...patch }) => queues.updateQueue(name, patch),
+  }),
+  listDeadLetterSourceQueues: operation({
+    group: "queues",
+    summary: "List the queues whose dead-letter queue this is (those the caller may read), as listQueues lists",
+    input: v.strictObject({ ...queue, ...ListOptions.entries }),
+    output: QueueListResult,
+    access: onQueue("read"),
+    errors: ["QueueNotFound"],
+    run: ({ queues }, { queue: name, ...query }) => queues.listDeadLetterSourceQueues(name, query),
   }),
   deleteQueue: operation({
     group: "queues",

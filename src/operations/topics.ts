@@ -39,7 +39,7 @@ export const topicOperations = {
   }),
   listTopics: operation({
     group: "topics",
-    summary: "List the topics the caller may read, by name, with a prefix filter and cursor pagination",
+    summary: "List the topics the caller may read, by name, with name filters and pagination",
     input: ListOptions,
     output: TopicListResult,
     access: { kind: "authenticated" },
@@ -101,12 +101,12 @@ export const topicOperations = {
   }),
   listSubscriptions: operation({
     group: "subscriptions",
-    summary: "A topic's subscriptions with their delivery stats",
-    input: v.strictObject(topic),
+    summary: "A topic's subscriptions with their delivery stats, by name, with name filters and pagination",
+    input: v.strictObject({ ...topic, ...ListOptions.entries }),
     output: SubscriptionListResult,
     access: onTopic("read"),
     errors: ["TopicNotFound"],
-    run: async ({ topics }, input) => ({ subscriptions: await topics.listSubscriptions(input.topic) }),
+    run: ({ topics }, { topic: topicName, ...query }) => topics.listSubscriptions(topicName, query),
   }),
   getSubscription: operation({
     group: "subscriptions",

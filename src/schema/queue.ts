@@ -37,6 +37,8 @@ export const QueueLimits = {
   peekDefault: 16,
   listMax: 1_000,
   listDefault: 100,
+  /** Offsets reach past any account's quota of queues or topics. */
+  listOffsetMax: 1_000_000,
   /** Source queues one dead-letter queue may serve (CMQ 10780). */
   deadLetterSourcesMax: 6,
 } as const;

@@ -43,7 +43,8 @@ export const QueueResult = v.object({
   oldestMessageAt: nullableUnixMs,
 });
 
-export const QueueListResult = v.object({ queues: v.array(QueueSummaryResult), nextCursor: cursor });
+const total = v.pipe(count, v.description("how many entries the filters match in all pages (those the caller may read)"));
+export const QueueListResult = v.object({ queues: v.array(QueueSummaryResult), nextCursor: cursor, total });
 export const CreatedQueueResult = v.object({ created: v.boolean(), queue: QueueResult });
 
 export const MessageIdsResult = v.object({ messages: v.array(v.object({ id: v.string() })) });
@@ -121,7 +122,7 @@ const topicAttributeEntries = {
 };
 export const TopicSummaryResult = v.object({ name: v.string(), createdAt: unixMs, modifiedAt: unixMs, ...topicAttributeEntries });
 export const TopicResult = v.object({ ...TopicSummaryResult.entries, subscriptionCount: count, messageCount: count });
-export const TopicListResult = v.object({ topics: v.array(TopicSummaryResult), nextCursor: cursor });
+export const TopicListResult = v.object({ topics: v.array(TopicSummaryResult), nextCursor: cursor, total });
 export const CreatedTopicResult = v.object({ created: v.boolean(), topic: TopicResult });
 
 export const SubscriptionResult = v.object({
@@ -144,7 +145,7 @@ export const SubscriptionResult = v.object({
     lastErrorAt: nullableUnixMs,
   }),
 });
-export const SubscriptionListResult = v.object({ subscriptions: v.array(SubscriptionResult) });
+export const SubscriptionListResult = v.object({ subscriptions: v.array(SubscriptionResult), nextCursor: cursor, total });
 export const CreatedSubscriptionResult = v.object({ created: v.boolean(), subscription: SubscriptionResult });
 
 export const AccountResult = v.object({

@@ -20,9 +20,9 @@ import {
   type UpdateQueueBody,
 } from "../schema/queue";
 import { parse } from "../schema/parse";
-import { decodeCursor, encodeCursor } from "./cursor";
+import { pageOf, type ListQuery } from "./listing";
 import { quota, withinQuota } from "./quotas";
-import type { CatalogEntry } from "../objects/catalog-object";
+import type { CatalogEntry, CatalogFilter } from "../objects/catalog-object";
 import { objectKeyPrefix, queueObject } from "../objects/keys";
 
 const ReceiveAttempts = 3;
@@ -64,6 +64,7 @@ export function scopeOf(env: Env, principal: Principal): Scope {
 export interface QueueList {
   queues: Array<{ name: string; createdAt: number; modifiedAt: number } & QueueAttributes>;
   nextCursor: string | null;
+  total: number;
 }
 
 /**
@@ -155,25 +156,35 @@ export class QueueOperations {
   }
 
   /** Lists the queues the principal may read; others are left out as if they did not exist. */
-  async listQueues(query: { prefix?: string; limit: number; cursor?: string }): Promise<QueueList> {
-    const after = query.cursor ? decodeCursor(query.cursor) : null;
-    const page = await this.catalog().list(
-      "queue",
-      this.scope.region,
-      query.prefix ?? "",
-      query.limit,
-      after,
+  async listQueues(query: ListQuery): Promise<QueueList> {
+    return this.listIndexed({ prefix: query.prefix, search: query.search }, query);
+  }
+
+  /** The queues whose dead-letter queue is `name`, as `listQueues` lists them. */
+  async listDeadLetterSourceQueues(name: string, query: ListQuery): Promise<QueueList> {
+    authorize(this.scope.principal, "read", `queue:${name}`);
+    if (!(await this.catalog().get("queue", this.scope.region, name))) {
+      throw new ServiceError(ErrorCode.QueueNotFound, `queue ${name} does not exist`);
+    }
+    return this.listIndexed({ prefix: query.prefix, search: query.search, deadLetterOf: name }, query);
+  }
+
+  private async listIndexed(filter: CatalogFilter, query: ListQuery): Promise<QueueList> {
+    const catalog = this.catalog();
+    const readable = (await catalog.names("queue", this.scope.region, filter)).filter((name) =>
+      can(this.scope.principal, "read", `queue:${name}`),
     );
+    const page = pageOf(readable, (name) => name, query);
+    const entries = (await catalog.entries("queue", this.scope.region, page.items)) as CatalogEntry<QueueAttributes>[];
     return {
-      queues: (page.entries as CatalogEntry<QueueAttributes>[])
-        .filter((queue) => can(this.scope.principal, "read", `queue:${queue.name}`))
-        .map((queue) => ({
+      queues: entries.map((queue) => ({
         name: queue.name,
         ...queue.attributes,
         createdAt: queue.createdAt,
         modifiedAt: queue.modifiedAt,
       })),
-      nextCursor: page.last === null ? null : encodeCursor(page.last),
+      nextCursor: page.nextCursor,
+      total: page.total,
     };
   }
 

@@ -8,6 +8,7 @@ import { QueueName } from "../schema/queue";
 import { parse } from "../schema/parse";
 import {
   SubscriptionName,
+  TopicLimits,
   TopicName,
   type CreateSubscriptionBody,
   type CreateTopicBody,
@@ -19,13 +20,20 @@ import {
   type UpdateSubscriptionBody,
   type UpdateTopicBody,
 } from "../schema/topic";
-import { decodeCursor, encodeCursor } from "./cursor";
+import { matchesFilter, pageOf, type ListQuery } from "./listing";
 import { senderIdOf, type Scope } from "./queues";
 import { quota, withinQuota } from "./quotas";
 
 export interface TopicList {
   topics: Array<{ name: string; createdAt: number; modifiedAt: number } & TopicAttributes>;
   nextCursor: string | null;
+  total: number;
+}
+
+export interface SubscriptionList {
+  subscriptions: SubscriptionInfo[];
+  nextCursor: string | null;
+  total: number;
 }
 
 /** Topic operations every interface shares; publishing goes straight to the topic's object. */
@@ -89,24 +97,22 @@ export class TopicOperations {
     if (!existed && !indexed) throw new ServiceError(ErrorCode.TopicNotFound, `topic ${name} does not exist`);
   }
 
-  async listTopics(query: { prefix?: string; limit: number; cursor?: string }): Promise<TopicList> {
-    const page = await this.catalog().list(
-      "topic",
-      this.scope.region,
-      query.prefix ?? "",
-      query.limit,
-      query.cursor ? decodeCursor(query.cursor) : null,
+  async listTopics(query: ListQuery): Promise<TopicList> {
+    const catalog = this.catalog();
+    const readable = (await catalog.names("topic", this.scope.region, { prefix: query.prefix, search: query.search })).filter(
+      (name) => can(this.scope.principal, "read", `topic:${name}`),
     );
+    const page = pageOf(readable, (name) => name, query);
+    const entries = (await catalog.entries("topic", this.scope.region, page.items)) as CatalogEntry<TopicAttributes>[];
     return {
-      topics: (page.entries as CatalogEntry<TopicAttributes>[])
-        .filter((topic) => can(this.scope.principal, "read", `topic:${topic.name}`))
-        .map((topic) => ({
+      topics: entries.map((topic) => ({
         name: topic.name,
         ...topic.attributes,
         createdAt: topic.createdAt,
         modifiedAt: topic.modifiedAt,
       })),
-      nextCursor: page.last === null ? null : encodeCursor(page.last),
+      nextCursor: page.nextCursor,
+      total: page.total,
     };
   }
 
@@ -169,8 +175,14 @@ export class TopicOperations {
     return unwrap(await this.topic(topicName, "read").getSubscription(name));
   }
 
-  async listSubscriptions(topicName: string): Promise<SubscriptionInfo[]> {
-    return unwrap(await this.topic(topicName, "read").listSubscriptions());
+  /** A topic's subscriptions, filtered and paged as queues and topics are (a topic holds at most 100). */
+  async listSubscriptions(topicName: string, query: ListQuery = { limit: TopicLimits.subscriptionsPerTopic }): Promise<SubscriptionList> {
+    const all = unwrap(await this.topic(topicName, "read").listSubscriptions());
+    const matching = all
+      .filter((subscription) => matchesFilter(subscription.name, query))
+      .sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : a.name.toLowerCase() > b.name.toLowerCase() ? 1 : 0));
+    const page = pageOf(matching, (subscription) => subscription.name, query);
+    return { subscriptions: page.items, nextCursor: page.nextCursor, total: page.total };
   }
 
   async updateSubscription(topicName: string, name: string, patch: UpdateSubscriptionBody): Promise<SubscriptionInfo> {

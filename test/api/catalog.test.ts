@@ -34,6 +34,10 @@ const invalidInputs: Record<OperationName, Call> = {
   getQueue: { rest: ["GET", `/v1/queues/${bad}`], rpc: ["getQueue", bad] },
   updateQueue: { rest: ["PATCH", "/v1/queues/q1", { visibilityTimeout: 0 }], rpc: ["updateQueue", "q1", { visibilityTimeout: 0 }] },
   deleteQueue: { rest: ["DELETE", `/v1/queues/${bad}`], rpc: ["deleteQueue", bad] },
+  listDeadLetterSourceQueues: {
+    rest: ["GET", "/v1/queues/q1/dead-letter-sources?offset=-1"],
+    rpc: ["listDeadLetterSourceQueues", "q1", { offset: -1 }],
+  },
   purgeQueue: { rest: ["POST", `/v1/queues/${bad}/purge`], rpc: ["purge", bad] },
   rewindQueue: { rest: ["POST", "/v1/queues/q1/rewind", { since: -1 }], rpc: ["rewind", "q1", -1] },
   sendMessages: { rest: ["POST", "/v1/queues/q1/messages", { body: "" }], rpc: ["send", "q1", ""] },
@@ -131,6 +135,7 @@ describe("the operation catalog", () => {
       getQueue: { rest: ["GET", `/v1/queues/${queue}`], rpc: ["getQueue", queue] },
       updateQueue: { rest: ["PATCH", `/v1/queues/${queue}`, {}], rpc: ["updateQueue", queue, {}] },
       deleteQueue: { rest: ["DELETE", `/v1/queues/${queue}`], rpc: ["deleteQueue", queue] },
+      listDeadLetterSourceQueues: { rest: ["GET", `/v1/queues/${queue}/dead-letter-sources`], rpc: ["listDeadLetterSourceQueues", queue, {}] },
       purgeQueue: { rest: ["POST", `/v1/queues/${queue}/purge`], rpc: ["purge", queue] },
       rewindQueue: { rest: ["POST", `/v1/queues/${queue}/rewind`, { since: 0 }], rpc: ["rewind", queue, 0] },
       sendMessages: { rest: ["POST", `/v1/queues/${queue}/messages`, { body: "x" }], rpc: ["send", queue, "x"] },

@@ -189,11 +189,18 @@ describe("request body schemas come from the valibot schemas", () => {
     const list = operation("GET", "/v1/queues").parameters;
     expect(list.map((p: any) => [p.name, p.in, p.required])).toEqual([
       ["prefix", "query", false],
+      ["search", "query", false],
       ["limit", "query", false],
       ["cursor", "query", false],
+      ["offset", "query", false],
     ]);
     expect(list[0].schema).toMatchObject({ type: "string", maxLength: 64 });
-    expect(list[2].schema).toMatchObject({ type: "string", maxLength: 200 });
+    expect(list[3].schema).toMatchObject({ type: "string", maxLength: 200 });
+    expect(list[4].schema).toMatchObject({ type: "integer", minimum: 0 });
+    const sources = operation("GET", "/v1/queues/{queue}/dead-letter-sources").parameters;
+    expect(sources.map((p: any) => p.name)).toEqual(["queue", "prefix", "search", "limit", "cursor", "offset"]);
+    const subscriptions = operation("GET", "/v1/topics/{topic}/subscriptions").parameters;
+    expect(subscriptions.map((p: any) => p.name)).toEqual(["topic", "prefix", "search", "limit", "cursor", "offset"]);
     const peek = operation("GET", "/v1/queues/{queue}/messages").parameters;
     expect(peek.map((p: any) => p.name)).toEqual(["queue", "limit", "cursor"]);
   });

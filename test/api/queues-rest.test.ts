@@ -202,7 +202,7 @@ describe("list", () => {
     expect((await listAll(prefix.toUpperCase(), 50)).names).toEqual(names);
     const none = await api("GET", `/v1/queues?prefix=${prefix}-x`);
     expectStatus(none, 200);
-    expect(none.body).toEqual({ queues: [], nextCursor: null });
+    expect(none.body).toEqual({ queues: [], nextCursor: null, total: 0 });
   });
 
   it("without a prefix the list holds these queues among others, sorted case-insensitively", async () => {

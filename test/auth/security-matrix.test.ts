@@ -48,6 +48,7 @@ const endpoints: Endpoint[] = [
   { name: "get queue", method: "GET", path: () => `/v1/queues/${Q}`, need: "read", otherAccount: "QueueNotFound" },
   { name: "update queue", method: "PATCH", path: () => `/v1/queues/${Q}`, body: () => ({ visibilityTimeout: 99 }), need: "manage", otherAccount: "QueueNotFound" },
   { name: "delete queue", method: "DELETE", path: () => `/v1/queues/${Q}`, need: "manage", otherAccount: "QueueNotFound" },
+  { name: "list dead-letter sources", method: "GET", path: () => `/v1/queues/${D}/dead-letter-sources`, need: "read", otherAccount: "QueueNotFound" },
   { name: "send", method: "POST", path: () => `/v1/queues/${Q}/messages`, body: () => ({ body: "intruder" }), need: "send", otherAccount: "QueueNotFound" },
   { name: "receive", method: "POST", path: () => `/v1/queues/${Q}/messages/receive`, body: () => ({ max: 16 }), need: "receive", otherAccount: "QueueNotFound" },
   { name: "batch delete", method: "POST", path: () => `/v1/queues/${Q}/messages/delete`, body: () => ({ receiptHandles: ["1-00000000000000000000000000000000"] }), need: "receive", otherAccount: "QueueNotFound" },

@@ -63,7 +63,7 @@ describe("fan-out to queue subscriptions", () => {
     await drained(topic);
 
     await expectEachQueueHoldsEachOnce(queueNames, ids);
-    for (const sub of await topics.listSubscriptions(topic)) {
+    for (const sub of (await topics.listSubscriptions(topic)).subscriptions) {
       expect(sub.stats, sub.name).toEqual({ delivered: 3, failed: 0, pending: 0, lastError: null, lastErrorAt: null });
     }
   });
@@ -77,7 +77,7 @@ describe("fan-out to queue subscriptions", () => {
 
     expect(await outboxRows(topic)).toEqual([]);
     await expectEachQueueHoldsEachOnce(queueNames, ids);
-    for (const sub of await topics.listSubscriptions(topic)) {
+    for (const sub of (await topics.listSubscriptions(topic)).subscriptions) {
       expect(sub.stats, sub.name).toMatchObject({ delivered: 2, failed: 0, pending: 0 });
     }
   });

@@ -157,7 +157,7 @@ describe("deleting a topic", () => {
     await topics.deleteTopic(name);
     await topics.createTopic(name, {});
 
-    expect(await topics.listSubscriptions(name)).toEqual([]);
+    expect((await topics.listSubscriptions(name)).subscriptions).toEqual([]);
     await expectCode(topics.getSubscription(name, "s"), ErrorCode.SubscriptionNotFound);
   });
 

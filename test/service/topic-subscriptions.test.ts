@@ -194,7 +194,7 @@ describe("subscribing twice", () => {
     const again = await topics.subscribe(topic, "s", input);
 
     expect(again.created).toBe(false);
-    expect((await topics.listSubscriptions(topic)).length).toBe(1);
+    expect((await topics.listSubscriptions(topic)).subscriptions.length).toBe(1);
   });
 
   it.each([
@@ -242,7 +242,7 @@ describe("reading subscriptions", () => {
       await topics.subscribe(topic, name, { protocol: "worker", endpoint: "AUDIT_WORKER" });
     }
 
-    expect((await topics.listSubscriptions(topic)).map((sub) => sub.name)).toEqual(["Alpha", "bravo", "charlie"]);
+    expect((await topics.listSubscriptions(topic)).subscriptions.map((sub) => sub.name)).toEqual(["Alpha", "bravo", "charlie"]);
   });
 
   it("finds a subscription whatever the case of its name, and refuses SubscriptionNotFound for an unknown one", async () => {

@@ -78,6 +78,7 @@ export const restRoutes: RestRoute[] = [
   route({ method: "GET", path: "/v1/queues/:queue", operation: "getQueue", fieldsFrom: "none" }),
   route({ method: "PATCH", path: "/v1/queues/:queue", operation: "updateQueue", fieldsFrom: "body" }),
   route({ method: "DELETE", path: "/v1/queues/:queue", operation: "deleteQueue", fieldsFrom: "none" }),
+  route({ method: "GET", path: "/v1/queues/:queue/dead-letter-sources", operation: "listDeadLetterSourceQueues", fieldsFrom: "query" }),
   route({
     method: "POST",
     path: "/v1/queues/:queue/messages",
@@ -127,7 +128,7 @@ export const restRoutes: RestRoute[] = [
     documentedBody: v.union([PublishedMessage, PublishBatchBody]),
     documentedAnswer: { status: 200, schema: MessageIdAnswer },
   }),
-  route({ method: "GET", path: "/v1/topics/:topic/subscriptions", operation: "listSubscriptions", fieldsFrom: "none" }),
+  route({ method: "GET", path: "/v1/topics/:topic/subscriptions", operation: "listSubscriptions", fieldsFrom: "query" }),
   route({
     method: "PUT",
     path: "/v1/topics/:topic/subscriptions/:subscription",

@@ -40,6 +40,11 @@ export const rpcMethods = {
   createQueue: method({ operation: "createQueue", argument: "attributes", toInput: (queue: string, attributes: unknown = {}) => inputOf({ queue }, attributes, "attributes") }),
   getQueue: method({ operation: "getQueue", toInput: (queue: string) => ({ queue }) }),
   listQueues: method({ operation: "listQueues", argument: "options", toInput: (options: unknown = {}) => inputOf({}, options, "options") }),
+  listDeadLetterSourceQueues: method({
+    operation: "listDeadLetterSourceQueues",
+    argument: "options",
+    toInput: (queue: string, options: unknown = {}) => inputOf({ queue }, options, "options"),
+  }),
   updateQueue: method({ operation: "updateQueue", argument: "attributes", toInput: (queue: string, attributes: unknown) => inputOf({ queue }, attributes, "attributes") }),
   deleteQueue: method({ operation: "deleteQueue", toInput: (queue: string) => ({ queue }), toResult: nothing }),
   purge: method({ operation: "purgeQueue", toInput: (queue: string) => ({ queue }) }),
@@ -80,7 +85,11 @@ export const rpcMethods = {
     toInput: (topic: string, subscription: string, attributes: unknown) => inputOf({ topic, subscription }, attributes, "attributes"),
   }),
   getSubscription: method({ operation: "getSubscription", toInput: (topic: string, subscription: string) => ({ topic, subscription }) }),
-  listSubscriptions: method({ operation: "listSubscriptions", toInput: (topic: string) => ({ topic }) }),
+  listSubscriptions: method({
+    operation: "listSubscriptions",
+    argument: "options",
+    toInput: (topic: string, options: unknown = {}) => inputOf({ topic }, options, "options"),
+  }),
   updateSubscription: method({
     operation: "updateSubscription",
     argument: "attributes",
