@@ -5,7 +5,7 @@ export const TestRootSecretId = "AKIDtestroot0000000000000000000000";
 export const TestRootSecretKey = "test-root-secret-key-0123456789abcdef";
 
 /** Tests that drive the real service from outside (`wrangler dev`, curl) run in node, not in workerd. */
-const nodeTests = ["test/readme/**/*.test.mjs", "test/node/**/*.test.ts", "test/sqs/**/*.test.ts"];
+const nodeTests = ["test/readme/**/*.test.mjs", "test/node/**/*.test.ts", "test/sqs/**/*.test.ts", "test/tcapi/**/*.test.ts"];
 
 export default defineConfig({
   test: {

@@ -1,6 +1,7 @@
 import { dispatch, type ProtocolAdapter } from "./api/dispatch";
 import { restAdapter } from "./api/rest";
 import { sqsAdapter } from "./api/sqs";
+import { tcapiAdapter } from "./api/tcapi";
 
 export { QueueService } from "./api/rpc";
 export { AccountObject } from "./objects/account-object";
@@ -9,7 +10,7 @@ export { QueueObject } from "./objects/queue-object";
 export { TopicObject } from "./objects/topic-object";
 
 /** Protocol adapters, tried in order; the last one (the native REST API) takes what no other claims. */
-const adapters: readonly ProtocolAdapter[] = [sqsAdapter, restAdapter];
+const adapters: readonly ProtocolAdapter[] = [sqsAdapter, tcapiAdapter, restAdapter];
 
 export default {
   fetch: (request, env, ctx) => dispatch(adapters, request, env, ctx),

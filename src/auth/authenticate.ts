@@ -128,7 +128,8 @@ export function forgetKey(secretId: string, secretHash?: string): void {
 }
 
 function keyPrincipal(key: StoredKey, account: AccountInfo): Principal {
-  if (key.disabled) throw unauthenticated("invalid credentials: key is disabled");
+  // The reason lets a protocol name the refusal its own way (API 3.0: AuthFailure.SecretIdNotFound).
+  if (key.disabled) throw new ServiceError(ErrorCode.Unauthenticated, "invalid credentials: key is disabled", { reason: "keyDisabled" });
   return {
     kind: "key",
     account: account.id,

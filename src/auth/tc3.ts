@@ -86,7 +86,9 @@ export function checkTc3Envelope(request: SignableRequest, auth: Tc3Authorizatio
   }
   const seconds = Number(timestamp);
   if (Math.abs(nowMs / 1000 - seconds) > Tc3WindowSeconds) {
-    throw new ServiceError(ErrorCode.Unauthenticated, `signature expired: X-TC-Timestamp is more than ${Tc3WindowSeconds} s from now`);
+    throw new ServiceError(ErrorCode.Unauthenticated, `signature expired: X-TC-Timestamp is more than ${Tc3WindowSeconds} s from now`, {
+      reason: "signatureExpired",
+    });
   }
   if (auth.date !== utcDate(seconds)) {
     throw new ServiceError(ErrorCode.Unauthenticated, "credential date is not the UTC date of X-TC-Timestamp");
@@ -98,8 +100,11 @@ export function checkTc3Envelope(request: SignableRequest, auth: Tc3Authorizatio
 }
 
 /**
- * Verifies the signature in constant time. The host is taken as sent and, failing that, without
- * its port: Tencent's SDKs sign the host name alone even when the endpoint has a port.
+ * Verifies the signature in constant time, over what the request's own Authorization names: the
+ * credential scope's service as given (tencentcloud-sdk-nodejs puts the endpoint's first dot-label
+ * there, port included: `localhost:8787/tc3_request`) and the headers it lists as signed. The host
+ * is taken as sent and, failing that, without its port: the SDKs sign `URL.hostname` although they
+ * send `Host: localhost:8787`.
  */
 export async function verifyTc3(request: SignableRequest, auth: Tc3Authorization, timestamp: string, secretKey: string): Promise<boolean> {
   const host = request.headers.get("host") ?? new URL(request.url).host;
