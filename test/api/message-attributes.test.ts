@@ -127,11 +127,19 @@ describe("message attributes over the native REST API", () => {
 
   it("documents attributes in the send body and in received and peeked messages in /openapi.json", async () => {
     const document = (await api("GET", "/openapi.json")).body;
-    const text = JSON.stringify(document);
+    const json = "application/json";
+    const sendBody = document.paths["/v1/queues/{queue}/messages"].post.requestBody.content[json].schema.anyOf[0];
+    const received = document.paths["/v1/queues/{queue}/messages/receive"].post.responses["200"].content[json].schema.properties.messages.items;
+    const peeked = document.paths["/v1/queues/{queue}/messages"].get.responses["200"].content[json].schema.properties.messages.items;
 
-    expect(text).toContain("`Number.float`");
-    expect(text).toContain("base64 for Binary types");
-    expect(text).toContain("the SecretId of the sending key");
+    expect(sendBody.properties.attributes.additionalProperties.required).toEqual(["type", "value"]);
+    expect(sendBody.properties.attributes.description).toContain("up to 10 typed attributes");
+    expect(sendBody.properties.traceHeader.maxLength).toBe(1_024);
+    for (const message of [received, peeked]) {
+      expect(message.required).toEqual(expect.arrayContaining(["attributes", "senderId"]));
+      expect(message.properties.attributes.description).toContain("base64 for Binary types");
+      expect(message.properties.senderId.description).toContain("the SecretId of the sending key");
+    }
   });
 });
 
