@@ -301,9 +301,9 @@ describe("message attributes over the SQS JSON protocol", () => {
   });
 
   it.each([
-    ["a system attribute SQS does not have", { Colour: { DataType: "String", StringValue: "red" } }, "only AWSTraceHeader"],
-    ["AWSTraceHeader as Binary", { AWSTraceHeader: { DataType: "Binary", BinaryValue: "eA==" } }, "type 'String'"],
-    ["an empty AWSTraceHeader", { AWSTraceHeader: { DataType: "String", StringValue: "" } }, "non-empty"],
+    ["a system attribute SQS does not have", { Colour: { DataType: "String", StringValue: "red" } }, "MessageSystemAttributes.Colour is not a parameter"],
+    ["AWSTraceHeader as Binary", { AWSTraceHeader: { DataType: "Binary", BinaryValue: "eA==" } }, "AWSTraceHeader is of type String"],
+    ["an empty AWSTraceHeader", { AWSTraceHeader: { DataType: "String", StringValue: "" } }, "non-empty StringValue"],
     ["an AWSTraceHeader with a line break", { AWSTraceHeader: { DataType: "String", StringValue: "Root=1\nX: y" } }, "MessageSystemAttributes.AWSTraceHeader"],
   ])("refuses %s with InvalidParameterValue and stores nothing", async (_case, systemAttributes, messagePart) => {
     const name = uniqueName("sqs");
@@ -339,13 +339,13 @@ describe("message attributes over the SQS JSON protocol", () => {
   });
 
   it.each([
-    ["a Binary type with a StringValue", { a: { DataType: "Binary", StringValue: "x" } }, "must use field 'Binary'"],
-    ["a String type with a BinaryValue", { a: { DataType: "String", BinaryValue: "eA==" } }, "must use field 'String'"],
+    ["a Binary type with a StringValue", { a: { DataType: "Binary", StringValue: "x" } }, "MessageAttributes.a is invalid. Reason: a Binary attribute must contain a non-empty BinaryValue"],
+    ["a String type with a BinaryValue", { a: { DataType: "String", BinaryValue: "eA==" } }, "MessageAttributes.a is invalid. Reason: a String or Number attribute must contain a non-empty StringValue"],
     ["no DataType", { a: { StringValue: "x" } }, "non-empty attribute type"],
-    ["an empty StringValue", { a: { DataType: "String", StringValue: "" } }, "non-empty value of type 'String'"],
-    ["no value at all", { a: { DataType: "Number" } }, "non-empty value of type 'Number'"],
-    ["a character SQS does not allow", { a: { DataType: "String", StringValue: "bell \u0007" } }, "invalid characters"],
-    ["list values", { a: { DataType: "String", StringValue: "x", StringListValues: ["y"] } }, "StringListValues"],
+    ["an empty StringValue", { a: { DataType: "String", StringValue: "" } }, "non-empty StringValue"],
+    ["no value at all", { a: { DataType: "Number" } }, "non-empty StringValue"],
+    ["a character SQS does not allow", { a: { DataType: "String", StringValue: "bell \u0007" } }, "characters SQS allows in a message body"],
+    ["list values", { a: { DataType: "String", StringValue: "x", StringListValues: ["y"] } }, "StringListValues is reserved by SQS"],
     ["an unknown type", { a: { DataType: "Text", StringValue: "x" } }, "MessageAttributes.a"],
     ["a reserved name", { "AWS.a": { DataType: "String", StringValue: "x" } }, "MessageAttributes.AWS.a"],
     ["a Number that is not one", { a: { DataType: "Number", StringValue: "1e999" } }, "MessageAttributes.a"],

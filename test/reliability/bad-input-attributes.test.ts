@@ -138,6 +138,43 @@ describe("generated message attributes", () => {
   );
 
   it(
+    "an SQS MessageAttributeValue with a member missing, misplaced, reserved, unknown or of the wrong type is InvalidParameterValue, and changes nothing",
+    async () => {
+      const before = await snapshot();
+      type WireValue = Record<string, unknown>;
+      const breakings: Array<[string, (value: WireValue) => WireValue]> = [
+        ["no DataType", ({ DataType: _type, ...rest }) => rest],
+        ["an empty DataType", (value) => ({ ...value, DataType: "" })],
+        ["no value", ({ DataType }) => ({ DataType })],
+        ["the value in the other member", ({ DataType, BinaryValue }) => (BinaryValue === undefined ? { DataType, BinaryValue: "eA==" } : { DataType, StringValue: "x" })],
+        ["both members", (value) => ({ ...value, StringValue: "x", BinaryValue: "eA==" })],
+        ["StringListValues", (value) => ({ ...value, StringListValues: ["a"] })],
+        ["BinaryListValues", (value) => ({ ...value, BinaryListValues: ["YQ=="] })],
+        ["an unknown member", (value) => ({ ...value, Colour: "red" })],
+        ["a value that is no string", (value) => (value.BinaryValue === undefined ? { ...value, StringValue: 7 } : { ...value, BinaryValue: [1, 2] })],
+      ];
+      await checkProperty(
+        "bad SQS attribute values",
+        fc.asyncProperty(validSet(5), fc.constantFrom(...breakings), fc.nat(), async (attributes, [why, breakIt], which) => {
+          const wire: Record<string, WireValue> = toWire(attributes);
+          const name = Object.keys(wire)[which % Object.keys(wire).length]!;
+          wire[name] = breakIt(wire[name]!);
+
+          const answer = await sqs("SendMessage", { QueueUrl: queueUrl(queue), MessageBody: "x", MessageAttributes: wire });
+
+          expect({ status: answer.status, type: answer.body?.__type }, `${why}: ${JSON.stringify(answer.body)}`).toEqual({
+            status: 400,
+            type: "com.amazonaws.sqs#InvalidParameterValue",
+          });
+          expect(await snapshot()).toEqual(before);
+        }),
+        60,
+      );
+    },
+    propertyTimeoutMs(),
+  );
+
+  it(
     "a valid set comes back unchanged from REST, RPC and SQS, with SQS's digest of it",
     async () => {
       const roundTrip = `attrs-ok-${uid()}`;

@@ -95,7 +95,7 @@ function toMessage(message: {
   MessageBody: string;
   DelaySeconds?: number;
   MessageAttributes?: Record<string, SqsMessageAttributeValue>;
-  MessageSystemAttributes?: Record<string, SqsMessageAttributeValue>;
+  MessageSystemAttributes?: { AWSTraceHeader?: SqsMessageAttributeValue };
 }) {
   return {
     body: message.MessageBody,
@@ -243,10 +243,7 @@ export const sqsActions: { [TAction in SqsAction]: Handler<TAction> } = {
   async SendMessageBatch(call, input) {
     const queue = queueOf(call, input.QueueUrl);
     checkBatch(input.Entries);
-    const { valid, failed } = parseEntries(SqsBatchEntry.SendMessageBatch, input.Entries, (entry) => {
-      checkMessage(entry);
-      toMessage(entry);
-    });
+    const { valid, failed } = parseEntries(SqsBatchEntry.SendMessageBatch, input.Entries, checkMessage);
     const successful: Array<{ Id: string; MessageId: string } & Awaited<ReturnType<typeof digestsOf>>> = [];
     const succeed = async (entry: (typeof valid)[number], id: string) =>
       successful.push({ Id: entry.Id, MessageId: id, ...(await digestsOf(toMessage(entry))) });

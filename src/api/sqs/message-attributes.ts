@@ -1,6 +1,5 @@
 import { baseTypeOf, type MessageAttributes } from "../../schema/message-attributes";
-import { SqsWire, SqsWireError } from "./errors";
-import { MessageBodyCharacters, type SqsMessageAttributeValue } from "./wire";
+import type { SqsMessageAttributeValue } from "./wire";
 
 /**
  * SQS message attributes on the wire (`MessageAttributeValue`: `DataType` with `StringValue` or
@@ -8,32 +7,13 @@ import { MessageBodyCharacters, type SqsMessageAttributeValue } from "./wire";
  * `{type, value}` with base64 values for Binary types: the translation only renames.
  */
 
-const invalid = (message: string) => new SqsWireError(SqsWire.InvalidParameterValue, message);
-
-/** The service's attributes from SQS's `MessageAttributes`; what SQS refuses on the wire is refused here with its words. */
+/** The service's attributes from SQS's `MessageAttributes`, checked by the wire schema. */
 export function attributesFromWire(wire: Record<string, SqsMessageAttributeValue> | undefined): MessageAttributes | undefined {
   if (wire === undefined) return undefined;
   const attributes: MessageAttributes = {};
-  for (const [name, { DataType, StringValue, BinaryValue, StringListValues, BinaryListValues }] of Object.entries(wire)) {
-    if (!DataType) throw invalid(`The message attribute '${name}' must contain a non-empty attribute type.`);
-    if (StringListValues?.length || BinaryListValues?.length) {
-      // Reserved by SQS ("Not implemented. Reserved for future use."); refused rather than dropped.
-      throw invalid(`The message attribute '${name}' uses StringListValues or BinaryListValues, which SQS reserves and this service does not support.`);
-    }
-    const base = baseTypeOf(DataType);
-    if (base === "Binary") {
-      if (StringValue !== undefined) throw invalid(`The message attribute '${name}' with type 'Binary' must use field 'Binary'.`);
-      if (!BinaryValue) throw invalid(`Message (user) attribute '${name}' must contain a non-empty value of type 'Binary'.`);
-      attributes[name] = { type: DataType, value: BinaryValue };
-      continue;
-    }
-    if (base !== null) {
-      if (BinaryValue !== undefined) throw invalid(`The message attribute '${name}' with type '${base}' must use field 'String'.`);
-      if (!StringValue) throw invalid(`Message (user) attribute '${name}' must contain a non-empty value of type '${base}'.`);
-      if (!MessageBodyCharacters.test(StringValue)) throw invalid(`Message (user) attribute '${name}' contains invalid characters.`);
-    }
-    // An unknown type goes on for the service to refuse, naming the rule.
-    attributes[name] = { type: DataType, value: StringValue ?? BinaryValue ?? "" };
+  for (const [name, { DataType, StringValue, BinaryValue }] of Object.entries(wire)) {
+    // A type of none of the three goes on with its value for the service to refuse, naming the rule.
+    attributes[name] = { type: DataType!, value: (baseTypeOf(DataType!) === "Binary" ? BinaryValue : StringValue ?? BinaryValue) ?? "" };
   }
   return attributes;
 }
@@ -41,19 +21,9 @@ export function attributesFromWire(wire: Record<string, SqsMessageAttributeValue
 /** The only message system attribute SQS has: an AWS X-Ray trace header, kept as the message's trace header. */
 export const TraceHeaderAttribute = "AWSTraceHeader";
 
-/** The trace header in SQS's `MessageSystemAttributes`; any other system attribute is refused. */
-export function traceHeaderFromWire(wire: Record<string, SqsMessageAttributeValue> | undefined): string | undefined {
-  if (wire === undefined) return undefined;
-  let traceHeader: string | undefined;
-  for (const [name, { DataType, StringValue, BinaryValue, StringListValues, BinaryListValues }] of Object.entries(wire)) {
-    if (name !== TraceHeaderAttribute) throw invalid(`Message system attribute name '${name}' is invalid: only ${TraceHeaderAttribute} exists.`);
-    if (DataType !== "String" || BinaryValue !== undefined || StringListValues?.length || BinaryListValues?.length) {
-      throw invalid(`The message system attribute '${name}' must be of type 'String' with a StringValue.`);
-    }
-    if (!StringValue) throw invalid(`Message system attribute '${name}' must contain a non-empty value of type 'String'.`);
-    traceHeader = StringValue;
-  }
-  return traceHeader;
+/** The trace header in SQS's `MessageSystemAttributes` (the wire schema admits no other). */
+export function traceHeaderFromWire(wire: { AWSTraceHeader?: SqsMessageAttributeValue } | undefined): string | undefined {
+  return wire?.AWSTraceHeader?.StringValue;
 }
 
 /** SQS's `MessageAttributes` from the service's. */
