@@ -5,7 +5,13 @@ export const TestRootSecretId = "AKIDtestroot0000000000000000000000";
 export const TestRootSecretKey = "test-root-secret-key-0123456789abcdef";
 
 /** Tests that drive the real service from outside (`wrangler dev`, curl) run in node, not in workerd. */
-const nodeTests = ["test/readme/**/*.test.mjs", "test/node/**/*.test.ts", "test/sqs/**/*.test.ts", "test/tcapi/**/*.test.ts"];
+const nodeTests = [
+  "test/readme/**/*.test.mjs",
+  "test/node/**/*.test.ts",
+  "test/sqs/**/*.test.ts",
+  "test/tcapi/**/*.test.ts",
+  "test/client/**/*.node.test.mjs",
+];
 
 export default defineConfig({
   test: {
@@ -36,7 +42,13 @@ export default defineConfig({
               ],
               // Outbound fetch() (HTTP push) goes to the sink Worker, so no test reaches the network.
               outboundService: "sink",
-              serviceBindings: { CONSUMER: "consumer", SINK: "sink", AUDIT_WORKER: "sink" },
+              // CMQ: the service's own RPC entrypoint, for the typed client's binding mode (test/client/).
+              serviceBindings: {
+                CONSUMER: "consumer",
+                SINK: "sink",
+                AUDIT_WORKER: "sink",
+                CMQ: { name: "vitest-plugin-runner-edge-cmq", entrypoint: "QueueService" },
+              },
             },
           }),
         ],

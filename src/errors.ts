@@ -15,6 +15,7 @@ export const ErrorCode = {
   QueueAlreadyExists: "QueueAlreadyExists",
   QueueInUse: "QueueInUse",
   InvalidDeadLetterQueue: "InvalidDeadLetterQueue",
+  DeadLetterSourceNotAllowed: "DeadLetterSourceNotAllowed",
   MessageTooLarge: "MessageTooLarge",
   BatchTooLarge: "BatchTooLarge",
   QueueFull: "QueueFull",
@@ -65,6 +66,8 @@ export const ErrorTraitsOf = {
   // The dead-letter queue stops being in use when its sources change.
   QueueInUse: clientLater,
   InvalidDeadLetterQueue: client,
+  // The dead-letter queue's redriveAllow changes.
+  DeadLetterSourceNotAllowed: client,
   MessageTooLarge: client,
   BatchTooLarge: client,
   // Consumers make room.

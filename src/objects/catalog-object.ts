@@ -2,7 +2,7 @@ import { systemClock, type Clock } from "../clock";
 import { DurableObject } from "cloudflare:workers";
 import { ErrorCode, ServiceError, fail, ok, type Result } from "../errors";
 import { QueueLimits } from "../schema/queue";
-import type { QueueAttributes } from "../schema/queue";
+import type { QueueAttributes, RedriveAllowPolicy } from "../schema/queue";
 import type { TopicAttributes } from "../schema/topic";
 
 export type CatalogKind = "queue" | "topic";
@@ -42,6 +42,13 @@ const toEntry = (row: CatalogRow): CatalogEntry => ({
   modifiedAt: row.modified_at,
   attributes: JSON.parse(row.attributes) as QueueAttributes | TopicAttributes,
 });
+
+/** Whether a dead-letter queue's redriveAllow (SQS RedriveAllowPolicy) admits a source; none set admits all. */
+function allowsDeadLetterSource(policy: RedriveAllowPolicy | undefined, sourceKey: string): boolean {
+  if (!policy || policy.permission === "allowAll") return true;
+  if (policy.permission === "denyAll") return false;
+  return policy.sourceQueues.some((queue) => queue.toLowerCase() === sourceKey);
+}
 
 /**
  * One per account: the index of its queues and topics per region, for listing, name lookup and
@@ -188,8 +195,9 @@ export class CatalogObject extends DurableObject<Env> {
   /**
    * Points `source` at dead-letter queue `target` (or at none), checking the rules and recording
    * the link in one step, so that concurrent changes cannot break them (CMQ CreateQueue 10730,
-   * 10740, 10780): the target exists, has no dead-letter queue of its own, serves at most 6 queues,
-   * and the source is not itself a dead-letter queue. A source not indexed yet gets a provisional
+   * 10740, 10780): the target exists, its redriveAllow admits the source (SQS RedriveAllowPolicy),
+   * it has no dead-letter queue of its own, serves at most 6 queues, and the source is not itself a
+   * dead-letter queue. A source not indexed yet gets a provisional
    * row, which counts for these rules but is not listed until the queue is indexed.
    */
   async linkDeadLetter(
@@ -203,8 +211,8 @@ export class CatalogObject extends DurableObject<Env> {
       if (target !== null) {
         const targetKey = target.toLowerCase();
         const targetRow = sql
-          .exec<{ name: string; dead_letter_key: string | null }>(
-            "SELECT name, dead_letter_key FROM resources WHERE kind = 'queue' AND region = ? AND name_key = ? AND provisional = 0",
+          .exec<{ name: string; dead_letter_key: string | null; attributes: string }>(
+            "SELECT name, dead_letter_key, attributes FROM resources WHERE kind = 'queue' AND region = ? AND name_key = ? AND provisional = 0",
             region,
             targetKey,
           )
@@ -214,6 +222,13 @@ export class CatalogObject extends DurableObject<Env> {
           throw new ServiceError(
             ErrorCode.InvalidDeadLetterQueue,
             `queue ${targetRow.name} has a dead-letter queue of its own; dead-letter queues do not nest`,
+          );
+        }
+        const allowed = allowsDeadLetterSource((JSON.parse(targetRow.attributes) as Partial<QueueAttributes>).redriveAllow, sourceKey);
+        if (!allowed) {
+          throw new ServiceError(
+            ErrorCode.DeadLetterSourceNotAllowed,
+            `queue ${targetRow.name}'s redriveAllow does not let queue ${source} use it as its dead-letter queue`,
           );
         }
         const ownSources = this.deadLetterSourceKeys(region, sourceKey);

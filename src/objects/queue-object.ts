@@ -9,10 +9,11 @@ import type {
   QueueInfo,
   ReceivedMessage,
   RedriveStatus,
+  QueueTags,
   UpdateQueueBody,
 } from "../schema/queue";
 import { queueObject } from "./keys";
-import { mergeQueueAttributes, sameAttributes } from "./queue/attributes";
+import { changeTags, mergeQueueAttributes, sameAttributes } from "./queue/attributes";
 import { effects, mergeEffects, type Effects, type Outcome } from "./queue/effects";
 import { QueueEngine, type MoveBatch, type TransferredMessage } from "./queue/engine";
 import { RedriveTasks, type RedriveRequest } from "./queue/redrive";
@@ -113,6 +114,17 @@ export class QueueObject extends DurableObject<Env> {
       // A change that changes nothing leaves modifiedAt alone.
       const changed = sameAttributes(current, merged) ? null : this.engine.updateAttributes(merged, nowMs);
       return { value: this.engine.info(nowMs), effects: changed?.effects ?? effects({ rescan: true }) };
+    });
+  }
+
+  /** Sets and removes tags in one step, so concurrent changes each see the other's. */
+  async changeTags(set: QueueTags, remove: string[]): Promise<Result<QueueInfo>> {
+    const nowMs = this.clock.nowMs();
+    return toResult(() => {
+      const current = this.engine.requireMeta().attributes;
+      const tags = changeTags(current.tags, set, remove);
+      if (!sameAttributes(current, { ...current, tags })) this.engine.metadata.update({ ...current, tags }, nowMs);
+      return this.engine.info(nowMs);
     });
   }
 
@@ -221,9 +233,9 @@ export class QueueObject extends DurableObject<Env> {
     return toResult(() => this.redrives.status(nowMs));
   }
 
-  async cancelRedrive(): Promise<Result<RedriveStatus>> {
+  async cancelRedrive(startedAt?: number): Promise<Result<RedriveStatus>> {
     const nowMs = this.clock.nowMs();
-    return toResult(() => this.redrives.cancel(nowMs));
+    return toResult(() => this.redrives.cancel(nowMs, startedAt));
   }
 
   override async alarm(): Promise<void> {

@@ -1,5 +1,6 @@
 import { accountOperations } from "./accounts";
 import type { Operation } from "./operation";
+import { queueTagOperations } from "./queue-tags";
 import { queueOperations } from "./queues";
 import { topicOperations } from "./topics";
 
@@ -9,7 +10,7 @@ export { OperationContext, runOperation, type Access, type Operation } from "./o
  * The operation catalog: every operation of the service, once. The native REST routes, the RPC
  * entrypoint and /openapi.json are derived from it; other protocol adapters translate onto it.
  */
-export const catalog = { ...queueOperations, ...topicOperations, ...accountOperations };
+export const catalog = { ...queueOperations, ...queueTagOperations, ...topicOperations, ...accountOperations };
 
 export type OperationName = keyof typeof catalog;
 export type OperationInput<TName extends OperationName> = Parameters<(typeof catalog)[TName]["run"]>[1];

@@ -207,11 +207,14 @@ export const queueOperations = {
   cancelRedrive: operation({
     group: "redrive",
     summary: "Stop a running redrive; messages already moved stay moved",
-    input: v.strictObject(queue),
+    input: v.strictObject({
+      ...queue,
+      startedAt: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.description("cancel only the redrive started then (Unix ms)"))),
+    }),
     output: RedriveResult,
     access: onQueue("manage"),
     errors: ["QueueNotFound", "RedriveNotFound"],
-    run: ({ queues }, input) => queues.cancelRedrive(input.queue),
+    run: ({ queues }, input) => queues.cancelRedrive(input.queue, input.startedAt),
   }),
 };
 

@@ -41,6 +41,17 @@ export const QueueLimits = {
   listOffsetMax: 1_000_000,
   /** Source queues one dead-letter queue may serve (CMQ 10780). */
   deadLetterSourcesMax: 6,
+  /**
+   * A queue's delay for messages sent without one. SQS allows 0 to 900 s; here, as for a message's
+   * own delay, up to the queue's retention (less `receivableAfterDelayMinSeconds`).
+   */
+  queueDelaySeconds: { min: 0, max: 1_296_000, default: 0 },
+  /** Queue tags (SQS TagQueue: 50 per queue, keys 1 to 128 characters, values 0 to 256). */
+  queueTagsMax: 50,
+  queueTagKeyMaxLength: 128,
+  queueTagValueMaxLength: 256,
+  /** Source queues a `byQueue` redriveAllow may name (SQS RedriveAllowPolicy sourceQueueArns). */
+  redriveAllowSourcesMax: 10,
 } as const;
 
 /** Cloudflare Durable Object location hints. */
@@ -79,6 +90,59 @@ export const DeadLetterPolicy = v.union([
 ]);
 export type DeadLetterPolicy = v.InferOutput<typeof DeadLetterPolicy>;
 
+/**
+ * Characters of a queue tag's key and value: letters, digits and spaces of any script, and
+ * `_ . : / = + - @` (the AWS tag rule, which SQS applies).
+ */
+export const QueueTagCharacters = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+/** Tag keys starting with `aws:` (in any case) are reserved, as in AWS. */
+export const ReservedTagPrefix = "aws:";
+
+export const QueueTagKey = v.pipe(
+  v.string(),
+  v.minLength(1, "a tag key is at least 1 character"),
+  v.maxLength(QueueLimits.queueTagKeyMaxLength, `a tag key is at most ${QueueLimits.queueTagKeyMaxLength} characters`),
+  v.regex(QueueTagCharacters, "a tag key holds letters, digits, spaces and _ . : / = + - @ only"),
+  v.check((key) => !key.toLowerCase().startsWith(ReservedTagPrefix), `tag keys starting with "${ReservedTagPrefix}" are reserved`),
+);
+
+export const QueueTagValue = v.pipe(
+  v.string(),
+  v.maxLength(QueueLimits.queueTagValueMaxLength, `a tag value is at most ${QueueLimits.queueTagValueMaxLength} characters`),
+  v.regex(QueueTagCharacters, "a tag value holds letters, digits, spaces and _ . : / = + - @ only"),
+);
+
+/** Tags to set on a queue: key to value, case-sensitive. */
+export const QueueTags = v.pipe(
+  // A record schema takes an array as an object of its indexes: refuse it first.
+  v.custom<Record<string, unknown>>(
+    (input) => typeof input === "object" && input !== null && !Array.isArray(input),
+    "tags are an object of key to value",
+  ),
+  v.record(QueueTagKey, QueueTagValue),
+  v.check((tags) => Object.keys(tags).length <= QueueLimits.queueTagsMax, `a queue holds at most ${QueueLimits.queueTagsMax} tags`),
+  v.description(`key to value; at most ${QueueLimits.queueTagsMax} per queue`),
+);
+export type QueueTags = v.InferOutput<typeof QueueTags>;
+
+/**
+ * Which queues may use this queue as their dead-letter queue (SQS RedriveAllowPolicy): any queue
+ * (`allowAll`, the default), none (`denyAll`), or the ones named (`byQueue`).
+ */
+export const RedriveAllowPolicy = v.variant("permission", [
+  v.strictObject({ permission: v.literal("allowAll") }),
+  v.strictObject({ permission: v.literal("denyAll") }),
+  v.strictObject({
+    permission: v.literal("byQueue"),
+    sourceQueues: v.pipe(
+      v.array(QueueName),
+      v.minLength(1, "byQueue names at least 1 source queue"),
+      v.maxLength(QueueLimits.redriveAllowSourcesMax, `byQueue names at most ${QueueLimits.redriveAllowSourcesMax} source queues`),
+    ),
+  }),
+]);
+export type RedriveAllowPolicy = v.InferOutput<typeof RedriveAllowPolicy>;
+
 const mutableAttributeEntries = {
   visibilityTimeout: v.optional(
     integerIn(QueueLimits.visibilityTimeoutSeconds, "seconds a received message stays hidden"),
@@ -95,10 +159,15 @@ const mutableAttributeEntries = {
   ),
   maxMsgHeapNum: v.optional(integerIn(QueueLimits.maxMsgHeapNum, "most messages the queue holds")),
   deadLetter: v.optional(v.nullable(DeadLetterPolicy)),
+  delaySeconds: v.optional(
+    integerIn(QueueLimits.queueDelaySeconds, "seconds a message sent without a delay of its own stays invisible"),
+  ),
+  redriveAllow: v.optional(RedriveAllowPolicy),
 };
 
 export const CreateQueueBody = v.strictObject({
   ...mutableAttributeEntries,
+  tags: v.optional(QueueTags),
   locationHint: v.optional(
     v.pipe(v.picklist(LocationHints), v.description("where the queue's object is placed on first use")),
   ),
@@ -117,6 +186,9 @@ export interface QueueAttributes {
   rewindSeconds: number;
   maxMsgHeapNum: number;
   deadLetter: DeadLetterPolicy | null;
+  delaySeconds: number;
+  redriveAllow: RedriveAllowPolicy;
+  tags: QueueTags;
   locationHint: LocationHint | null;
 }
 

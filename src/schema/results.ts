@@ -19,6 +19,15 @@ const DeadLetterPolicyResult = v.union([
   v.object({ queue: v.string(), maxTimeToLive: v.number() }),
 ]);
 
+const RedriveAllowResult = v.variant("permission", [
+  v.object({ permission: v.literal("allowAll") }),
+  v.object({ permission: v.literal("denyAll") }),
+  v.object({ permission: v.literal("byQueue"), sourceQueues: v.array(v.string()) }),
+]);
+
+/** A queue's tags: key to value. */
+export const QueueTagsResult = v.record(v.string(), v.string());
+
 const queueAttributeEntries = {
   visibilityTimeout: v.number(),
   pollingWaitSeconds: v.number(),
@@ -27,6 +36,9 @@ const queueAttributeEntries = {
   rewindSeconds: v.number(),
   maxMsgHeapNum: v.number(),
   deadLetter: v.nullable(DeadLetterPolicyResult),
+  delaySeconds: v.number(),
+  redriveAllow: RedriveAllowResult,
+  tags: QueueTagsResult,
   locationHint: v.nullable(v.picklist(LocationHints)),
 };
 
@@ -45,6 +57,7 @@ export const QueueResult = v.object({
 
 const total = v.pipe(count, v.description("how many entries the filters match in all pages (those the caller may read)"));
 export const QueueListResult = v.object({ queues: v.array(QueueSummaryResult), nextCursor: cursor, total });
+export const QueueTagsAnswer = v.object({ tags: QueueTagsResult });
 export const CreatedQueueResult = v.object({ created: v.boolean(), queue: QueueResult });
 
 export const MessageIdsResult = v.object({ messages: v.array(v.object({ id: v.string() })) });

@@ -3,7 +3,7 @@ import { authorize, can, type Principal } from "../auth/authenticate";
 import { systemClock, type Clock } from "../clock";
 import { ErrorCode, ServiceError, unwrap } from "../errors";
 import { AccountLimits, type Action } from "../schema/account";
-import { defaultQueueAttributes } from "../objects/queue/attributes";
+import { defaultQueueAttributes, LaterAttributeDefaults } from "../objects/queue/attributes";
 import type { ReceiveRequest } from "../objects/queue-object";
 import {
   QueueLimits,
@@ -15,6 +15,7 @@ import {
   type PeekedMessage,
   type QueueAttributes,
   type QueueInfo,
+  type QueueTags,
   type ReceivedMessage,
   type RedriveStatus,
   type UpdateQueueBody,
@@ -179,6 +180,8 @@ export class QueueOperations {
     return {
       queues: entries.map((queue) => ({
         name: queue.name,
+        // Indexed before later attributes existed, an entry shows their defaults, as its queue does.
+        ...LaterAttributeDefaults,
         ...queue.attributes,
         createdAt: queue.createdAt,
         modifiedAt: queue.modifiedAt,
@@ -195,6 +198,26 @@ export class QueueOperations {
     );
     await this.index(queue);
     return queue;
+  }
+
+  /** Adds or replaces tags (SQS TagQueue); the queue keeps at most `queueTagsMax`. */
+  async tagQueue(name: string, tags: QueueTags): Promise<{ tags: QueueTags }> {
+    return this.changeTags(name, tags, []);
+  }
+
+  /** Removes tags by key (SQS UntagQueue); keys the queue does not have are ignored. */
+  async untagQueue(name: string, keys: string[]): Promise<{ tags: QueueTags }> {
+    return this.changeTags(name, {}, keys);
+  }
+
+  async listQueueTags(name: string): Promise<{ tags: QueueTags }> {
+    return { tags: (await this.getQueue(name)).tags };
+  }
+
+  private async changeTags(name: string, set: QueueTags, remove: string[]): Promise<{ tags: QueueTags }> {
+    const queue = unwrap(await this.queue(name, "manage").changeTags(set, remove));
+    await this.index(queue);
+    return { tags: queue.tags };
   }
 
   /** Deletes a queue and frees its storage; a dead-letter queue in use is refused (CMQ 10750). */
@@ -298,7 +321,8 @@ export class QueueOperations {
     return unwrap(await this.queue(name, "read").getRedrive());
   }
 
-  async cancelRedrive(name: string): Promise<RedriveStatus> {
-    return unwrap(await this.queue(name, "manage").cancelRedrive());
+  /** Stops the running redrive; with `startedAt`, only if it is the one started then. */
+  async cancelRedrive(name: string, startedAt?: number): Promise<RedriveStatus> {
+    return unwrap(await this.queue(name, "manage").cancelRedrive(startedAt));
   }
 }

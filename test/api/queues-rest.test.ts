@@ -11,6 +11,9 @@ const defaults = {
   rewindSeconds: QueueLimits.rewindSeconds.default,
   maxMsgHeapNum: QueueLimits.maxMsgHeapNum.default,
   deadLetter: null,
+  delaySeconds: QueueLimits.queueDelaySeconds.default,
+  redriveAllow: { permission: "allowAll" },
+  tags: {},
   locationHint: null,
 };
 

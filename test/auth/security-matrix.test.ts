@@ -61,6 +61,9 @@ const endpoints: Endpoint[] = [
   { name: "redrive to the source queues", method: "POST", path: () => `/v1/queues/${D}/redrive`, body: () => ({}), need: "send", otherAccount: "QueueNotFound" },
   { name: "get redrive", method: "GET", path: () => `/v1/queues/${Q}/redrive`, need: "read", otherAccount: "QueueNotFound" },
   { name: "cancel redrive", method: "DELETE", path: () => `/v1/queues/${Q}/redrive`, need: "manage", otherAccount: "QueueNotFound" },
+  { name: "list queue tags", method: "GET", path: () => `/v1/queues/${Q}/tags`, need: "read", otherAccount: "QueueNotFound" },
+  { name: "tag queue", method: "PATCH", path: () => `/v1/queues/${Q}/tags`, body: () => ({ tags: { intruder: "yes" } }), need: "manage", otherAccount: "QueueNotFound" },
+  { name: "untag queue", method: "POST", path: () => `/v1/queues/${Q}/tags/delete`, body: () => ({ keys: ["owner"] }), need: "manage", otherAccount: "QueueNotFound" },
   { name: "list topics", method: "GET", path: () => "/v1/topics", need: "read", otherAccount: "list", list: { field: "topics", name: T } },
   { name: "create topic", method: "PUT", path: () => `/v1/topics/${T}`, body: () => ({ maxMsgSize: 2048 }), need: "manage", otherAccount: "own", undo: { method: "DELETE", path: () => `/v1/topics/${T}` } },
   { name: "get topic", method: "GET", path: () => `/v1/topics/${T}`, need: "read", otherAccount: "TopicNotFound" },
@@ -112,9 +115,11 @@ async function accountState(): Promise<unknown> {
 const allActions = (except?: Action) => Actions.filter((action) => action !== except);
 
 beforeAll(async () => {
-  await api("PUT", `/v1/queues/${Q}`, {});
+  await api("PUT", `/v1/queues/${Q}`, { tags: { owner: "matrix" } });
   await api("POST", `/v1/queues/${Q}/messages`, { body: "kept" });
   await api("PUT", `/v1/queues/${D}`, {});
+  // D is a dead-letter queue by policy too, so that a move task may start from it.
+  await api("PUT", `/v1/queues/${Q}-src`, { deadLetter: { queue: D, maxReceiveCount: 5 } });
   const deadLetterQueue = env.QUEUES.get(env.QUEUES.idFromName(`${Prefix}${D}`));
   expect(await deadLetterQueue.accept(deadLetterMessages(Q, "dead"))).toMatchObject({ ok: true });
   await api("PUT", `/v1/topics/${T}`, {});
@@ -347,11 +352,14 @@ interface SqsEndpoint {
   action: string;
   input: () => Record<string, unknown>;
   need: Action;
-  otherAccount: "QueueDoesNotExist" | "list" | "own";
+  otherAccount: "QueueDoesNotExist" | "ResourceNotFoundException" | "list" | "own";
 }
 
 const sqsQueueUrl = (name: string, account = "default") => `http://cmq.test/${account}/${name}`;
 const receipt = "1-00000000000000000000000000000000";
+const sqsQueueArn = (name: string) => `arn:aws:sqs:local:default:${name}`;
+/** A move task handle naming D's redrive started at time 1: base64url of `{"queue","startedAt"}`. */
+const taskHandle = () => btoa(JSON.stringify({ queue: D, startedAt: 1 })).replaceAll("=", "");
 /** A queue only an intruder's CreateQueue would bring into being. */
 const N = `${Q}-new`;
 
@@ -375,6 +383,13 @@ const sqsEndpoints: SqsEndpoint[] = [
     need: "receive",
     otherAccount: "QueueDoesNotExist",
   },
+  { action: "TagQueue", input: () => ({ QueueUrl: sqsQueueUrl(Q), Tags: { intruder: "yes" } }), need: "manage", otherAccount: "QueueDoesNotExist" },
+  { action: "UntagQueue", input: () => ({ QueueUrl: sqsQueueUrl(Q), TagKeys: ["owner"] }), need: "manage", otherAccount: "QueueDoesNotExist" },
+  { action: "ListQueueTags", input: () => ({ QueueUrl: sqsQueueUrl(Q) }), need: "read", otherAccount: "QueueDoesNotExist" },
+  { action: "ListDeadLetterSourceQueues", input: () => ({ QueueUrl: sqsQueueUrl(D) }), need: "read", otherAccount: "QueueDoesNotExist" },
+  { action: "StartMessageMoveTask", input: () => ({ SourceArn: sqsQueueArn(D), DestinationArn: sqsQueueArn(Q) }), need: "manage", otherAccount: "ResourceNotFoundException" },
+  { action: "ListMessageMoveTasks", input: () => ({ SourceArn: sqsQueueArn(D) }), need: "read", otherAccount: "ResourceNotFoundException" },
+  { action: "CancelMessageMoveTask", input: () => ({ TaskHandle: taskHandle() }), need: "manage", otherAccount: "ResourceNotFoundException" },
 ];
 
 type SqsExpected = string | "list" | "own";
@@ -447,7 +462,7 @@ describe("every SQS action refuses callers without the right", () => {
       expect(undone.status).toBe(200);
     } else {
       expect(response.body?.__type, JSON.stringify(response.body)).toBe(`com.amazonaws.sqs#${expected}`);
-      expect(response.status).toBe(expected === "QueueDoesNotExist" ? 400 : 403);
+      expect(response.status).toBe(({ QueueDoesNotExist: 400, ResourceNotFoundException: 404 } as Record<string, number>)[expected] ?? 403);
     }
     expect(await sqsState()).toEqual(before);
   });

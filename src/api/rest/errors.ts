@@ -15,6 +15,8 @@ export const HttpStatusOfError = {
   QueueAlreadyExists: 409,
   QueueInUse: 409,
   InvalidDeadLetterQueue: 400,
+  // The dead-letter queue's redriveAllow refuses the source: the request is sound, the target's state refuses it.
+  DeadLetterSourceNotAllowed: 409,
   MessageTooLarge: 413,
   BatchTooLarge: 413,
   QueueFull: 409,

@@ -66,9 +66,13 @@ export const rpcMethods = {
   }),
   peek: method({ operation: "peekMessages", argument: "options", toInput: (queue: string, options: unknown = {}) => inputOf({ queue }, options, "options") }),
 
+  tagQueue: method({ operation: "tagQueue", toInput: (queue: string, tags: unknown) => ({ queue, tags }) }),
+  untagQueue: method({ operation: "untagQueue", toInput: (queue: string, keys: unknown) => ({ queue, keys }) }),
+  listQueueTags: method({ operation: "listQueueTags", toInput: (queue: string) => ({ queue }) }),
+
   startRedrive: method({ operation: "startRedrive", argument: "options", toInput: (queue: string, options: unknown = {}) => inputOf({ queue }, options, "options") }),
   getRedrive: method({ operation: "getRedrive", toInput: (queue: string) => ({ queue }) }),
-  cancelRedrive: method({ operation: "cancelRedrive", toInput: (queue: string) => ({ queue }) }),
+  cancelRedrive: method({ operation: "cancelRedrive", argument: "options", toInput: (queue: string, options: unknown = {}) => inputOf({ queue }, options, "options") }),
 
   createTopic: method({ operation: "createTopic", argument: "attributes", toInput: (topic: string, attributes: unknown = {}) => inputOf({ topic }, attributes, "attributes") }),
   getTopic: method({ operation: "getTopic", toInput: (topic: string) => ({ topic }) }),

@@ -2,7 +2,10 @@ import type * as v from "valibot";
 import { ErrorCode, ServiceError } from "../../errors";
 import { catalog, runOperation, type OperationContext, type OperationName, type OperationOutput } from "../../operations";
 import { QueueLimits } from "../../schema/queue";
+import { arnOfQueue, arnScopeOf } from "./arn";
 import { attributeOfField, attributesToInput, queueAttributesOf } from "./attributes";
+import { deadLetterActions } from "./dead-letters";
+import { checkCreateTags, queueTagActions } from "./tags";
 import { sqsErrorOf, SqsWire, SqsWireError } from "./errors";
 import {
   attributesFromWire,
@@ -184,11 +187,14 @@ type Handler<TAction extends SqsAction> = (call: SqsCall, input: SqsInput<TActio
 
 /** Each SQS action translated onto the operation catalog. */
 export const sqsActions: { [TAction in SqsAction]: Handler<TAction> } = {
+  ...queueTagActions,
+  ...deadLetterActions,
+
   async CreateQueue(call, input) {
-    if (input.tags !== undefined) throw new SqsWireError(SqsWire.UnsupportedOperation, "Tags on queues are not supported yet.");
     if (input.QueueName.endsWith(".fifo")) throw new SqsWireError(SqsWire.UnsupportedOperation, "FIFO queues are not supported yet.");
-    const attributes = attributesToInput(input.Attributes);
-    const { queue } = await withAttributeErrors(() => run(call, "createQueue", { queue: input.QueueName, ...attributes }));
+    const attributes = attributesToInput(input.Attributes, arnScopeOf(call.context));
+    checkCreateTags(input.tags);
+    const { queue } = await withAttributeErrors(() => run(call, "createQueue", { queue: input.QueueName, ...attributes, tags: input.tags }));
     return { QueueUrl: queueUrlOf(call.origin, account(call), queue.name) };
   },
 
@@ -217,7 +223,7 @@ export const sqsActions: { [TAction in SqsAction]: Handler<TAction> } = {
 
   async SetQueueAttributes(call, input) {
     const queue = queueOf(call, input.QueueUrl);
-    const attributes = attributesToInput(input.Attributes);
+    const attributes = attributesToInput(input.Attributes, arnScopeOf(call.context));
     await withAttributeErrors(() => run(call, "updateQueue", { queue, ...attributes }));
     return {};
   },
@@ -283,6 +289,7 @@ export const sqsActions: { [TAction in SqsAction]: Handler<TAction> } = {
         const attributes: Record<string, string> = {};
         if (wanted("ApproximateReceiveCount")) attributes.ApproximateReceiveCount = String(message.receiveCount);
         if (wanted("ApproximateFirstReceiveTimestamp")) attributes.ApproximateFirstReceiveTimestamp = String(message.firstReceivedAt);
+        if (wanted("DeadLetterQueueSourceArn") && message.sourceQueue) attributes.DeadLetterQueueSourceArn = arnOfQueue(arnScopeOf(call.context), message.sourceQueue);
         if (wanted("SentTimestamp")) attributes.SentTimestamp = String(message.enqueuedAt);
         if (wanted("SenderId") && message.senderId !== null) attributes.SenderId = message.senderId;
         if (wanted(TraceHeaderAttribute) && message.traceHeader !== undefined) attributes[TraceHeaderAttribute] = message.traceHeader;

@@ -35,6 +35,8 @@ export const SqsErrorOf = {
   // A dead-letter queue that other queues still name.
   QueueInUse: { code: "ResourceInUse", status: 400 },
   InvalidDeadLetterQueue: InvalidParameterValue,
+  // SQS refuses a RedrivePolicy its dead-letter queue's RedriveAllowPolicy does not allow this way.
+  DeadLetterSourceNotAllowed: InvalidParameterValue,
   // SQS answers a body over the queue's MaximumMessageSize with InvalidParameterValue.
   MessageTooLarge: InvalidParameterValue,
   BatchTooLarge: { code: "BatchRequestTooLong", queryCode: "AWS.SimpleQueueService.BatchRequestTooLong", status: 400 },
@@ -42,7 +44,8 @@ export const SqsErrorOf = {
   ReceiptHandleInvalid: { code: "ReceiptHandleIsInvalid", status: 404 },
   RewindNotEnabled: InvalidParameterValue,
   InvalidRewindTime: InvalidParameterValue,
-  RedriveInProgress: { code: "UnsupportedOperation", queryCode: "AWS.SimpleQueueService.UnsupportedOperation", status: 400 },
+  // StartMessageMoveTask: "There is already a task running" is InvalidParameterValue.
+  RedriveInProgress: InvalidParameterValue,
   RedriveNotFound: ResourceNotFound,
   TopicNotFound: ResourceNotFound,
   TopicAlreadyExists: InvalidParameterValue,

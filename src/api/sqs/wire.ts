@@ -18,6 +18,8 @@ export const SqsLimits = {
   messageRetentionSeconds: { min: 60, max: 1_209_600 },
   maximumMessageBytes: { min: 1_024, max: 1_048_576 },
   listMaxResults: { min: 1, max: 1_000 },
+  /** ListMessageMoveTasks answers the most recent tasks, up to 10. */
+  moveTaskResults: { min: 1, max: 10 },
 } as const;
 
 /**
@@ -109,7 +111,7 @@ const OutgoingMessageFields = {
 };
 
 export const SqsRequest = {
-  CreateQueue: v.strictObject({ QueueName: v.string(), Attributes: v.optional(StringMap), tags: Refused }),
+  CreateQueue: v.strictObject({ QueueName: v.string(), Attributes: v.optional(StringMap), tags: v.optional(StringMap) }),
   GetQueueUrl: v.strictObject({ QueueName: v.string(), QueueOwnerAWSAccountId: v.optional(v.string()) }),
   ListQueues: v.strictObject({
     QueueNamePrefix: v.optional(v.string()),
@@ -138,6 +140,18 @@ export const SqsRequest = {
   DeleteMessageBatch: v.strictObject({ QueueUrl, Entries: v.array(v.looseObject({ Id: v.string() })) }),
   ChangeMessageVisibility: v.strictObject({ QueueUrl, ReceiptHandle: v.string(), VisibilityTimeout: integer(SqsLimits.visibilityTimeoutSeconds) }),
   ChangeMessageVisibilityBatch: v.strictObject({ QueueUrl, Entries: v.array(v.looseObject({ Id: v.string() })) }),
+  TagQueue: v.strictObject({ QueueUrl, Tags: StringMap }),
+  UntagQueue: v.strictObject({ QueueUrl, TagKeys: Names }),
+  ListQueueTags: v.strictObject({ QueueUrl }),
+  ListDeadLetterSourceQueues: v.strictObject({
+    QueueUrl,
+    MaxResults: v.optional(integer(SqsLimits.listMaxResults)),
+    NextToken: v.optional(v.string()),
+  }),
+  // The rate's bounds are the redrive's own, checked by the catalog.
+  StartMessageMoveTask: v.strictObject({ SourceArn: v.string(), DestinationArn: v.optional(v.string()), MaxNumberOfMessagesPerSecond: v.optional(v.number()) }),
+  ListMessageMoveTasks: v.strictObject({ SourceArn: v.string(), MaxResults: v.optional(integer(SqsLimits.moveTaskResults)) }),
+  CancelMessageMoveTask: v.strictObject({ TaskHandle: v.string() }),
 } as const;
 
 export type SqsAction = keyof typeof SqsRequest;
@@ -155,13 +169,6 @@ export const SqsBatchEntry = {
 
 /** SQS actions that exist but have no counterpart here yet; they answer UnsupportedOperation. */
 export const UnsupportedActions = new Set([
-  "TagQueue",
-  "UntagQueue",
-  "ListQueueTags",
-  "ListDeadLetterSourceQueues",
-  "StartMessageMoveTask",
-  "ListMessageMoveTasks",
-  "CancelMessageMoveTask",
   "AddPermission",
   "RemovePermission",
 ]);

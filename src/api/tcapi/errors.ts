@@ -22,6 +22,8 @@ export const TcErrorOf = {
   // A dead-letter queue that other queues still name cannot be deleted.
   QueueInUse: "ResourceInUse",
   InvalidDeadLetterQueue: "InvalidParameterValue",
+  // The dead-letter queue's redriveAllow does not admit the source queue.
+  DeadLetterSourceNotAllowed: "InvalidParameterValue",
   MessageTooLarge: "InvalidParameterValue",
   BatchTooLarge: "InvalidParameterValue",
   QueueFull: "LimitExceeded",

@@ -1,6 +1,24 @@
 import { ErrorCode, ServiceError } from "../../errors";
 import { sameJson } from "../canonical";
-import { QueueLimits, type CreateQueueBody, type QueueAttributes, type UpdateQueueBody } from "../../schema/queue";
+import {
+  QueueLimits,
+  type CreateQueueBody,
+  type OutgoingMessage,
+  type QueueAttributes,
+  type QueueTags,
+  type RedriveAllowPolicy,
+  type UpdateQueueBody,
+} from "../../schema/queue";
+
+/** Any queue may use a queue as its dead-letter queue unless the queue says otherwise. */
+export const AllowAllRedrive: RedriveAllowPolicy = { permission: "allowAll" };
+
+/** Attributes added after queues were first stored: a queue stored without them has their defaults. */
+export const LaterAttributeDefaults = {
+  delaySeconds: QueueLimits.queueDelaySeconds.default,
+  redriveAllow: AllowAllRedrive,
+  tags: {} as QueueTags,
+} as const;
 
 /** A new queue's attributes: every field not given takes CMQ's documented default. */
 export function defaultQueueAttributes(input: CreateQueueBody): QueueAttributes {
@@ -12,6 +30,9 @@ export function defaultQueueAttributes(input: CreateQueueBody): QueueAttributes 
     rewindSeconds: input.rewindSeconds ?? QueueLimits.rewindSeconds.default,
     maxMsgHeapNum: input.maxMsgHeapNum ?? QueueLimits.maxMsgHeapNum.default,
     deadLetter: input.deadLetter ?? null,
+    delaySeconds: input.delaySeconds ?? QueueLimits.queueDelaySeconds.default,
+    redriveAllow: input.redriveAllow ?? AllowAllRedrive,
+    tags: input.tags ?? {},
     locationHint: input.locationHint ?? null,
   });
 }
@@ -33,6 +54,13 @@ function checkQueueAttributes(attributes: QueueAttributes): QueueAttributes {
       `rewindSeconds (${attributes.rewindSeconds}) may not exceed msgRetentionSeconds (${attributes.msgRetentionSeconds})`,
     );
   }
+  const delayMaxSeconds = attributes.msgRetentionSeconds - QueueLimits.receivableAfterDelayMinSeconds;
+  if (attributes.delaySeconds > delayMaxSeconds) {
+    throw new ServiceError(
+      ErrorCode.InvalidParameter,
+      `delaySeconds (${attributes.delaySeconds}) may not exceed msgRetentionSeconds (${attributes.msgRetentionSeconds}) minus ${QueueLimits.receivableAfterDelayMinSeconds}`,
+    );
+  }
   const deadLetter = attributes.deadLetter;
   if (deadLetter && "maxTimeToLive" in deadLetter && deadLetter.maxTimeToLive >= attributes.msgRetentionSeconds) {
     throw new ServiceError(
@@ -45,4 +73,29 @@ function checkQueueAttributes(attributes: QueueAttributes): QueueAttributes {
 
 export function sameAttributes(a: QueueAttributes, b: QueueAttributes): boolean {
   return sameJson(a, b);
+}
+
+/**
+ * Whether a create confirms an existing queue: its attributes are the same. Tags are not
+ * attributes here, as in SQS's CreateQueue: they neither conflict nor change an existing queue.
+ */
+export function confirmsAttributes(existing: QueueAttributes, requested: QueueAttributes): boolean {
+  return sameJson({ ...existing, tags: {} }, { ...requested, tags: {} });
+}
+
+/** The delay of a new message: its own when given (0 included), else the queue's (SQS DelaySeconds). */
+export function delaySecondsOf(message: Pick<OutgoingMessage, "delaySeconds">, attributes: QueueAttributes): number {
+  return message.delaySeconds ?? attributes.delaySeconds;
+}
+
+/** The tags after a change: `set` adds or replaces, `remove` deletes; at most `queueTagsMax` remain. */
+export function changeTags(current: QueueTags, set: QueueTags, remove: readonly string[]): QueueTags {
+  const tags: QueueTags = { ...current };
+  for (const key of remove) delete tags[key];
+  for (const [key, value] of Object.entries(set)) tags[key] = value;
+  const count = Object.keys(tags).length;
+  if (count > QueueLimits.queueTagsMax) {
+    throw new ServiceError(ErrorCode.InvalidParameter, `a queue holds at most ${QueueLimits.queueTagsMax} tags; this change would leave ${count}`);
+  }
+  return tags;
 }

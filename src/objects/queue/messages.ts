@@ -22,6 +22,7 @@ import {
   type MessageRow,
   type ReceivedRow,
 } from "./storage";
+import { delaySecondsOf } from "./attributes";
 
 const textEncoder = new TextEncoder();
 
@@ -98,7 +99,7 @@ export class QueueMessages {
           `message ${index} is ${bytes} bytes (body and attributes); this queue's maxMsgSize is ${attributes.maxMsgSize}`,
         );
       }
-      const delaySeconds = message.delaySeconds ?? 0;
+      const delaySeconds = delaySecondsOf(message, attributes);
       if (delaySeconds > attributes.msgRetentionSeconds - QueueLimits.receivableAfterDelayMinSeconds) {
         throw new ServiceError(
           ErrorCode.InvalidParameter,
@@ -124,7 +125,7 @@ export class QueueMessages {
     const insertAll = () => {
       for (const message of messages) {
         const id = crypto.randomUUID();
-        const visibleAtMs = nowMs + (message.delaySeconds ?? 0) * 1000;
+        const visibleAtMs = nowMs + delaySecondsOf(message, attributes) * 1000;
         if (visibleAtMs <= nowMs) visibleNow = true;
         else visibleAt.push(visibleAtMs);
         this.sql.exec(

@@ -1,6 +1,6 @@
 import { ErrorCode, ServiceError } from "../../errors";
 import type { QueueAttributes } from "../../schema/queue";
-import { sameAttributes } from "./attributes";
+import { confirmsAttributes, LaterAttributeDefaults } from "./attributes";
 
 export interface QueueMeta {
   name: string;
@@ -28,7 +28,7 @@ export class QueueMetadata {
     return {
       name: row.name,
       objectKeyPrefix: row.object_key_prefix,
-      attributes: JSON.parse(row.attributes) as QueueAttributes,
+      attributes: { ...LaterAttributeDefaults, ...(JSON.parse(row.attributes) as Partial<QueueAttributes>) } as QueueAttributes,
       createdAt: row.created_at,
       modifiedAt: row.modified_at,
     };
@@ -42,7 +42,7 @@ export class QueueMetadata {
   /** Creates the queue, or confirms an identical one; a different one is a conflict. */
   create(name: string, objectKeyPrefix: string, attributes: QueueAttributes, nowMs: number): { created: boolean } {
     if (this.meta) {
-      if (this.meta.name === name && sameAttributes(this.meta.attributes, attributes)) return { created: false };
+      if (this.meta.name === name && confirmsAttributes(this.meta.attributes, attributes)) return { created: false };
       throw new ServiceError(ErrorCode.QueueAlreadyExists, `queue ${this.meta.name} already exists with different attributes`);
     }
     this.sql.exec(

@@ -89,11 +89,15 @@ export class RedriveTasks {
     };
   }
 
-  cancel(nowMs: number): RedriveStatus {
+  /** Stops the running redrive; with `startedAt`, only the one started then (a task handle names it). */
+  cancel(nowMs: number, startedAt?: number): RedriveStatus {
     this.metadata.require();
     const row = this.row();
     if (!row || row.status !== "running") {
       throw new ServiceError(ErrorCode.RedriveNotFound, "no redrive is running on this queue");
+    }
+    if (startedAt !== undefined && row.started_at !== startedAt) {
+      throw new ServiceError(ErrorCode.RedriveNotFound, `no redrive started at ${startedAt} is running on this queue`);
     }
     this.end("cancelled", null, nowMs);
     return this.status(nowMs);

@@ -59,7 +59,7 @@ describe("the SQS JSON protocol", () => {
 
   it.each([
     ["an unknown action", "Frobnicate", {}, 400, "InvalidAction"],
-    ["an action not supported yet", "TagQueue", { QueueUrl: queueUrl("x"), Tags: {} }, 400, "UnsupportedOperation"],
+    ["an action not supported", "AddPermission", { QueueUrl: queueUrl("x"), Label: "l", AWSAccountIds: ["1"], Actions: ["SendMessage"] }, 400, "UnsupportedOperation"],
     ["a missing required parameter", "GetQueueUrl", {}, 400, "MissingParameter"],
     ["an unknown parameter", "GetQueueUrl", { QueueName: "x", Colour: "red" }, 400, "InvalidParameterValue"],
     ["a body that is not JSON", "ListQueues", "{not json", 400, "SerializationException"],
@@ -68,9 +68,10 @@ describe("the SQS JSON protocol", () => {
     ["a queue URL of another account", "PurgeQueue", { QueueUrl: "http://cmq.test/other/x" }, 400, "QueueDoesNotExist"],
     ["a queue URL that is no queue URL", "PurgeQueue", { QueueUrl: "http://cmq.test/x" }, 404, "InvalidAddress"],
     ["a FIFO queue", "CreateQueue", { QueueName: "orders.fifo" }, 400, "UnsupportedOperation"],
-    ["a queue-level delay", "CreateQueue", { QueueName: "x", Attributes: { DelaySeconds: "5" } }, 400, "UnsupportedOperation"],
-    ["a redrive policy", "CreateQueue", { QueueName: "x", Attributes: { RedrivePolicy: "{}" } }, 400, "UnsupportedOperation"],
-    ["queue tags", "CreateQueue", { QueueName: "x", tags: { team: "a" } }, 400, "UnsupportedOperation"],
+    ["a queue delay over SQS's 900 s", "CreateQueue", { QueueName: "x", Attributes: { DelaySeconds: "901" } }, 400, "InvalidAttributeValue"],
+    ["a redrive policy that is not JSON", "CreateQueue", { QueueName: "x", Attributes: { RedrivePolicy: "{" } }, 400, "InvalidParameterValue"],
+    ["an access policy", "CreateQueue", { QueueName: "x", Attributes: { Policy: "{}" } }, 400, "UnsupportedOperation"],
+    ["a reserved tag key", "CreateQueue", { QueueName: "x", tags: { "aws:team": "a" } }, 400, "InvalidParameterValue"],
     ["an unknown attribute", "CreateQueue", { QueueName: "x", Attributes: { Colour: "red" } }, 400, "InvalidAttributeName"],
     ["a read-only attribute", "CreateQueue", { QueueName: "x", Attributes: { QueueArn: "arn" } }, 400, "InvalidAttributeName"],
     ["an attribute value out of SQS's range", "CreateQueue", { QueueName: "x", Attributes: { ReceiveMessageWaitTimeSeconds: "21" } }, 400, "InvalidAttributeValue"],
@@ -177,7 +178,7 @@ describe("SetQueueAttributes", () => {
     const url = await createdQueue({ VisibilityTimeout: "30" });
 
     const changed = await sqs("SetQueueAttributes", { QueueUrl: url, Attributes: { VisibilityTimeout: "90", MessageRetentionPeriod: "7200" } });
-    const refused = await sqs("SetQueueAttributes", { QueueUrl: url, Attributes: { VisibilityTimeout: "10", RedrivePolicy: "{}" } });
+    const refused = await sqs("SetQueueAttributes", { QueueUrl: url, Attributes: { VisibilityTimeout: "10", Policy: "{}" } });
     const read = await sqs("GetQueueAttributes", { QueueUrl: url, AttributeNames: ["VisibilityTimeout", "MessageRetentionPeriod", "RedrivePolicy"] });
 
     expect(changed).toMatchObject({ status: 200, body: {} });
