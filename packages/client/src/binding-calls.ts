@@ -27,7 +27,10 @@ export const bindingCalls = {
   peekMessages: ["peek", "queue", "*"],
   startRedrive: ["startRedrive", "queue", "*"],
   getRedrive: ["getRedrive", "queue"],
-  cancelRedrive: ["cancelRedrive", "queue"],
+  cancelRedrive: ["cancelRedrive", "queue", "*"],
+  tagQueue: ["tagQueue", "queue", "tags"],
+  untagQueue: ["untagQueue", "queue", "keys"],
+  listQueueTags: ["listQueueTags", "queue"],
 
   createTopic: ["createTopic", "topic", "*"],
   getTopic: ["getTopic", "topic"],

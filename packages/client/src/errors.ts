@@ -33,6 +33,7 @@ const codes = {
   QueueAlreadyExists: [409, C],
   QueueInUse: [409, L],
   InvalidDeadLetterQueue: [400, C],
+  DeadLetterSourceNotAllowed: [409, C],
   MessageTooLarge: [413, C],
   BatchTooLarge: [413, C],
   QueueFull: [409, L],

@@ -28,7 +28,10 @@ export const httpRoutes = {
   rewindQueue: ["POST", "/v1/queues/:queue/rewind", "body"],
   startRedrive: ["POST", "/v1/queues/:queue/redrive", "body"],
   getRedrive: ["GET", "/v1/queues/:queue/redrive", "none"],
-  cancelRedrive: ["DELETE", "/v1/queues/:queue/redrive", "none"],
+  cancelRedrive: ["DELETE", "/v1/queues/:queue/redrive", "query"],
+  listQueueTags: ["GET", "/v1/queues/:queue/tags", "none"],
+  tagQueue: ["PATCH", "/v1/queues/:queue/tags", "body"],
+  untagQueue: ["POST", "/v1/queues/:queue/tags/delete", "body"],
 
   listTopics: ["GET", "/v1/topics", "query"],
   createTopic: ["PUT", "/v1/topics/:topic", "body", "topic"],

@@ -21,6 +21,7 @@ export interface RetryOptions {
 export const idempotentOperations: ReadonlySet<string> = new Set<OperationName>([
   "health",
   "listQueues", "createQueue", "getQueue", "updateQueue", "deleteQueue", "listDeadLetterSourceQueues",
+  "listQueueTags", "tagQueue", "untagQueue",
   "receiveMessages", "deleteMessage", "deleteMessages", "changeVisibility", "peekMessages", "getRedrive", "cancelRedrive",
   "listTopics", "createTopic", "getTopic", "updateTopic", "deleteTopic",
   "listSubscriptions", "subscribe", "getSubscription", "updateSubscription", "unsubscribe",
