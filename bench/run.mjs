@@ -3,7 +3,7 @@
 // on free loopback ports and fresh temporary state, runs the scenarios, stops everything it
 // started, prints a table and writes bench/results/latest.json and bench/results/latest.svg.
 //
-//   --scenarios a,b,c   any of: floor, send-1, send-16, consume, wake, fanout, spread, backlog,
+//   --scenarios a,b,c   any of: floor, send-1, send-16, consume, wake, fanout, spread, sqs, backlog,
 //                       engine, peer (default: all; the floors a scenario is compared with are
 //                       measured too)
 //   --duration <s>      seconds of load per throughput case (default 10; smoke 1)
@@ -29,12 +29,13 @@ import { formatTable, makeRow, renderSvg } from "./lib/report.mjs";
 import { killAllNow, snapshotApp, startWrangler, stopAll } from "./lib/wrangler.mjs";
 import { engine, peer } from "./scenarios/runtime.mjs";
 import { backlog, consume, fanout, spread, throughputTrio, wake } from "./scenarios/service.mjs";
+import { sqs } from "./scenarios/sqs.mjs";
 
 const benchDir = import.meta.dirname;
 const repoRoot = path.resolve(benchDir, "..");
 const resultsDir = path.join(benchDir, "results");
 
-const AllScenarios = ["floor", "send-1", "send-16", "consume", "wake", "fanout", "spread", "backlog", "engine", "peer"];
+const AllScenarios = ["floor", "send-1", "send-16", "consume", "wake", "fanout", "spread", "sqs", "backlog", "engine", "peer"];
 /** What each scenario's figures are compared with. */
 const Needs = { "send-1": ["floor"], "send-16": ["send-1"], consume: ["send-16"], wake: ["floor"] };
 
@@ -156,6 +157,7 @@ async function main() {
     log,
     body: "x".repeat(1024),
     authHeaders,
+    root: { secretId: RootSecretId, secretKey: RootSecretKey },
     jsonHeaders: { ...authHeaders, "content-type": "application/json" },
     floor: {},
     add: (...newRows) => rows.push(...newRows),
@@ -236,8 +238,8 @@ async function main() {
     }
   };
 
-  // Scenarios 1–7 share one service instance.
-  await withService("service", ["floor", "send-1", "send-16", "consume", "wake", "fanout", "spread"], async (sctx) => {
+  // Scenarios 1–7 and the SQS interface share one service instance.
+  await withService("service", ["floor", "send-1", "send-16", "consume", "wake", "fanout", "spread", "sqs"], async (sctx) => {
     const trio = ["floor", "send-1", "send-16"].filter((name) => opts.selected.has(name));
     const run = (label, body) => attempt(label, () => profiled(sctx.service, label, body));
     if (trio.length > 0) await run(trio.join("+"), () => throughputTrio(sctx, opts.selected));
@@ -245,6 +247,7 @@ async function main() {
     if (opts.selected.has("wake")) await run("wake", () => wake(sctx));
     if (opts.selected.has("fanout")) await run("fanout", () => fanout(sctx));
     if (opts.selected.has("spread")) await run("spread", () => spread(sctx));
+    if (opts.selected.has("sqs")) await run("sqs", () => sqs(sctx));
   });
 
   // Scenario 8 on a fresh instance, so that its peak memory is the backlog's own.

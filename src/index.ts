@@ -1,3 +1,4 @@
+import { cmqAdapter } from "./api/cmq";
 import { dispatch, type ProtocolAdapter } from "./api/dispatch";
 import { restAdapter } from "./api/rest";
 import { sqsAdapter } from "./api/sqs";
@@ -10,7 +11,7 @@ export { QueueObject } from "./objects/queue-object";
 export { TopicObject } from "./objects/topic-object";
 
 /** Protocol adapters, tried in order; the last one (the native REST API) takes what no other claims. */
-const adapters: readonly ProtocolAdapter[] = [sqsAdapter, tcapiAdapter, restAdapter];
+const adapters: readonly ProtocolAdapter[] = [sqsAdapter, tcapiAdapter, cmqAdapter, restAdapter];
 
 export default {
   fetch: (request, env, ctx) => dispatch(adapters, request, env, ctx),

@@ -6,7 +6,8 @@ export default {
   async fetch(request, env) {
     if (request.method !== "POST") return new Response("send me pushes\n", { status: 405 });
     const text = await request.text();
-    const isJson = (request.headers.get("content-type") ?? "").startsWith("application/json");
+    // Both formats come as text/plain, as CMQ sends them; this header names the format.
+    const isJson = request.headers.get("x-cmq-content-format") === "JSON";
     const body = isJson ? JSON.parse(text).msgBody : text;
     const topic = request.headers.get("x-cmq-topic");
     console.log(`pushed from topic ${topic}: ${body}`);

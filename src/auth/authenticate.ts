@@ -188,6 +188,19 @@ async function signedPrincipal(
 }
 
 /**
+ * The principal of a request signed by a scheme that carries its SecretId elsewhere than in
+ * `Authorization` (CMQ's HMAC v1 parameters), with the same uniform refusal as TC3 and SigV4.
+ */
+export function signedRequestPrincipal(
+  env: Env,
+  secretId: string,
+  nowMs: number,
+  verify: (secretKey: string) => Promise<boolean>,
+): Promise<Principal> {
+  return signedPrincipal(env, requireConfigured(env), secretId, nowMs, verify);
+}
+
+/**
  * Authenticates a request by `Authorization: Bearer <secret key or token>`, or a TC3-HMAC-SHA256 or
  * AWS4-HMAC-SHA256 (SigV4) signature over method, path, query, signed headers and body. Every failure is 401
  * Unauthenticated, with a message that says what was wrong but never whether a key exists.
@@ -226,7 +239,8 @@ export async function authenticate(request: Request, body: string, env: Env, now
   throw unauthenticated("unsupported authorization scheme: send credentials as Bearer, TC3-HMAC-SHA256 or AWS4-HMAC-SHA256");
 }
 
-async function tokenPrincipal(token: string, env: Env, nowMs: number): Promise<Principal> {
+/** The principal of a browser token (`cmqt.…`), while the token and its key are valid. */
+export async function tokenPrincipal(token: string, env: Env, nowMs: number): Promise<Principal> {
   const check = await verifyToken((await keysOf(env)).tokens, token, nowMs);
   if (!check.ok) throw unauthenticated(`invalid token: ${check.reason}`);
   const { claims } = check;

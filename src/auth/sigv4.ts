@@ -110,11 +110,35 @@ async function expectedSignature(request: SignableRequest, auth: SigV4Authorizat
   const canonical = await canonicalRequest(request, auth, host, payloadHash);
   const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
   const stringToSign = `${SigV4Algorithm}\n${amzDate}\n${scope}\n${await sha256Hex(canonical)}`;
-  const dateKey = await hmacSha256(`AWS4${secretKey}`, auth.date);
-  const regionKey = await hmacSha256(dateKey, auth.region);
-  const serviceKey = await hmacSha256(regionKey, auth.service);
-  const signingKey = await hmacSha256(serviceKey, "aws4_request");
-  return toHex(await hmacSha256(signingKey, stringToSign));
+  const signingKey = await signingKeyOf(secretKey, auth);
+  return toHex(await crypto.subtle.sign("HMAC", signingKey, new TextEncoder().encode(stringToSign)));
+}
+
+/**
+ * Signing keys derived per secret, day, region and service, as the AWS SDKs keep them: the four
+ * chained HMACs are done once a day per key instead of on every request. Bounded; a rotated or
+ * deleted secret is never looked up again and leaves with the next clearing.
+ */
+const SigningKeyCacheSize = 1_000;
+const signingKeys = new Map<string, Promise<CryptoKey>>();
+
+function signingKeyOf(secretKey: string, auth: SigV4Authorization): Promise<CryptoKey> {
+  const cacheKey = `${auth.date}\n${auth.region}\n${auth.service}\n${secretKey}`;
+  let key = signingKeys.get(cacheKey);
+  if (!key) {
+    if (signingKeys.size >= SigningKeyCacheSize) signingKeys.clear();
+    key = (async () => {
+      const dateKey = await hmacSha256(`AWS4${secretKey}`, auth.date);
+      const regionKey = await hmacSha256(dateKey, auth.region);
+      const serviceKey = await hmacSha256(regionKey, auth.service);
+      const raw = await hmacSha256(serviceKey, "aws4_request");
+      return crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    })();
+    signingKeys.set(cacheKey, key);
+    // A failure is not kept.
+    key.catch(() => signingKeys.delete(cacheKey));
+  }
+  return key;
 }
 
 /** `YYYYMMDDTHHMMSSZ` to Unix milliseconds, or null when it is not one. */

@@ -16,7 +16,8 @@ export interface PushMessage {
 
 /** HTTP endpoints have this long to answer (CMQ: about 15 s); no answer in time is a failure. */
 export const PushTimeoutMs = 15_000;
-export const PushUserAgent = "edge-cmq-notification/1";
+/** CMQ's own push User-Agent, so that a receiver written for CMQ that checks it needs no change. */
+export const PushUserAgent = "Qcloud Notification Service Agent";
 
 const textEncoder = new TextEncoder();
 
@@ -54,7 +55,9 @@ export async function buildPushRequest(
 ): Promise<Request> {
   const body = pushBody(message, format);
   const headers = new Headers({
-    "content-type": format === "JSON" ? "application/json; charset=utf-8" : "text/plain; charset=utf-8",
+    // CMQ sends both formats as text/plain (its push documentation); the format is named apart.
+    "content-type": "text/plain; charset=utf-8",
+    "x-cmq-content-format": format,
     "user-agent": PushUserAgent,
     "x-cmq-request-id": crypto.randomUUID(),
     "x-cmq-message-id": message.messageId,

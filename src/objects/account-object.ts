@@ -63,6 +63,11 @@ export class AccountObject extends DurableObject<Env> {
     if (!columns.some((column) => column.name === "generation")) {
       sql.exec("ALTER TABLE keys ADD COLUMN generation INTEGER NOT NULL DEFAULT 0");
     }
+    // Nonces of signed CMQ requests, each kept until its request's timestamp leaves the window.
+    sql.exec(`CREATE TABLE IF NOT EXISTS nonces (
+      secret_id TEXT NOT NULL, nonce TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (secret_id, nonce)
+    ) WITHOUT ROWID`);
+    sql.exec("CREATE INDEX IF NOT EXISTS nonces_by_expiry ON nonces (expires_at)");
     sql.exec(
       "INSERT OR IGNORE INTO accounts (id, name_key, name, created_at) VALUES (?, 'default', 'default', ?)",
       DefaultAccountId,
@@ -210,6 +215,18 @@ export class AccountObject extends DurableObject<Env> {
   async findBySecretHash(secretHash: string): Promise<{ key: StoredKey; account: AccountInfo } | null> {
     const row = this.sql.exec<KeyRow>("SELECT * FROM keys WHERE secret_hash = ?", secretHash).toArray()[0];
     return row ? { key: toStoredKey(row), account: this.account(row.account_id)! } : null;
+  }
+
+  /**
+   * Records a request's nonce for its SecretId until `expiresAtMs`; false when it is already
+   * recorded (a replay). Expired nonces are dropped on the way, so the table holds one window.
+   */
+  async claimNonce(secretId: string, nonce: string, expiresAtMs: number): Promise<boolean> {
+    this.sql.exec("DELETE FROM nonces WHERE expires_at <= ?", this.clock.nowMs());
+    const seen = this.sql.exec("SELECT 1 FROM nonces WHERE secret_id = ? AND nonce = ?", secretId, nonce).toArray().length > 0;
+    if (seen) return false;
+    this.sql.exec("INSERT INTO nonces (secret_id, nonce, expires_at) VALUES (?, ?, ?)", secretId, nonce, expiresAtMs);
+    return true;
   }
 
   async findById(secretId: string): Promise<{ key: StoredKey; account: AccountInfo } | null> {

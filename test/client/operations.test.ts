@@ -96,6 +96,22 @@ describe.each(transports)("every operation over %s", (transport, makeClient) => 
     expect(id).toBe(messages[0]!.id);
   });
 
+  it("tags a queue, lists its tags and removes some", async () => {
+    const cmq = client();
+    const queue = uniqueName("ct");
+    await cmq.createQueue({ queue });
+
+    const tagged = await cmq.tagQueue({ queue, tags: { team: "orders", env: "test" } });
+    const listed = await cmq.listQueueTags({ queue });
+    const untagged = await cmq.untagQueue({ queue, keys: ["env"] });
+    const after = await cmq.listQueueTags({ queue });
+
+    expect(tagged).toEqual(listed);
+    expect(listed.tags).toEqual({ team: "orders", env: "test" });
+    expect(untagged.tags).toEqual({ team: "orders" });
+    expect(after.tags).toEqual({ team: "orders" });
+  });
+
   it("publishes to topics through subscriptions", async () => {
     const cmq = client();
     const topic = uniqueName("ct");

@@ -56,13 +56,14 @@ describe("HTTP delivery in the JSON format", () => {
     });
   });
 
-  it("sends the message id, topic, subscription and tags as x-cmq headers, with a JSON content type", async () => {
+  it("sends the message id, topic, subscription and tags as x-cmq headers, as text/plain like CMQ", async () => {
     const { topic, key } = await pushTopic();
 
     const [id] = await topics.publish(topic, [{ body: "hello", tags: ["a", "b"] }]);
     const { headers } = await onlyPush(topic, key);
 
-    expect(headers["content-type"]).toMatch(/^application\/json/);
+    expect(headers["content-type"]).toMatch(/^text\/plain/);
+    expect(headers["x-cmq-content-format"]).toBe("JSON");
     expect(headers["user-agent"]).toBe(PushUserAgent);
     expect(headers["x-cmq-message-id"]).toBe(id);
     expect(headers["x-cmq-topic"]).toBe(topic);
@@ -125,6 +126,7 @@ describe("HTTP delivery in the SIMPLIFIED format", () => {
 
     expect(push.body).toBe('{"not":"wrapped"}');
     expect(push.headers["content-type"]).toMatch(/^text\/plain/);
+    expect(push.headers["x-cmq-content-format"]).toBe("SIMPLIFIED");
     expect(push.headers["x-cmq-message-id"]).toBe(id);
     expect(push.headers["x-cmq-message-tag"]).toBe("t");
   });

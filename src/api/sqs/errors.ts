@@ -1,4 +1,5 @@
 import { ErrorCode, ErrorTraitsOf, ServiceError, type ErrorCode as Code } from "../../errors";
+import { element, escapeXml, SqsXmlNamespace, XmlContentType } from "./xml";
 
 /**
  * An SQS error as the AWS JSON 1.0 protocol carries it: `__type` names the error shape
@@ -76,6 +77,9 @@ export class SqsWireError extends Error {
 /** SQS's wire errors, by the name and status of the SQS model. */
 export const SqsWire = {
   MissingParameter: { code: "MissingParameter", status: 400 },
+  // The query protocol's own (AWS common errors): a form without Action, or of another API version.
+  MissingAction: { code: "MissingAction", status: 400 },
+  NoSuchVersion: { code: "NoSuchVersion", status: 400 },
   InvalidParameterValue,
   InvalidAction: { code: "InvalidAction", status: 400 },
   InvalidAddress: { code: "InvalidAddress", status: 404 },
@@ -117,4 +121,15 @@ export function sqsErrorResponse(error: unknown, requestId: string): Response {
       "x-amzn-requestid": requestId,
     },
   });
+}
+
+/**
+ * The query protocol's `<ErrorResponse>`, from the same table: the query code (`AWS.SimpleQueueService.NonExistentQueue`),
+ * `Sender` or `Receiver`, and SQS's status.
+ */
+export function sqsQueryErrorResponse(error: unknown, requestId: string): Response {
+  const { shape, fault, message } = sqsErrorOf(error, requestId);
+  const detail = element("Type", fault) + element("Code", escapeXml(shape.queryCode ?? shape.code)) + element("Message", escapeXml(message)) + "<Detail/>";
+  const body = `<?xml version="1.0"?><ErrorResponse xmlns="${SqsXmlNamespace}">${element("Error", detail)}${element("RequestId", requestId)}</ErrorResponse>`;
+  return new Response(body, { status: shape.status, headers: { "content-type": XmlContentType, "x-amzn-requestid": requestId } });
 }

@@ -3,7 +3,8 @@ import { OperationContext } from "../../operations";
 import type { ProtocolAdapter } from "../dispatch";
 import { parseJsonText, readBodyText } from "../http";
 import { sqsActions } from "./actions";
-import { JsonContentType, sqsErrorResponse, SqsWire, SqsWireError } from "./errors";
+import { JsonContentType, sqsErrorResponse, sqsQueryErrorResponse, SqsWire, SqsWireError } from "./errors";
+import { claimsQuery, handleQuery } from "./query";
 import { parseWire, SqsRequest, UnsupportedActions, type SqsAction } from "./wire";
 
 /** The AWS JSON 1.0 protocol names the action in this header: `AmazonSQS.<Action>`. */
@@ -30,15 +31,26 @@ async function handle(request: Request, env: Env, requestId: string): Promise<Re
   return new Response(JSON.stringify(output), { status: 200, headers: { "content-type": JsonContentType, "x-amzn-requestid": requestId } });
 }
 
-/** SQS's AWS JSON 1.0 protocol: `POST` with `X-Amz-Target: AmazonSQS.<Action>`, SigV4-signed. */
+const isJsonRequest = (request: Request) => (request.headers.get("x-amz-target") ?? "").startsWith(TargetPrefix);
+
+/**
+ * SQS's two protocols, both SigV4-signed: AWS JSON 1.0 (`POST` with `X-Amz-Target: AmazonSQS.<Action>`)
+ * and the query protocol (form bodies, XML answers; query.ts).
+ */
 export const sqsAdapter: ProtocolAdapter = {
   name: "sqs",
-  claims: (request) => request.method === "POST" && (request.headers.get("x-amz-target") ?? "").startsWith(TargetPrefix),
+  claims: (request, url) => {
+    // Every request passes here, the native API's too: each header is read once.
+    if (request.method !== "POST") return false;
+    const target = request.headers.get("x-amz-target");
+    return target === null ? claimsQuery(request, url) : target.startsWith(TargetPrefix);
+  },
   handle: async (request, env, _ctx, requestId) => {
+    const isJson = isJsonRequest(request);
     try {
-      return await handle(request, env, requestId);
+      return await (isJson ? handle(request, env, requestId) : handleQuery(request, env, requestId));
     } catch (error) {
-      return sqsErrorResponse(error, requestId);
+      return isJson ? sqsErrorResponse(error, requestId) : sqsQueryErrorResponse(error, requestId);
     }
   },
   errorResponse: sqsErrorResponse,
