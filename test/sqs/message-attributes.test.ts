@@ -7,6 +7,13 @@ import {
   SQSServiceException,
   type MessageAttributeValue,
 } from "@aws-sdk/client-sqs";
+import {
+  CreateQueueCommand as QueryCreateQueueCommand,
+  ReceiveMessageCommand as QueryReceiveMessageCommand,
+  SendMessageBatchCommand as QuerySendMessageBatchCommand,
+  SendMessageCommand as QuerySendMessageCommand,
+  SQSClient as QuerySQSClient,
+} from "sqs-query-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { md5OfMessageAttributes } from "./attribute-digest.mjs";
 import { startSqsService, type SqsTestService } from "./service.mjs";
@@ -19,6 +26,9 @@ import { startSqsService, type SqsTestService } from "./service.mjs";
  */
 let service: SqsTestService;
 let sqs: SQSClient;
+/** `@aws-sdk/client-sqs` 3.445.0, which speaks the query protocol (forms in, XML out). */
+let querySqs: QuerySQSClient;
+const queryBodies: string[] = [];
 
 const uniqueName = (prefix: string) => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
 
@@ -39,9 +49,23 @@ beforeAll(async () => {
     credentials: { accessKeyId: service.key.secretId, secretAccessKey: service.key.secretKey },
     maxAttempts: 1,
   });
+  querySqs = new QuerySQSClient({
+    endpoint: service.url,
+    region: "eu-west-1",
+    credentials: { accessKeyId: service.key.secretId, secretAccessKey: service.key.secretKey },
+    maxAttempts: 1,
+  });
+  querySqs.middlewareStack.add(
+    (next) => async (args) => {
+      queryBodies.push(String((args.request as { body: unknown }).body));
+      return next(args);
+    },
+    { step: "finalizeRequest", name: "recordQueryBody" },
+  );
 });
 
 afterAll(async () => {
+  querySqs?.destroy();
   sqs?.destroy();
   await service?.stop();
 });
@@ -139,5 +163,33 @@ describe("message attributes with @aws-sdk/client-sqs", () => {
     expect(error).toBeInstanceOf(SQSServiceException);
     expect((error as SQSServiceException).name).toBe("InvalidParameterValue");
     expect(after.Messages ?? []).toEqual([]);
+  });
+});
+
+describe("message attributes with the query protocol (@aws-sdk/client-sqs 3.445.0)", () => {
+  it("sends all three types and a trace header, in one message and a batch, and receives them back with matching digests", async () => {
+    const queueUrl = (await querySqs.send(new QueryCreateQueueCommand({ QueueName: uniqueName("qattrs") }))).QueueUrl!;
+    const traceHeader = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1";
+    const systemAttributes = { AWSTraceHeader: { DataType: "String", StringValue: traceHeader } };
+
+    const sent = await querySqs.send(
+      new QuerySendMessageCommand({ QueueUrl: queueUrl, MessageBody: "one", MessageAttributes: Attributes, MessageSystemAttributes: systemAttributes }),
+    );
+    const batch = await querySqs.send(
+      new QuerySendMessageBatchCommand({ QueueUrl: queueUrl, Entries: [{ Id: "b", MessageBody: "two", MessageAttributes: { count: Attributes.count! } }] }),
+    );
+    const received = await querySqs.send(
+      new QueryReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ["All"], AttributeNames: ["All"] }),
+    );
+
+    expect(queryBodies.some((body) => body.includes("MessageAttribute.1.Name="))).toBe(true);
+    expect(sent.MD5OfMessageAttributes).toBe(md5OfMessageAttributes(Attributes));
+    expect(sent.MD5OfMessageSystemAttributes).toBe(md5OfMessageAttributes(systemAttributes));
+    expect(batch.Successful![0]!.MD5OfMessageAttributes).toBe(md5OfMessageAttributes({ count: Attributes.count! }));
+    const byBody = Object.fromEntries(received.Messages!.map((message) => [message.Body, message]));
+    expect(byBody.one?.MessageAttributes).toEqual(Attributes);
+    expect(byBody.one?.MD5OfMessageAttributes).toBe(md5OfMessageAttributes(Attributes));
+    expect(byBody.one?.Attributes).toMatchObject({ AWSTraceHeader: traceHeader, SenderId: service.key.secretId });
+    expect(byBody.two?.MessageAttributes).toEqual({ count: Attributes.count });
   });
 });
