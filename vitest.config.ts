@@ -11,6 +11,7 @@ const nodeTests = [
   "test/sqs/**/*.test.ts",
   "test/tcapi/**/*.test.ts",
   "test/client/**/*.node.test.mjs",
+  "test/cli/**/*.node.test.mjs",
 ];
 
 export default defineConfig({

@@ -130,6 +130,8 @@ export function workerdUnder(rootPid, publicPort) {
   return found;
 }
 
+class EarlyExit extends Error {}
+
 /**
  * A running service. `url` changes on each restart (a fresh port), so clients read it per request.
  * @param {object} options
@@ -156,7 +158,21 @@ export async function startService({ workDir, label }) {
     unplannedRestarts: 0,
     runtimePid: 0,
     watcher: null,
+    /**
+     * Starts wrangler, on fresh ports each attempt: a port found free can be taken by another
+     * process (another test file starting its own service) before wrangler binds it, and wrangler
+     * then exits at once. Only such early exits are tried again, at most three times in all.
+     */
     async start() {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.startOnce();
+        } catch (error) {
+          if (!(error instanceof EarlyExit) || attempt >= 3) throw error;
+        }
+      }
+    },
+    async startOnce() {
       mkdirSync(this.stateDir, { recursive: true });
       mkdirSync(this.logDir, { recursive: true });
       this.port = await freePort();
@@ -190,7 +206,10 @@ export async function startService({ workDir, label }) {
       this.url = `http://127.0.0.1:${this.port}`;
       const started = Date.now();
       for (;;) {
-        if (exited) throw new Error(`${label}: wrangler exited early ${JSON.stringify(exited)}\n${this.tail()}`);
+        if (exited) {
+          running.delete(child.pid);
+          throw new EarlyExit(`${label}: wrangler exited early ${JSON.stringify(exited)}\n${this.tail()}`);
+        }
         if (Date.now() - started > 120_000) {
           await this.stop();
           throw new Error(`${label}: wrangler did not answer within 120 s\n${this.tail()}`);
