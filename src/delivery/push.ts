@@ -1,3 +1,4 @@
+import type { MessageAttributes } from "../schema/message-attributes";
 import type { ContentFormat } from "../schema/topic";
 
 /** What a push carries about one message. */
@@ -10,6 +11,7 @@ export interface PushMessage {
   tags: string[];
   routingKey: string | null;
   publishedAt: number;
+  attributes?: MessageAttributes;
 }
 
 /** HTTP endpoints have this long to answer (CMQ: about 15 s); no answer in time is a failure. */
@@ -21,8 +23,8 @@ const textEncoder = new TextEncoder();
 
 /**
  * The push body: CMQ's JSON envelope (`TopicOwner`, `topicName`, `subscriptionName`, `msgId`,
- * `msgBody`, `publishTime`, here in Unix ms) plus `msgTag` and `routingKey`, or the raw body when
- * SIMPLIFIED.
+ * `msgBody`, `publishTime`, here in Unix ms) plus `msgTag` and `routingKey`, and `msgAttributes`
+ * when the message has attributes; or the raw body when SIMPLIFIED, which carries nothing else.
  */
 export function pushBody(message: PushMessage, format: ContentFormat): string {
   if (format === "SIMPLIFIED") return message.body;
@@ -35,6 +37,7 @@ export function pushBody(message: PushMessage, format: ContentFormat): string {
     msgTag: message.tags,
     routingKey: message.routingKey,
     publishTime: message.publishedAt,
+    ...(message.attributes && Object.keys(message.attributes).length > 0 ? { msgAttributes: message.attributes } : {}),
   });
 }
 

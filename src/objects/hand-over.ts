@@ -6,6 +6,13 @@
 export const HandOverMaxBytes = 8 * 1_048_576;
 export const HandOverMaxMessages = 100;
 
+const textEncoder = new TextEncoder();
+
+/** What a stored message weighs in a hand-over: its body and its attributes' JSON, in UTF-8 bytes. */
+export function handOverBytes(message: { body: string; attributes: string | null }): number {
+  return textEncoder.encode(message.body).byteLength + (message.attributes ? textEncoder.encode(message.attributes).byteLength : 0);
+}
+
 /**
  * Splits items, in order, into batches of at most `maxCount` items and `maxBytes` bytes. An item
  * larger than `maxBytes` by itself goes alone, so one message never makes a batch fail.

@@ -140,9 +140,10 @@ export class QueueObject extends DurableObject<Env> {
     return ok({ existed });
   }
 
-  async send(messages: OutgoingMessage[]): Promise<Result<{ ids: string[] }>> {
+  /** Stores messages sent by `senderId` (see `senderIdOf`); null when not known. */
+  async send(messages: OutgoingMessage[], senderId: string | null = null): Promise<Result<{ ids: string[] }>> {
     const nowMs = this.clock.nowMs();
-    return this.run(nowMs, () => this.engine.send(messages, nowMs));
+    return this.run(nowMs, () => this.engine.send(messages, nowMs, senderId));
   }
 
   /** Stores messages handed over by a queue or a topic, once per idempotency key. */

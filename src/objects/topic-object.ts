@@ -125,9 +125,10 @@ export class TopicObject extends DurableObject<Env> {
   }
 
   /** Stores messages and one outbox row per matching subscription in one transaction, then answers. */
-  async publish(messages: PublishedMessage[]): Promise<Result<{ ids: string[] }>> {
+  /** Stores messages published by `senderId`, which queue subscriptions pass on; null when not known. */
+  async publish(messages: PublishedMessage[], senderId: string | null = null): Promise<Result<{ ids: string[] }>> {
     const nowMs = this.clock.nowMs();
-    return this.run(nowMs, () => this.engine.publish(messages, nowMs));
+    return this.run(nowMs, () => this.engine.publish(messages, nowMs, senderId));
   }
 
   override async alarm(): Promise<void> {

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { MessageAttributesSchema, type MessageAttributes } from "./message-attributes";
 import { headerSafe } from "./text";
 
 /**
@@ -26,6 +27,8 @@ export const QueueLimits = {
   batchMax: 16,
   tagsPerMessage: 16,
   tagMaxLength: 64,
+  /** A message's trace header (SQS's AWSTraceHeader system attribute); 1 KiB holds any X-Ray header. */
+  traceHeaderMaxLength: 1_024,
   /** Sum of message bodies in one batch send (CMQ 4470 / SQS: a batch is bounded like one message). */
   batchBodyMaxBytes: 1_048_576,
   /** Redrive rate bounds, messages per second (SQS StartMessageMoveTask allows up to 500). */
@@ -215,6 +218,16 @@ export const OutgoingMessage = v.strictObject({
     v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(QueueLimits.delaySecondsMax)),
   ),
   tags: v.optional(v.pipe(v.array(Tag), v.maxLength(QueueLimits.tagsPerMessage))),
+  attributes: v.optional(MessageAttributesSchema),
+  traceHeader: v.optional(
+    v.pipe(
+      v.string(),
+      v.minLength(1, "a trace header is not empty"),
+      v.maxLength(QueueLimits.traceHeaderMaxLength),
+      headerSafe("trace header"),
+      v.description("a tracing header kept with the message and given back on receive (SQS's AWSTraceHeader, an AWS X-Ray header); not counted in the size"),
+    ),
+  ),
 });
 export type OutgoingMessage = v.InferOutput<typeof OutgoingMessage>;
 
@@ -318,6 +331,12 @@ export interface ReceivedMessage {
   nextVisibleAt: number;
   /** Set on messages moved here as dead letters: the queue they came from. */
   sourceQueue?: string;
+  /** The message's typed attributes; `{}` when it has none. */
+  attributes: MessageAttributes;
+  /** Who sent it: the sending key's SecretId, or the account for root credentials; null if not recorded. */
+  senderId: string | null;
+  /** The trace header it was sent with, if any. */
+  traceHeader?: string;
 }
 
 export type MessageState = "delayed" | "active" | "inactive" | "deleted";
@@ -333,6 +352,9 @@ export interface PeekedMessage {
   receiveCount: number;
   nextVisibleAt: number;
   sourceQueue?: string;
+  attributes: MessageAttributes;
+  senderId: string | null;
+  traceHeader?: string;
 }
 
 export interface DeleteResult {

@@ -2,6 +2,7 @@ import * as v from "valibot";
 import type { AccountInfo, KeyInfo } from "./account";
 import { Policy } from "./account";
 import { LocationHints, type DeleteResult, type PeekedMessage, type QueueInfo, type ReceivedMessage, type RedriveStatus } from "./queue";
+import { AttributeBaseTypes } from "./message-attributes";
 import { ContentFormats, FilterTypes, NotifyStrategies, Protocols, type SubscriptionInfo, type TopicInfo } from "./topic";
 
 /**
@@ -61,6 +62,17 @@ export const CreatedQueueResult = v.object({ created: v.boolean(), queue: QueueR
 
 export const MessageIdsResult = v.object({ messages: v.array(v.object({ id: v.string() })) });
 
+const MessageAttributesResult = v.pipe(
+  v.record(v.string(), v.object({ type: v.string(), value: v.string() })),
+  v.description(
+    `typed attributes by name; \`type\` is ${AttributeBaseTypes.join(", ")} or one of them with a custom label (\`Number.float\`), \`value\` is text, base64 for Binary types; \`{}\` when none`,
+  ),
+);
+const senderIdResult = v.pipe(
+  v.nullable(v.string()),
+  v.description("who sent the message: the SecretId of the sending key (or of the key that minted the token), the account id for root credentials; null for messages stored before senders were recorded"),
+);
+
 export const ReceivedMessageResult = v.object({
   id: v.string(),
   body: v.string(),
@@ -71,6 +83,9 @@ export const ReceivedMessageResult = v.object({
   receiveCount: count,
   nextVisibleAt: unixMs,
   sourceQueue: v.optional(v.string()),
+  attributes: MessageAttributesResult,
+  senderId: senderIdResult,
+  traceHeader: v.optional(v.string()),
 });
 export const ReceivedMessagesResult = v.object({ messages: v.array(ReceivedMessageResult) });
 
@@ -84,6 +99,9 @@ export const PeekedMessageResult = v.object({
   receiveCount: count,
   nextVisibleAt: unixMs,
   sourceQueue: v.optional(v.string()),
+  attributes: MessageAttributesResult,
+  senderId: senderIdResult,
+  traceHeader: v.optional(v.string()),
 });
 export const PeekResult = v.object({ messages: v.array(PeekedMessageResult), nextCursor: cursor });
 

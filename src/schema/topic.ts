@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { MessageAttributesSchema } from "./message-attributes";
 import { QueueName, QueueNamePattern } from "./queue";
 import { headerSafe } from "./text";
 
@@ -171,6 +172,8 @@ export const PublishedMessage = v.strictObject({
   body: v.pipe(v.string(), v.minLength(1, "a message body is at least 1 character")),
   tags: v.optional(v.pipe(v.array(MessageTag), v.maxLength(TopicLimits.tagsPerMessage))),
   routingKey: v.optional(RoutingKey),
+  /** Carried to queue subscriptions as the messages' attributes, and in JSON pushes as `msgAttributes`. */
+  attributes: v.optional(MessageAttributesSchema),
 });
 export type PublishedMessage = v.InferOutput<typeof PublishedMessage>;
 

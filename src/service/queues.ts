@@ -48,6 +48,15 @@ export interface Scope {
 
 export const DefaultRegion = "local";
 
+/**
+ * Who a message was sent by, as the message remembers it (SQS's SenderId): the SecretId of the
+ * sending key, or of the key that minted the token; the account id for root credentials and the
+ * tokens root minted, which no key stands for.
+ */
+export function senderIdOf(principal: Principal): string {
+  return principal.secretId ?? principal.account;
+}
+
 /** The scope of an authenticated principal: its own account, this deployment's region. */
 export function scopeOf(env: Env, principal: Principal): Scope {
   return { account: principal.account, region: env.REGION || DefaultRegion, principal };
@@ -222,7 +231,7 @@ export class QueueOperations {
   }
 
   async send(name: string, messages: OutgoingMessage[]): Promise<string[]> {
-    return unwrap(await this.queue(name, "send").send(messages)).ids;
+    return unwrap(await this.queue(name, "send").send(messages, senderIdOf(this.scope.principal))).ids;
   }
 
   /**

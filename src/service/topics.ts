@@ -21,7 +21,7 @@ import {
   type UpdateTopicBody,
 } from "../schema/topic";
 import { matchesFilter, pageOf, type ListQuery } from "./listing";
-import type { Scope } from "./queues";
+import { senderIdOf, type Scope } from "./queues";
 import { quota, withinQuota } from "./quotas";
 
 export interface TopicList {
@@ -117,7 +117,7 @@ export class TopicOperations {
   }
 
   async publish(name: string, messages: PublishedMessage[]): Promise<string[]> {
-    return unwrap(await this.topic(name, "publish").publish(messages)).ids;
+    return unwrap(await this.topic(name, "publish").publish(messages, senderIdOf(this.scope.principal))).ids;
   }
 
   /**

@@ -45,7 +45,11 @@ interface Config {
 type Pick = { kind: "latest"; k: number } | { kind: "issued"; k: number } | { kind: "bogus"; k: number } | { kind: "again" };
 
 type Command =
-  | { t: "send"; batch: boolean; messages: Array<{ size: "small" | "max" | "over"; delay: number | "past-retention"; tags: string[] }> }
+  | {
+      t: "send";
+      batch: boolean;
+      messages: Array<{ size: "small" | "max" | "over"; delay: number | "past-retention"; tags: string[]; attributes: AttributeChoice }>;
+    }
   | { t: "receive"; max: number; visibilityTimeout: number | undefined }
   | { t: "delete"; picks: Pick[] }
   | { t: "visibility"; pick: Pick; seconds: number }
@@ -69,11 +73,32 @@ interface AttributePatch {
 
 type State = "waiting" | "received" | "deleted" | "moving";
 
+/** Attribute sets a send may carry; they count toward the size limit and travel with every move. */
+const AttributeChoices = {
+  none: undefined,
+  typed: { color: { type: "String", value: "红" }, count: { type: "Number.int", value: "-7" } },
+  binary: { raw: { type: "Binary.bytes", value: "AAECAw==" } },
+} as const satisfies Record<string, OutgoingMessage["attributes"]>;
+type AttributeChoice = keyof typeof AttributeChoices;
+
+/** The model's own count of what attributes weigh: UTF-8 bytes of name, type and value (Binary decoded). */
+function modelAttributeBytes(attributes: OutgoingMessage["attributes"]): number {
+  const utf8 = (text: string) => new TextEncoder().encode(text).byteLength;
+  return Object.entries(attributes ?? {}).reduce(
+    (sum, [name, { type, value }]) => sum + utf8(name) + utf8(type) + (type.startsWith("Binary") ? atob(value).length : utf8(value)),
+    0,
+  );
+}
+
+/** Who the model's sends come from. */
+const ModelSender = "AKIDmodel";
+
 interface ModelMessage {
   seq: number;
   id: string;
   body: string;
   tags: string[];
+  attributes: NonNullable<OutgoingMessage["attributes"]>;
   enqueuedAt: number;
   visibleAt: number;
   state: State;
@@ -130,6 +155,10 @@ const messageArb = fc.record({
     { weight: 1, arbitrary: fc.constant<"past-retention">("past-retention") },
   ),
   tags: fc.array(fc.constantFrom("red", "blue", "日本"), { maxLength: 2 }),
+  attributes: fc.oneof(
+    { weight: 4, arbitrary: fc.constant<AttributeChoice>("none") },
+    { weight: 1, arbitrary: fc.constantFrom<AttributeChoice>("typed", "binary") },
+  ),
 });
 
 const commandArb: fc.Arbitrary<Command> = fc.oneof(
@@ -234,7 +263,7 @@ class QueueModel {
   /** Every handle a receive issued, in order. */
   issued: string[] = [];
   /** Messages the dead-letter queue must hold once each, by id; `maybe` ones may be there already (a hand-over cut by a crash). */
-  dlqDefinite = new Map<string, { body: string; tags: string[]; copies: number }>();
+  dlqDefinite = new Map<string, { body: string; tags: string[]; attributes: ModelMessage["attributes"]; copies: number }>();
   dlqMaybe = new Set<string>();
   dlqExists: boolean;
   private nextSeq = 1;
@@ -297,7 +326,7 @@ class QueueModel {
   /** The error a send must meet, or null. */
   sendError(messages: OutgoingMessage[]): string | null {
     for (const message of messages) {
-      if (new TextEncoder().encode(message.body).byteLength > MaxMsgSize) return "MessageTooLarge";
+      if (new TextEncoder().encode(message.body).byteLength + modelAttributeBytes(message.attributes) > MaxMsgSize) return "MessageTooLarge";
       // A delayed message stays receivable at least 60 s before retention purges it.
       if ((message.delaySeconds ?? 0) > this.config.msgRetentionSeconds - 60) return "InvalidParameter";
     }
@@ -312,6 +341,7 @@ class QueueModel {
         id: ids[i]!,
         body: message.body,
         tags: message.tags ?? [],
+        attributes: message.attributes ?? {},
         enqueuedAt: nowMs,
         visibleAt: nowMs + (message.delaySeconds ?? 0) * 1000,
         state: "waiting",
@@ -402,7 +432,7 @@ class QueueModel {
     this.dlqMaybe.delete(m.id);
     const entry = this.dlqDefinite.get(m.id);
     if (entry) entry.copies++;
-    else this.dlqDefinite.set(m.id, { body: m.body, tags: m.tags, copies: 1 });
+    else this.dlqDefinite.set(m.id, { body: m.body, tags: m.tags, attributes: m.attributes, copies: 1 });
     if (this.config.rewindSeconds > 0) m.state = "deleted";
     else this.messages = this.messages.filter((other) => other !== m);
   }
@@ -445,6 +475,8 @@ class QueueModel {
         firstReceivedAt: m.firstReceivedAt,
         receiveCount: m.receiveCount,
         nextVisibleAt: m.visibleAt,
+        attributes: m.attributes,
+        senderId: ModelSender,
       }));
   }
 
@@ -561,7 +593,14 @@ async function runSequence(config: Config, commands: Command[]): Promise<void> {
       seen.set(message.id, (seen.get(message.id) ?? 0) + 1);
       const expected = model.dlqDefinite.get(message.id);
       expect(message.sourceQueue, `source of dead letter ${message.id}`).toBe(source);
-      if (expected) expect({ body: message.body, tags: message.tags }, `dead letter ${message.id}`).toEqual({ body: expected.body, tags: expected.tags });
+      if (expected) {
+        expect({ body: message.body, tags: message.tags, attributes: message.attributes, senderId: message.senderId }, `dead letter ${message.id}`).toEqual({
+          body: expected.body,
+          tags: expected.tags,
+          attributes: expected.attributes,
+          senderId: ModelSender,
+        });
+      }
       else expect(model.dlqMaybe.has(message.id), `unexpected dead letter ${message.id} after ${where}`).toBe(true);
     }
     for (const [id, { copies }] of model.dlqDefinite) {
@@ -595,9 +634,10 @@ async function runSequence(config: Config, commands: Command[]): Promise<void> {
           body: model.body(m.size),
           ...(m.delay === "past-retention" ? { delaySeconds: model.config.msgRetentionSeconds + 1 } : m.delay > 0 ? { delaySeconds: m.delay } : {}),
           ...(m.tags.length > 0 ? { tags: m.tags } : {}),
+          ...(AttributeChoices[m.attributes] ? { attributes: AttributeChoices[m.attributes] } : {}),
         }));
         const expectedError = model.sendError(messages);
-        const observation = await observe(source, nowMs, (o) => o.engine.send(messages, nowMs).value.ids);
+        const observation = await observe(source, nowMs, (o) => o.engine.send(messages, nowMs, ModelSender).value.ids);
         if (expectedError) {
           if (expectedError === "QueueFull") tally.queueFull++;
           if (expectedError === "MessageTooLarge") tally.tooLarge++;
@@ -618,10 +658,10 @@ async function runSequence(config: Config, commands: Command[]): Promise<void> {
         expect(observation.outcome.ok, where).toBe(true);
         const received = (observation.outcome as { value: ReceivedMessage[] }).value;
         expect(
-          received.map((m) => ({ id: m.id, body: m.body, tags: m.tags, receiveCount: m.receiveCount, firstReceivedAt: m.firstReceivedAt, nextVisibleAt: m.nextVisibleAt, enqueuedAt: m.enqueuedAt })),
+          received.map((m) => ({ id: m.id, body: m.body, tags: m.tags, attributes: m.attributes, senderId: m.senderId, receiveCount: m.receiveCount, firstReceivedAt: m.firstReceivedAt, nextVisibleAt: m.nextVisibleAt, enqueuedAt: m.enqueuedAt })),
           `received by ${where}`,
         ).toEqual(
-          expected.map((m) => ({ id: m.id, body: m.body, tags: m.tags, receiveCount: m.receiveCount, firstReceivedAt: m.firstReceivedAt, nextVisibleAt: m.visibleAt, enqueuedAt: m.enqueuedAt })),
+          expected.map((m) => ({ id: m.id, body: m.body, tags: m.tags, attributes: m.attributes, senderId: ModelSender, receiveCount: m.receiveCount, firstReceivedAt: m.firstReceivedAt, nextVisibleAt: m.visibleAt, enqueuedAt: m.enqueuedAt })),
         );
         tally.received += received.length;
         tally.redelivered += received.filter((m) => m.receiveCount > 1).length;

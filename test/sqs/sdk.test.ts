@@ -15,7 +15,6 @@ import {
   SendMessageCommand,
   SQSClient,
   SQSServiceException,
-  UnsupportedOperation,
 } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSqsService, type SqsTestService } from "./service.mjs";
@@ -195,16 +194,6 @@ describe("@aws-sdk/client-sqs error paths", () => {
 
     expect(error.name).toBe("InvalidParameterValue");
     expect(error.$metadata.httpStatusCode).toBe(400);
-  });
-
-  it("refuses message attributes with the typed UnsupportedOperation rather than dropping them", async () => {
-    const queueUrl = await newQueue();
-
-    const error = await failure(() =>
-      sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: "tagged", MessageAttributes: { colour: { DataType: "String", StringValue: "red" } } })),
-    );
-
-    expect(error).toBeInstanceOf(UnsupportedOperation);
   });
 
   it("answers a wrong secret and an unknown access key id with the same signature error", async () => {

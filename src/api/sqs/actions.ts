@@ -7,8 +7,25 @@ import { attributeOfField, attributesToInput, queueAttributesOf } from "./attrib
 import { deadLetterActions } from "./dead-letters";
 import { checkCreateTags, queueTagActions } from "./tags";
 import { sqsErrorOf, SqsWire, SqsWireError } from "./errors";
+import {
+  attributesFromWire,
+  attributesToWire,
+  md5OfAttributes,
+  md5OfBody,
+  selectAttributes,
+  traceHeaderFromWire,
+  TraceHeaderAttribute,
+} from "./message-attributes";
 import { queueNameOf, queueUrlOf } from "./queue-url";
-import { MessageBodyCharacters, parseWire, SqsBatchEntry, SqsLimits, type SqsAction, type SqsInput } from "./wire";
+import {
+  MessageBodyCharacters,
+  parseWire,
+  SqsBatchEntry,
+  SqsLimits,
+  type SqsAction,
+  type SqsInput,
+  type SqsMessageAttributeValue,
+} from "./wire";
 
 /** What an action runs with: the operation context of the caller and the origin its URLs name. */
 export interface SqsCall {
@@ -29,10 +46,14 @@ const WireNameOf: Record<string, string> = {
   prefix: "QueueNamePrefix",
   limit: "MaxResults",
   cursor: "NextToken",
+  traceHeader: "MessageSystemAttributes.AWSTraceHeader",
   ...attributeOfField,
 };
 
 const locate = (keys: string[]) => {
+  // A message attribute's problem names the attribute: MessageAttributes.<name>.
+  const attributesAt = keys.indexOf("attributes");
+  if (attributesAt !== -1) return ["MessageAttributes", ...keys.slice(attributesAt + 1, attributesAt + 2)];
   const last = keys.filter((key) => !/^\d+$/.test(key)).pop() ?? "";
   return [WireNameOf[last] ?? last];
 };
@@ -44,21 +65,12 @@ function run<TName extends OperationName>(call: SqsCall, name: TName, input: unk
 const account = (call: SqsCall) => call.context.principal.account;
 const queueOf = (call: SqsCall, queueUrl: string) => queueNameOf(queueUrl, account(call));
 
-/** MD5 of the UTF-8 body, hex, as SQS computes MD5OfMessageBody (the SDKs verify it). */
-async function md5Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("MD5", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
 /**
  * What SQS refuses in a message before the service sees it: characters SQS does not allow in a
- * body; message attributes, system attributes and FIFO parameters, which have no counterpart yet
- * (refused, not dropped).
+ * body; FIFO parameters, which have no counterpart yet (refused, not dropped).
  */
 function checkMessage(message: {
   MessageBody: string;
-  MessageAttributes?: unknown;
-  MessageSystemAttributes?: unknown;
   MessageDeduplicationId?: unknown;
   MessageGroupId?: unknown;
 }) {
@@ -66,10 +78,6 @@ function checkMessage(message: {
     throw new SqsWireError(SqsWire.InvalidMessageContents, "Invalid characters found in MessageBody: SQS allows #x9, #xA, #xD, #x20 to #xD7FF, #xE000 to #xFFFD and #x10000 to #x10FFFF.");
   }
   const given = (value: unknown) => value !== undefined && !(typeof value === "object" && value !== null && Object.keys(value).length === 0);
-  if (given(message.MessageAttributes)) throw new SqsWireError(SqsWire.UnsupportedOperation, "MessageAttributes are not supported yet.");
-  if (given(message.MessageSystemAttributes)) {
-    throw new SqsWireError(SqsWire.UnsupportedOperation, "MessageSystemAttributes are not supported yet.");
-  }
   if (given(message.MessageDeduplicationId) || given(message.MessageGroupId)) {
     throw new SqsWireError(SqsWire.UnsupportedOperation, "MessageDeduplicationId and MessageGroupId belong to FIFO queues, which are not supported yet.");
   }
@@ -83,6 +91,38 @@ async function withAttributeErrors<T>(action: () => Promise<T>): Promise<T> {
     if (error instanceof ServiceError && error.code === ErrorCode.InvalidParameter) throw new SqsWireError(SqsWire.InvalidAttributeValue, error.message);
     throw error;
   }
+}
+
+/** A message of SendMessage or of a SendMessageBatch entry, as the service takes it. */
+function toMessage(message: {
+  MessageBody: string;
+  DelaySeconds?: number;
+  MessageAttributes?: Record<string, SqsMessageAttributeValue>;
+  MessageSystemAttributes?: { AWSTraceHeader?: SqsMessageAttributeValue };
+}) {
+  return {
+    body: message.MessageBody,
+    delaySeconds: message.DelaySeconds,
+    attributes: attributesFromWire(message.MessageAttributes),
+    traceHeader: traceHeaderFromWire(message.MessageSystemAttributes),
+  };
+}
+
+/**
+ * The digests SQS answers a sent message with: MD5OfMessageAttributes when it has attributes,
+ * MD5OfMessageSystemAttributes (the same algorithm) when it has a trace header.
+ */
+async function digestsOf(
+  message: ReturnType<typeof toMessage>,
+): Promise<{ MD5OfMessageBody: string; MD5OfMessageAttributes?: string; MD5OfMessageSystemAttributes?: string }> {
+  const attributesDigest = await md5OfAttributes(message.attributes ?? {});
+  const systemDigest =
+    message.traceHeader === undefined ? null : await md5OfAttributes({ [TraceHeaderAttribute]: { type: "String", value: message.traceHeader } });
+  return {
+    MD5OfMessageBody: await md5OfBody(message.body),
+    ...(attributesDigest === null ? {} : { MD5OfMessageAttributes: attributesDigest }),
+    ...(systemDigest === null ? {} : { MD5OfMessageSystemAttributes: systemDigest }),
+  };
 }
 
 interface FailedEntry {
@@ -201,18 +241,18 @@ export const sqsActions: { [TAction in SqsAction]: Handler<TAction> } = {
   async SendMessage(call, input) {
     checkMessage(input);
     const queue = queueOf(call, input.QueueUrl);
-    const sent = await run(call, "sendMessages", { queue, messages: [{ body: input.MessageBody, delaySeconds: input.DelaySeconds }] });
-    return { MessageId: sent.messages[0]!.id, MD5OfMessageBody: await md5Hex(input.MessageBody) };
+    const message = toMessage(input);
+    const sent = await run(call, "sendMessages", { queue, messages: [message] });
+    return { MessageId: sent.messages[0]!.id, ...(await digestsOf(message)) };
   },
 
   async SendMessageBatch(call, input) {
     const queue = queueOf(call, input.QueueUrl);
     checkBatch(input.Entries);
     const { valid, failed } = parseEntries(SqsBatchEntry.SendMessageBatch, input.Entries, checkMessage);
-    const toMessage = (entry: (typeof valid)[number]) => ({ body: entry.MessageBody, delaySeconds: entry.DelaySeconds });
-    const successful: Array<{ Id: string; MessageId: string; MD5OfMessageBody: string }> = [];
+    const successful: Array<{ Id: string; MessageId: string } & Awaited<ReturnType<typeof digestsOf>>> = [];
     const succeed = async (entry: (typeof valid)[number], id: string) =>
-      successful.push({ Id: entry.Id, MessageId: id, MD5OfMessageBody: await md5Hex(entry.MessageBody) });
+      successful.push({ Id: entry.Id, MessageId: id, ...(await digestsOf(toMessage(entry))) });
     if (valid.length > 0) {
       try {
         const sent = await run(call, "sendMessages", { queue, messages: valid.map(toMessage) });
@@ -251,12 +291,18 @@ export const sqsActions: { [TAction in SqsAction]: Handler<TAction> } = {
         if (wanted("ApproximateFirstReceiveTimestamp")) attributes.ApproximateFirstReceiveTimestamp = String(message.firstReceivedAt);
         if (wanted("DeadLetterQueueSourceArn") && message.sourceQueue) attributes.DeadLetterQueueSourceArn = arnOfQueue(arnScopeOf(call.context), message.sourceQueue);
         if (wanted("SentTimestamp")) attributes.SentTimestamp = String(message.enqueuedAt);
+        if (wanted("SenderId") && message.senderId !== null) attributes.SenderId = message.senderId;
+        if (wanted(TraceHeaderAttribute) && message.traceHeader !== undefined) attributes[TraceHeaderAttribute] = message.traceHeader;
+        // Only the attributes asked for are returned, and the digest covers exactly those (as SQS does).
+        const selected = selectAttributes(message.attributes, input.MessageAttributeNames ?? []);
+        const attributesDigest = await md5OfAttributes(selected);
         return {
           MessageId: message.id,
           ReceiptHandle: message.receiptHandle,
-          MD5OfBody: await md5Hex(message.body),
+          MD5OfBody: await md5OfBody(message.body),
           Body: message.body,
           ...(Object.keys(attributes).length === 0 ? {} : { Attributes: attributes }),
+          ...(attributesDigest === null ? {} : { MessageAttributes: attributesToWire(selected), MD5OfMessageAttributes: attributesDigest }),
         };
       }),
     );

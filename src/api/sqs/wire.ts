@@ -37,8 +37,58 @@ export const integerString = (range: { min: number; max: number }) =>
 const QueueUrl = v.string();
 const StringMap = v.record(v.string(), v.string());
 const Names = v.array(v.string());
-/** Parameters of FIFO queues and of message attributes, refused by the actions until they exist (issue 14). */
+/** Parameters with no counterpart here (FIFO queues), refused by the actions. */
 const Refused = v.optional(v.unknown());
+
+/** `Binary` of `Binary.gif`: which member of a MessageAttributeValue holds the value. */
+// Every check of a pipe runs, also after one failed: a missing DataType reaches these as undefined.
+const holdsBinary = (dataType: string | undefined) => (dataType ?? "").split(".", 1)[0] === "Binary";
+const isStringOrNumber = (dataType: string | undefined) => ["String", "Number"].includes((dataType ?? "").split(".", 1)[0]!);
+
+/** Reserved by SQS ("Not implemented. Reserved for future use."): refused when given, not dropped. */
+const ReservedList = (member: string) => v.optional(v.pipe(v.array(v.string()), v.maxLength(0, `${member} is reserved by SQS and not supported`)));
+
+/**
+ * One message attribute as SQS carries it (`MessageAttributeValue`): a `DataType`, and the value in
+ * `BinaryValue` (base64, kept as text) for Binary types, else in `StringValue`, never empty; a
+ * StringValue holds only the characters SQS allows in a body. The service checks the rest (names,
+ * types, numbers, base64) as for every interface.
+ */
+const MessageAttributeValue = v.pipe(
+  v.strictObject({
+    DataType: v.optional(v.string()),
+    StringValue: v.optional(v.string()),
+    BinaryValue: v.optional(v.string()),
+    StringListValues: ReservedList("StringListValues"),
+    BinaryListValues: ReservedList("BinaryListValues"),
+  }),
+  v.check(({ DataType }) => Boolean(DataType), "a message attribute must contain a non-empty attribute type (DataType)"),
+  v.check(
+    ({ DataType, StringValue, BinaryValue }) => !holdsBinary(DataType) || (StringValue === undefined && Boolean(BinaryValue)),
+    "a Binary attribute must contain a non-empty BinaryValue and no StringValue",
+  ),
+  v.check(
+    ({ DataType, StringValue, BinaryValue }) => !isStringOrNumber(DataType) || (BinaryValue === undefined && Boolean(StringValue)),
+    "a String or Number attribute must contain a non-empty StringValue and no BinaryValue",
+  ),
+  v.check(
+    ({ StringValue }) => StringValue === undefined || MessageBodyCharacters.test(StringValue),
+    "a StringValue may hold only the characters SQS allows in a message body",
+  ),
+);
+export type SqsMessageAttributeValue = v.InferOutput<typeof MessageAttributeValue>;
+
+/** Keys a JavaScript record cannot hold as plain data: a record schema would drop them without a word. */
+const UnstorableKeys = ["__proto__", "constructor", "prototype"];
+
+const MessageAttributeMap = v.pipe(
+  v.unknown(),
+  v.check(
+    (input) => !Array.isArray(input) && (input === null || typeof input !== "object" || !UnstorableKeys.some((key) => Object.hasOwn(input, key))),
+    (issue) => (Array.isArray(issue.input) ? "expected an object of attributes by name, not a list" : "the attribute names __proto__, constructor and prototype are not accepted"),
+  ),
+  v.record(v.string(), MessageAttributeValue),
+);
 
 export const BatchEntryId = v.pipe(
   v.string(),
@@ -49,8 +99,13 @@ export const BatchEntryId = v.pipe(
 const OutgoingMessageFields = {
     MessageBody: v.string(),
     DelaySeconds: v.optional(integer(SqsLimits.delaySeconds)),
-    MessageAttributes: Refused,
-    MessageSystemAttributes: Refused,
+    MessageAttributes: v.optional(MessageAttributeMap),
+    // SQS's MessageSystemAttributeValue has the same members; AWSTraceHeader, a String, is the only one.
+    MessageSystemAttributes: v.optional(
+      v.strictObject({
+        AWSTraceHeader: v.optional(v.pipe(MessageAttributeValue, v.check(({ DataType }) => DataType === "String", "AWSTraceHeader is of type String"))),
+      }),
+    ),
     MessageDeduplicationId: Refused,
     MessageGroupId: Refused,
 };
@@ -74,7 +129,6 @@ export const SqsRequest = {
     QueueUrl,
     AttributeNames: v.optional(Names),
     MessageSystemAttributeNames: v.optional(Names),
-    // No message carries attributes yet (issue 14), so asking for them selects nothing.
     MessageAttributeNames: v.optional(Names),
     MaxNumberOfMessages: v.optional(integer(SqsLimits.receiveMessages)),
     VisibilityTimeout: v.optional(integer(SqsLimits.visibilityTimeoutSeconds)),

@@ -4,7 +4,7 @@ import { outcome, type Effects, type Outcome } from "./effects";
 import { QueueMessages } from "./messages";
 import { QueueMetadata, type QueueMeta } from "./metadata";
 import { QueueMoves, type MoveBatch, type TransferredMessage } from "./moves";
-import { schemaStatements } from "./storage";
+import { migrateSchema } from "./storage";
 
 export type { QueueMeta } from "./metadata";
 export { IdempotencyWindowMs, MoveRetryDelayMs, type MoveBatch, type TransferredMessage } from "./moves";
@@ -34,7 +34,7 @@ export class QueueEngine {
 
   /** Creates the tables; after `deleteAll()` dropped them, also starts the counts afresh. */
   migrate(): void {
-    for (const statement of schemaStatements) this.sql.exec(statement);
+    migrateSchema(this.sql);
     // Undefined only during construction, before the parts exist.
     (this.messages as QueueMessages | undefined)?.recount();
   }
@@ -68,8 +68,8 @@ export class QueueEngine {
     return { name: meta.name, ...meta.attributes, createdAt: meta.createdAt, modifiedAt: meta.modifiedAt, counts, oldestMessageAt };
   }
 
-  send(messages: readonly OutgoingMessage[], nowMs: number): Outcome<{ ids: string[] }> {
-    const { ids, visibleNow, visibleAt } = this.messages.send(messages, nowMs);
+  send(messages: readonly OutgoingMessage[], nowMs: number, senderId: string | null = null): Outcome<{ ids: string[] }> {
+    const { ids, visibleNow, visibleAt } = this.messages.send(messages, nowMs, senderId);
     return outcome({ ids }, { wake: visibleNow, deadlines: [newMessageDeadline(this.metadata.require().attributes, nowMs)], visibleAt });
   }
 

@@ -8,9 +8,11 @@ import {
   type QueueCounts,
   type ReceivedMessage,
 } from "../../schema/queue";
+import { attributeBytes, encodeAttributes, type MessageAttributes } from "../../schema/message-attributes";
 import type { QueueMetadata } from "./metadata";
 import {
   MessageRowState as S,
+  ReceivedColumns,
   RowIs,
   encodeTags,
   newReceiptToken,
@@ -80,15 +82,22 @@ export class QueueMessages {
     };
   }
 
-  /** Stores a batch, all or nothing. Answers the ids, whether one is visible now, and when delayed ones become visible. */
-  send(messages: readonly OutgoingMessage[], nowMs: number): { ids: string[]; visibleNow: boolean; visibleAt: number[] } {
+  /**
+   * Stores a batch, all or nothing, as sent by `senderId`. Answers the ids, whether one is visible
+   * now, and when delayed ones become visible. A message's size is its body's bytes plus its
+   * attributes' (names, types and values), as SQS counts them.
+   */
+  send(messages: readonly OutgoingMessage[], nowMs: number, senderId: string | null): { ids: string[]; visibleNow: boolean; visibleAt: number[] } {
     const { attributes } = this.metadata.require();
     let batchBytes = 0;
     messages.forEach((message, index) => {
-      const bytes = textEncoder.encode(message.body).byteLength;
+      const bytes = textEncoder.encode(message.body).byteLength + attributeBytes(message.attributes);
       batchBytes += bytes;
       if (bytes > attributes.maxMsgSize) {
-        throw new ServiceError(ErrorCode.MessageTooLarge, `message ${index} is ${bytes} bytes; this queue's maxMsgSize is ${attributes.maxMsgSize}`);
+        throw new ServiceError(
+          ErrorCode.MessageTooLarge,
+          `message ${index} is ${bytes} bytes (body and attributes); this queue's maxMsgSize is ${attributes.maxMsgSize}`,
+        );
       }
       const delaySeconds = delaySecondsOf(message, attributes);
       if (delaySeconds > attributes.msgRetentionSeconds - QueueLimits.receivableAfterDelayMinSeconds) {
@@ -99,7 +108,10 @@ export class QueueMessages {
       }
     });
     if (messages.length > 1 && batchBytes > QueueLimits.batchBodyMaxBytes) {
-      throw new ServiceError(ErrorCode.BatchTooLarge, `a batch's bodies total ${batchBytes} bytes; the most is ${QueueLimits.batchBodyMaxBytes}`);
+      throw new ServiceError(
+        ErrorCode.BatchTooLarge,
+        `a batch's messages (bodies and attributes) total ${batchBytes} bytes; the most is ${QueueLimits.batchBodyMaxBytes}`,
+      );
     }
     if (this.storedCount + messages.length > attributes.maxMsgHeapNum) {
       throw new ServiceError(
@@ -117,10 +129,14 @@ export class QueueMessages {
         if (visibleAtMs <= nowMs) visibleNow = true;
         else visibleAt.push(visibleAtMs);
         this.sql.exec(
-          `INSERT INTO messages (id, body, tags, enqueued_at, visible_at, state) VALUES (?, ?, ?, ?, ?, ${S.waiting})`,
+          `INSERT INTO messages (id, body, tags, attributes, sender_id, trace_header, enqueued_at, visible_at, state)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${S.waiting})`,
           id,
           message.body,
           encodeTags(message.tags),
+          encodeAttributes(message.attributes),
+          senderId,
+          message.traceHeader ?? null,
           nowMs,
           visibleAtMs,
         );
@@ -135,12 +151,27 @@ export class QueueMessages {
   }
 
   /** Stores one message handed over by another object, visible now; the caller counts it. */
-  insertHandedOver(message: { id: string; body: string; tags: readonly string[]; sourceQueue: string | null }, nowMs: number): void {
+  insertHandedOver(
+    message: {
+      id: string;
+      body: string;
+      tags: readonly string[];
+      sourceQueue: string | null;
+      attributes?: MessageAttributes;
+      senderId?: string | null;
+      traceHeader?: string | null;
+    },
+    nowMs: number,
+  ): void {
     this.sql.exec(
-      `INSERT INTO messages (id, body, tags, enqueued_at, visible_at, state, source_queue) VALUES (?, ?, ?, ?, ?, ${S.waiting}, ?)`,
+      `INSERT INTO messages (id, body, tags, attributes, sender_id, trace_header, enqueued_at, visible_at, state, source_queue)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${S.waiting}, ?)`,
       message.id,
       message.body,
       encodeTags(message.tags),
+      encodeAttributes(message.attributes),
+      message.senderId ?? null,
+      message.traceHeader ?? null,
       nowMs,
       nowMs,
       message.sourceQueue,
@@ -165,7 +196,7 @@ export class QueueMessages {
            SELECT seq FROM messages
            WHERE ${RowIs.stored} AND visible_at <= ? ${clause}
            ORDER BY visible_at, seq LIMIT ?)
-         RETURNING seq, id, body, tags, enqueued_at, visible_at, receive_count, first_received_at, receipt, source_queue`,
+         RETURNING ${ReceivedColumns}`,
         nowMs,
         deadline,
         receipt,

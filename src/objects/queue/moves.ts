@@ -1,3 +1,4 @@
+import { decodeAttributes, type MessageAttributes } from "../../schema/message-attributes";
 import { splitByBytes } from "../hand-over";
 import type { QueueMessages } from "./messages";
 import type { QueueMetadata } from "./metadata";
@@ -10,6 +11,10 @@ export interface TransferredMessage {
   body: string;
   tags: string[];
   sourceQueue: string | null;
+  /** Absent from hand-overs made by a release before attributes existed. */
+  attributes?: MessageAttributes;
+  senderId?: string | null;
+  traceHeader?: string | null;
 }
 
 /** Rows marked for a move to one destination, handed to that queue in one call. */
@@ -122,7 +127,7 @@ export class QueueMoves {
     this.metadata.require();
     const rows = this.sql
       .exec<{ seq: number; move_kind: string; move_to: string; bytes: number }>(
-        `SELECT seq, move_kind, move_to, length(CAST(body AS BLOB)) + COALESCE(length(tags), 0) AS bytes
+        `SELECT seq, move_kind, move_to, length(CAST(body AS BLOB)) + COALESCE(length(tags), 0) + COALESCE(length(CAST(attributes AS BLOB)), 0) AS bytes
          FROM messages WHERE ${RowIs.moving} AND visible_at <= ? ORDER BY seq LIMIT ${MoveRowsPerRun}`,
         nowMs,
       )
@@ -153,6 +158,9 @@ export class QueueMoves {
         tags: row.tags ? (JSON.parse(row.tags) as string[]) : [],
         // A dead letter remembers where it came from; a redriven message is home again.
         sourceQueue: batch.kind === MoveKind.deadLetter ? meta.name : null,
+        attributes: decodeAttributes(row.attributes),
+        senderId: row.sender_id,
+        traceHeader: row.trace_header,
       });
     }
     return messages;

@@ -1,3 +1,4 @@
+import { decodeAttributes } from "../../schema/message-attributes";
 import type { MessageState, PeekedMessage, ReceivedMessage } from "../../schema/queue";
 
 /**
@@ -53,7 +54,10 @@ export const schemaStatements = [
      source_queue TEXT,
      move_kind TEXT,
      move_to TEXT,
-     move_key TEXT
+     move_key TEXT,
+     attributes TEXT,
+     sender_id TEXT,
+     trace_header TEXT
    )`,
   `CREATE INDEX IF NOT EXISTS messages_by_visibility ON messages (visible_at, seq) WHERE ${RowIs.stored}`,
   `CREATE INDEX IF NOT EXISTS messages_by_age ON messages (state, enqueued_at)`,
@@ -77,6 +81,22 @@ export const schemaStatements = [
    )`,
 ];
 
+/** Columns added to `messages` after its first release, each added to tables stored before it. */
+const addedMessageColumns = [
+  { name: "attributes", definition: "attributes TEXT" },
+  { name: "sender_id", definition: "sender_id TEXT" },
+  { name: "trace_header", definition: "trace_header TEXT" },
+];
+
+/** Creates the tables, and brings a `messages` table stored by an earlier release up to date. */
+export function migrateSchema(sql: SqlStorage): void {
+  for (const statement of schemaStatements) sql.exec(statement);
+  const present = new Set(sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('messages')").toArray().map((column) => column.name));
+  for (const column of addedMessageColumns) {
+    if (!present.has(column.name)) sql.exec(`ALTER TABLE messages ADD COLUMN ${column.definition}`);
+  }
+}
+
 export interface MessageRow {
   seq: number;
   id: string;
@@ -92,6 +112,10 @@ export interface MessageRow {
   move_kind: string | null;
   move_to: string | null;
   move_key: string | null;
+  /** JSON of the message's attributes; null when it has none. */
+  attributes: string | null;
+  sender_id: string | null;
+  trace_header: string | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -120,10 +144,25 @@ export function newReceiptToken(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** The columns a receiver is given, as a RETURNING or SELECT list. */
+export const ReceivedColumns = "seq, id, body, tags, enqueued_at, visible_at, receive_count, first_received_at, receipt, source_queue, attributes, sender_id, trace_header";
+
 /** The columns a receiver is given. */
 export type ReceivedRow = Pick<
   MessageRow,
-  "seq" | "id" | "body" | "tags" | "enqueued_at" | "visible_at" | "receive_count" | "first_received_at" | "receipt" | "source_queue"
+  | "seq"
+  | "id"
+  | "body"
+  | "tags"
+  | "enqueued_at"
+  | "visible_at"
+  | "receive_count"
+  | "first_received_at"
+  | "receipt"
+  | "source_queue"
+  | "attributes"
+  | "sender_id"
+  | "trace_header"
 > & { [key: string]: SqlStorageValue };
 
 export function toReceivedMessage(row: ReceivedRow): ReceivedMessage {
@@ -136,8 +175,11 @@ export function toReceivedMessage(row: ReceivedRow): ReceivedMessage {
     firstReceivedAt: row.first_received_at ?? row.visible_at,
     receiveCount: row.receive_count,
     nextVisibleAt: row.visible_at,
+    attributes: decodeAttributes(row.attributes),
+    senderId: row.sender_id,
   };
   if (row.source_queue) message.sourceQueue = row.source_queue;
+  if (row.trace_header) message.traceHeader = row.trace_header;
   return message;
 }
 
@@ -151,8 +193,11 @@ export function toPeekedMessage(row: MessageRow, nowMs: number): PeekedMessage {
     firstReceivedAt: row.first_received_at,
     receiveCount: row.receive_count,
     nextVisibleAt: row.visible_at,
+    attributes: decodeAttributes(row.attributes),
+    senderId: row.sender_id,
   };
   if (row.source_queue) message.sourceQueue = row.source_queue;
+  if (row.trace_header) message.traceHeader = row.trace_header;
   return message;
 }
 

@@ -1,7 +1,8 @@
 import type { Clock } from "../../clock";
 import { buildPushRequest, sendPush, type PushMessage } from "../../delivery/push";
 import { nextAttemptAt } from "../../delivery/retry";
-import { HandOverMaxBytes, splitByBytes } from "../hand-over";
+import { decodeAttributes } from "../../schema/message-attributes";
+import { HandOverMaxBytes, handOverBytes, splitByBytes } from "../hand-over";
 import { queueObject } from "../keys";
 import type { DueDelivery, Subscription, TopicMeta } from "./storage";
 
@@ -16,8 +17,6 @@ export const DeliveryBatchLimit = 500;
 /** HTTP and worker pushes of one delivery round run at most this many at a time. */
 export const PushConcurrency = 16;
 
-const textEncoder = new TextEncoder();
-
 /** Bodies one delivery round holds in memory at most (a single larger message still goes alone). */
 export const DeliveryRoundMaxBytes = 4 * HandOverMaxBytes;
 
@@ -29,7 +28,7 @@ export function takeDue(storage: DurableObjectStorage, nowMs: number): DueDelive
   const sql = storage.sql;
   const candidates = sql
     .exec<{ message_seq: number; subscription_id: number; bytes: number }>(
-      `SELECT o.message_seq, o.subscription_id, length(CAST(m.body AS BLOB)) AS bytes
+      `SELECT o.message_seq, o.subscription_id, length(CAST(m.body AS BLOB)) + COALESCE(length(CAST(m.attributes AS BLOB)), 0) AS bytes
        FROM outbox o JOIN messages m ON m.seq = o.message_seq
        WHERE o.leased = 0 AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at LIMIT ?`,
       nowMs,
@@ -45,7 +44,7 @@ export function takeDue(storage: DurableObjectStorage, nowMs: number): DueDelive
       due.push(
         sql
           .exec<DueDelivery>(
-            `SELECT o.message_seq, o.subscription_id, o.attempts, m.id, m.body, m.tags, m.routing_key, m.published_at
+            `SELECT o.message_seq, o.subscription_id, o.attempts, m.id, m.body, m.tags, m.routing_key, m.attributes, m.sender_id, m.published_at
              FROM outbox o JOIN messages m ON m.seq = o.message_seq WHERE o.message_seq = ? AND o.subscription_id = ?`,
             message_seq,
             subscription_id,
@@ -79,7 +78,7 @@ export interface QueueDeliveryOutcome {
 export async function deliverToQueue(env: Env, meta: TopicMeta, sub: Subscription, rows: DueDelivery[]): Promise<QueueDeliveryOutcome[]> {
   const queue = queueObject(env, meta.objectKeyPrefix, sub.attributes.endpoint);
   const outcomes: QueueDeliveryOutcome[] = [];
-  for (const batch of splitByBytes(rows, (row) => textEncoder.encode(row.body).byteLength)) {
+  for (const batch of splitByBytes(rows, handOverBytes)) {
     let error: string | null;
     try {
       const result = await queue.accept(
@@ -89,6 +88,8 @@ export async function deliverToQueue(env: Env, meta: TopicMeta, sub: Subscriptio
           body: row.body,
           tags: row.tags ? (JSON.parse(row.tags) as string[]) : [],
           sourceQueue: null,
+          attributes: decodeAttributes(row.attributes),
+          senderId: row.sender_id,
         })),
       );
       error = result.ok ? null : `${result.error.code}: ${result.error.message}`;
@@ -111,6 +112,7 @@ export async function pushDelivery(env: Env, meta: TopicMeta, sub: Subscription,
     tags: row.tags ? (JSON.parse(row.tags) as string[]) : [],
     routingKey: row.routing_key,
     publishedAt: row.published_at,
+    attributes: decodeAttributes(row.attributes),
   };
   const { endpoint, notifyContentFormat, signingSecret } = sub.attributes;
   try {

@@ -172,9 +172,9 @@ export class TopicEngine {
    * Stores messages and their outbox rows, due now: a delivery round starts at once, and the
    * retention end of these messages becomes a deadline.
    */
-  publish(messages: readonly PublishedMessage[], nowMs: number): TopicOutcome<{ ids: string[] }> {
+  publish(messages: readonly PublishedMessage[], nowMs: number, senderId: string | null = null): TopicOutcome<{ ids: string[] }> {
     const meta = this.requireMeta();
-    const ids = storePublished(this.storage, meta, this.subscriptions.values(), messages, nowMs);
+    const ids = storePublished(this.storage, meta, this.subscriptions.values(), messages, nowMs, senderId);
     return topicOutcome({ ids }, { deliverNow: true, deadlines: [nowMs + meta.attributes.msgRetentionSeconds * 1000] });
   }
 

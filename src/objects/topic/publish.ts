@@ -1,5 +1,6 @@
 import { ErrorCode, ServiceError } from "../../errors";
 import { matchesAnyBindingKey, matchesTags } from "../../delivery/filters";
+import { attributeBytes, encodeAttributes } from "../../schema/message-attributes";
 import { TopicLimits, type PublishedMessage } from "../../schema/topic";
 import type { Subscription, TopicMeta } from "./storage";
 
@@ -7,7 +8,8 @@ const textEncoder = new TextEncoder();
 
 /**
  * Checks a publish against the topic's limits, then stores each message and one outbox row per
- * matching subscription, due at `nowMs`, in one transaction. Answers the new message ids.
+ * matching subscription, due at `nowMs`, in one transaction. Answers the new message ids. A
+ * message's size is its body's bytes plus its attributes', as for queues.
  */
 export function storePublished(
   storage: DurableObjectStorage,
@@ -15,20 +17,21 @@ export function storePublished(
   subscriptions: Iterable<Subscription>,
   messages: readonly PublishedMessage[],
   nowMs: number,
+  senderId: string | null = null,
 ): string[] {
   let batchBytes = 0;
   messages.forEach((message, index) => {
-    const bytes = textEncoder.encode(message.body).byteLength;
+    const bytes = textEncoder.encode(message.body).byteLength + attributeBytes(message.attributes);
     batchBytes += bytes;
     if (bytes > meta.attributes.maxMsgSize) {
-      throw new ServiceError(ErrorCode.MessageTooLarge, `message ${index} is ${bytes} bytes; this topic's maxMsgSize is ${meta.attributes.maxMsgSize}`);
+      throw new ServiceError(ErrorCode.MessageTooLarge, `message ${index} is ${bytes} bytes (body and attributes); this topic's maxMsgSize is ${meta.attributes.maxMsgSize}`);
     }
     if (meta.attributes.filterType === "routingKey" && message.routingKey === undefined) {
       throw new ServiceError(ErrorCode.InvalidParameter, `message ${index}: a routingKey topic needs a routingKey (CMQ 10700)`);
     }
   });
   if (messages.length > 1 && batchBytes > TopicLimits.batchBodyMaxBytes) {
-    throw new ServiceError(ErrorCode.BatchTooLarge, `a batch's bodies total ${batchBytes} bytes; the most is ${TopicLimits.batchBodyMaxBytes}`);
+    throw new ServiceError(ErrorCode.BatchTooLarge, `a batch's messages (bodies and attributes) total ${batchBytes} bytes; the most is ${TopicLimits.batchBodyMaxBytes}`);
   }
   const subs = [...subscriptions];
   const sql = storage.sql;
@@ -40,11 +43,13 @@ export function storePublished(
       const routingKey = message.routingKey ?? null;
       const seq = sql
         .exec<{ seq: number }>(
-          "INSERT INTO messages (id, body, tags, routing_key, published_at) VALUES (?, ?, ?, ?, ?) RETURNING seq",
+          "INSERT INTO messages (id, body, tags, routing_key, attributes, sender_id, published_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
           id,
           message.body,
           tags.length > 0 ? JSON.stringify(tags) : null,
           routingKey,
+          encodeAttributes(message.attributes),
+          senderId,
           nowMs,
         )
         .one().seq;

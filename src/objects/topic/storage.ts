@@ -26,6 +26,9 @@ export interface DueDelivery {
   body: string;
   tags: string | null;
   routing_key: string | null;
+  /** JSON of the message's attributes; null when it has none. */
+  attributes: string | null;
+  sender_id: string | null;
   published_at: number;
   [key: string]: SqlStorageValue;
 }
@@ -49,7 +52,8 @@ const schemaStatements = [
    )`,
   `CREATE TABLE IF NOT EXISTS messages (
      seq INTEGER PRIMARY KEY AUTOINCREMENT,
-     id TEXT NOT NULL, body TEXT NOT NULL, tags TEXT, routing_key TEXT, published_at INTEGER NOT NULL
+     id TEXT NOT NULL, body TEXT NOT NULL, tags TEXT, routing_key TEXT, published_at INTEGER NOT NULL,
+     attributes TEXT, sender_id TEXT
    )`,
   `CREATE TABLE IF NOT EXISTS outbox (
      message_seq INTEGER NOT NULL, subscription_id INTEGER NOT NULL,
@@ -61,13 +65,22 @@ const schemaStatements = [
   `CREATE INDEX IF NOT EXISTS messages_by_age ON messages (published_at)`,
 ];
 
-/** Creates the tables, and brings an outbox stored before leases had their own column up to date. */
+/** The names of a table's columns. */
+const columnsOf = (sql: SqlStorage, table: "outbox" | "messages") =>
+  new Set(sql.exec<{ name: string }>(`SELECT name FROM pragma_table_info('${table}')`).toArray().map((column) => column.name));
+
+/**
+ * Creates the tables, and brings tables stored by earlier releases up to date: an outbox from
+ * before leases had their own column, messages from before attributes and senders were kept.
+ */
 export function migrate(sql: SqlStorage): void {
   for (const statement of schemaStatements) sql.exec(statement);
-  const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('outbox')").toArray();
-  if (!columns.some((column) => column.name === "leased")) {
+  if (!columnsOf(sql, "outbox").has("leased")) {
     sql.exec("ALTER TABLE outbox ADD COLUMN leased INTEGER NOT NULL DEFAULT 0");
   }
+  const messageColumns = columnsOf(sql, "messages");
+  if (!messageColumns.has("attributes")) sql.exec("ALTER TABLE messages ADD COLUMN attributes TEXT");
+  if (!messageColumns.has("sender_id")) sql.exec("ALTER TABLE messages ADD COLUMN sender_id TEXT");
   sql.exec("DROP INDEX IF EXISTS outbox_by_due");
   sql.exec("CREATE INDEX IF NOT EXISTS outbox_by_lease_and_due ON outbox (leased, next_attempt_at)");
 }

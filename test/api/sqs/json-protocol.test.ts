@@ -43,7 +43,7 @@ describe("the SQS JSON protocol", () => {
     expect(sent.body.MD5OfMessageBody).toBe(await md5Hex(body));
     expect(message).toMatchObject({ MessageId: sent.body.MessageId, Body: body, MD5OfBody: await md5Hex(body) });
     expect(message.Attributes).toMatchObject({ ApproximateReceiveCount: "1" });
-    expect(Object.keys(message.Attributes).sort()).toEqual(["ApproximateFirstReceiveTimestamp", "ApproximateReceiveCount", "SentTimestamp"]);
+    expect(Object.keys(message.Attributes).sort()).toEqual(["ApproximateFirstReceiveTimestamp", "ApproximateReceiveCount", "SenderId", "SentTimestamp"]);
     expect(deleted).toMatchObject({ status: 200, body: {} });
     expect(empty.body).toEqual({});
   });
@@ -77,7 +77,7 @@ describe("the SQS JSON protocol", () => {
     ["an attribute value out of SQS's range", "CreateQueue", { QueueName: "x", Attributes: { ReceiveMessageWaitTimeSeconds: "21" } }, 400, "InvalidAttributeValue"],
     ["an attribute value the service refuses", "CreateQueue", { QueueName: "x", Attributes: { VisibilityTimeout: "0" } }, 400, "InvalidAttributeValue"],
     ["a body with a character SQS does not allow", "SendMessage", { QueueUrl: queueUrl("x"), MessageBody: "bell \u0007" }, 400, "InvalidMessageContents"],
-    ["message attributes", "SendMessage", { QueueUrl: queueUrl("x"), MessageBody: "a", MessageAttributes: { a: { DataType: "String", StringValue: "b" } } }, 400, "UnsupportedOperation"],
+    ["a message system attribute SQS does not have", "SendMessage", { QueueUrl: queueUrl("x"), MessageBody: "a", MessageSystemAttributes: { Colour: { DataType: "String", StringValue: "red" } } }, 400, "InvalidParameterValue"],
     ["an empty batch", "SendMessageBatch", { QueueUrl: queueUrl("x"), Entries: [] }, 400, "EmptyBatchRequest"],
     ["eleven batch entries", "DeleteMessageBatch", { QueueUrl: queueUrl("x"), Entries: Array.from({ length: 11 }, (_, i) => ({ Id: `e${i}`, ReceiptHandle: "h" })) }, 400, "TooManyEntriesInBatchRequest"],
     ["repeated batch entry ids", "DeleteMessageBatch", { QueueUrl: queueUrl("x"), Entries: [{ Id: "a", ReceiptHandle: "h" }, { Id: "a", ReceiptHandle: "h" }] }, 400, "BatchEntryIdsNotDistinct"],
