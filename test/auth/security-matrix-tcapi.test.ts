@@ -247,6 +247,19 @@ describe("answers to pages", () => {
     expect(allowed.headers.get("access-control-allow-origin")).toBe("https://console.example");
     expect(other.headers.get("access-control-allow-origin")).toBeNull();
   });
+
+  it("carry the same headers for a form of the form variant", async () => {
+    const signed = () => tcFormParams("DescribeCmqQueueDetail", { QueueName: Q }, keys.all!);
+    await api("PATCH", "/v1/accounts/default", { allowedOrigins: ["https://console.example"] });
+
+    const allowed = await tcFormSend(await signed(), "POST", "", { origin: "https://console.example" });
+    const other = await tcFormSend(await signed(), "POST", "", { origin: "https://evil.example" });
+    await api("PATCH", "/v1/accounts/default", { allowedOrigins: null });
+
+    expect([tcCode(allowed), tcCode(other)]).toEqual(["ok", "ok"]);
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("https://console.example");
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+  });
 });
 
 describe("the form variant and the CMQ action API, which share the form transport", () => {
@@ -285,6 +298,22 @@ describe("the form variant and the CMQ action API, which share the form transpor
     expect(tcCode(replay)).toBe(SignatureFailure);
     expect(replay.body.Response.Error.Message).toContain("Nonce");
     expect(await accountState()).toEqual(afterFirst);
+  });
+
+  it("takes a browser token of this service in Token, signed with the token, within the token's scope", async () => {
+    const minted = await api("POST", "/v1/tokens", { actions: ["read"], resources: ["*"], ttlSeconds: 600 }, { auth: bearer(keys.all!.secretKey) });
+    const holder = { secretId: keys.all!.secretId, secretKey: minted.body.token, token: minted.body.token };
+    const before = await accountState();
+
+    const read = await tcForm("DescribeCmqQueueDetail", { QueueName: Q }, holder);
+    const send = await tcForm("SendCmqMsg", { QueueName: Q, MsgContent: "beyond the token", DelaySeconds: 0 }, holder);
+    const wrongSecret = await tcForm("DescribeCmqQueueDetail", { QueueName: Q }, { ...holder, secretKey: keys.all!.secretKey });
+
+    expect(minted.status).toBe(201);
+    expect(tcCode(read), JSON.stringify(read.body)).toBe("ok");
+    expect(tcCode(send)).toBe("AuthFailure.UnauthorizedOperation");
+    expect(tcCode(wrongSecret)).toBe(SignatureFailure);
+    expect(await accountState()).toEqual(before);
   });
 
   it("refuses a form whose Timestamp is out of the window with AuthFailure.SignatureExpire", async () => {

@@ -105,8 +105,8 @@ export function flattenTcInput(input: unknown, prefix = ""): Record<string, stri
   return flat;
 }
 
-/** The signed parameters of a form request, ready to send (a replay sends them twice). */
-export async function tcFormParams(action: string, input: unknown, key: TcKey, signing: TcFormSigning = {}): Promise<Record<string, string>> {
+/** The signed parameters of a form request, ready to send (a replay sends them twice); a key's `token` is sent as `Token`. */
+export async function tcFormParams(action: string, input: unknown, key: TcKey & { token?: string }, signing: TcFormSigning = {}): Promise<Record<string, string>> {
   const params = { Version: signing.version ?? "2020-02-17", Region: "ap-guangzhou", ...flattenTcInput(input) };
   return signedParams(action, params, {
     ...TcFormTarget,
@@ -118,19 +118,19 @@ export async function tcFormParams(action: string, input: unknown, key: TcKey, s
   });
 }
 
-/** Sends form parameters (POST body or GET query); `raw` is appended to the encoded form as it is. */
-export async function tcFormSend(params: Record<string, string>, method: "POST" | "GET" = "POST", raw = ""): Promise<TcAnswer> {
+/** Sends form parameters (POST body or GET query) with `headers`; `raw` is appended to the encoded form as it is. */
+export async function tcFormSend(params: Record<string, string>, method: "POST" | "GET" = "POST", raw = "", headers: Record<string, string> = {}): Promise<TcAnswer> {
   const form = formEncode(params) + raw;
   const request =
     method === "GET"
-      ? new Request(`${TcEndpoint}?${form}`)
-      : new Request(TcEndpoint, { method, headers: { "content-type": "application/x-www-form-urlencoded" }, body: encoder.encode(form) });
+      ? new Request(`${TcEndpoint}?${form}`, { headers })
+      : new Request(TcEndpoint, { method, headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body: encoder.encode(form) });
   const response = await (exports as unknown as { default: Fetcher }).default.fetch(request);
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
 }
 
 /** Calls an API 3.0 action as a signed form. */
-export async function tcForm(action: string, input: unknown, key: TcKey, signing: TcFormSigning = {}): Promise<TcAnswer> {
+export async function tcForm(action: string, input: unknown, key: TcKey & { token?: string }, signing: TcFormSigning = {}): Promise<TcAnswer> {
   return tcFormSend(await tcFormParams(action, input, key, signing), signing.method);
 }
