@@ -104,7 +104,10 @@ function envelopeOf(params: readonly CmqParam[], nowMs: number): CmqEnvelope {
   if (!timestamp || !/^\d{1,12}$/.test(timestamp)) throw unauthenticated("Timestamp must be Unix seconds");
   const timestampSeconds = Number(timestamp);
   if (Math.abs(nowMs / 1000 - timestampSeconds) > CmqWindowSeconds) {
-    throw unauthenticated(`signature expired: Timestamp is more than ${CmqWindowSeconds} s from now`);
+    // The reason lets a protocol name the refusal its own way (API 3.0: AuthFailure.SignatureExpire).
+    throw new ServiceError(ErrorCode.Unauthenticated, `signature expired: Timestamp is more than ${CmqWindowSeconds} s from now`, {
+      reason: "signatureExpired",
+    });
   }
   return { secretId, signature, nonce, timestampSeconds, token: value("Token") };
 }

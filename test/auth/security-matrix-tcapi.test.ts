@@ -1,9 +1,10 @@
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Actions, type Action } from "../../src/schema/account";
 import { bearer, createAccount, createKey, forgeValidToken, type TestKey } from "../support/auth";
 import { api, RootSecretKey } from "../support/http";
-import { tc, tcCode, tcHeaders, tcSend, TcEndpoint, type TcAnswer } from "../support/tcapi";
+import { cmq } from "../support/cmq";
+import { tc, tcCode, tcForm, tcFormParams, tcFormSend, tcHeaders, tcSend, TcEndpoint, type TcAnswer, type TcFormSigning } from "../support/tcapi";
 
 /**
  * The Tencent Cloud API 3.0 interface (CMQ actions of TDMQ, TC3-HMAC-SHA256) against every way a
@@ -107,6 +108,8 @@ interface Attack {
 
 const signedBy = (key: TestKey, signing: Parameters<typeof tcHeaders>[3] = {}) => async (endpoint: TcEndpointCase, body: string) =>
   tcSend(body, await tcHeaders(endpoint.action, body, key, signing));
+/** The same request as API 3.0's form variant (profile.signMethod HmacSHA256 or HmacSHA1). */
+const formSignedBy = (key: TestKey, signing: TcFormSigning = {}) => (endpoint: TcEndpointCase, body: string) => tcForm(endpoint.action, JSON.parse(body), key, signing);
 const forbidden = (endpoint: TcEndpointCase) => (endpoint.list ? "list" : "AuthFailure.UnauthorizedOperation");
 const SignatureFailure = "AuthFailure.SignatureFailure";
 
@@ -155,6 +158,23 @@ const attacks: Attack[] = [
       const token = await forgeValidToken({ account: "default", secretId: keys.all!.secretId, actions: [...Actions], resources: ["*"], expiresAt: Date.now() - 1 });
       const { authorization: _signature, ...headers } = await tcHeaders(endpoint.action, body, keys.all!);
       return tcSend(body, { ...headers, authorization: bearer(token) });
+    },
+    expected: () => SignatureFailure,
+  },
+  { name: "a form with a wrong secret", send: (endpoint, body) => formSignedBy({ ...keys.all!, secretKey: `${keys.all!.secretKey}x` })(endpoint, body), expected: () => SignatureFailure },
+  { name: "a form with an unknown SecretId", send: (endpoint, body) => formSignedBy({ ...keys.all!, secretId: `AKID${"0".repeat(32)}` }, { signatureMethod: "HmacSHA1" })(endpoint, body), expected: () => SignatureFailure },
+  { name: "a form signed by a disabled key", send: (endpoint, body) => formSignedBy(keys.disabled!)(endpoint, body), expected: () => "AuthFailure.SecretIdNotFound" },
+  { name: "a form signed by a key of another account", send: (endpoint, body) => formSignedBy(keys.otherAccount!)(endpoint, body), expected: (endpoint) => endpoint.otherAccount },
+  { name: "a form under a policy that forbids the action", send: (endpoint, body) => formSignedBy(keys[`allBut-${endpoint.need}`]!, { signatureMethod: "HmacSHA1" })(endpoint, body), expected: forbidden },
+  { name: "a form with a stale timestamp", send: (endpoint, body) => formSignedBy(keys.all!, { timestampSeconds: Math.floor(Date.now() / 1000) - 301 })(endpoint, body), expected: () => "AuthFailure.SignatureExpire" },
+  {
+    name: "a replayed form",
+    send: async (endpoint, body) => {
+      // The first copy authenticates (and is refused the action), so its nonce is taken; the second is the replay.
+      const params = await tcFormParams(endpoint.action, JSON.parse(body), keys[`allBut-${endpoint.need}`]!);
+      const first = await tcFormSend(params);
+      expect(tcCode(first)).toBe(endpoint.list ? "ok" : "AuthFailure.UnauthorizedOperation");
+      return tcFormSend(params);
     },
     expected: () => SignatureFailure,
   },
@@ -226,5 +246,93 @@ describe("answers to pages", () => {
     expect([tcCode(allowed), tcCode(other)]).toEqual(["ok", "ok"]);
     expect(allowed.headers.get("access-control-allow-origin")).toBe("https://console.example");
     expect(other.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("carry the same headers for a form of the form variant", async () => {
+    const signed = () => tcFormParams("DescribeCmqQueueDetail", { QueueName: Q }, keys.all!);
+    await api("PATCH", "/v1/accounts/default", { allowedOrigins: ["https://console.example"] });
+
+    const allowed = await tcFormSend(await signed(), "POST", "", { origin: "https://console.example" });
+    const other = await tcFormSend(await signed(), "POST", "", { origin: "https://evil.example" });
+    await api("PATCH", "/v1/accounts/default", { allowedOrigins: null });
+
+    expect([tcCode(allowed), tcCode(other)]).toEqual(["ok", "ok"]);
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("https://console.example");
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+  });
+});
+
+describe("the form variant and the CMQ action API, which share the form transport", () => {
+  it("answers a form naming Version=2020-02-17 in API 3.0's dialect, by POST and by GET", async () => {
+    const posted = await tcForm("DescribeCmqQueueDetail", { QueueName: Q }, keys.all!);
+    const got = await tcForm("DescribeCmqQueues", { QueueNameList: [Q] }, keys.all!, { method: "GET", signatureMethod: "HmacSHA1" });
+
+    expect(tcCode(posted), JSON.stringify(posted.body)).toBe("ok");
+    expect(posted.body.Response.QueueDescribe.QueueName).toBe(Q);
+    expect(posted.body.Response.RequestId).toBe(posted.headers.get("x-request-id"));
+    expect(got.body.Response.QueueList.map((queue: { QueueName: string }) => queue.QueueName)).toEqual([Q]);
+  });
+
+  it("leaves a form without Version to the CMQ action API", async () => {
+    const legacy = await cmq("GetQueueAttributes", { queueName: Q }, { signatureMethod: "HmacSHA256", path: "/" });
+
+    expect(legacy.body).toMatchObject({ code: 0, message: "" });
+    expect(legacy.body.Response).toBeUndefined();
+  });
+
+  it("leaves a form naming another Version to the CMQ action API, which has no such action", async () => {
+    const other = await tcForm("DescribeCmqQueueDetail", { QueueName: Q }, keys.all!, { version: "2019-03-04" });
+
+    expect(other.body).toMatchObject({ code: 4000, message: "(10430)action name DescribeCmqQueueDetail is not existed" });
+    expect(other.body.Response).toBeUndefined();
+  });
+
+  it("refuses a form sent again with its Nonce and Timestamp in API 3.0's dialect", async () => {
+    const params = await tcFormParams("SendCmqMsg", { QueueName: Q, MsgContent: "once", DelaySeconds: 0 }, keys.all!);
+
+    const first = await tcFormSend(params);
+    const afterFirst = await accountState();
+    const replay = await tcFormSend(params);
+
+    expect(tcCode(first)).toBe("ok");
+    expect(tcCode(replay)).toBe(SignatureFailure);
+    expect(replay.body.Response.Error.Message).toContain("Nonce");
+    expect(await accountState()).toEqual(afterFirst);
+  });
+
+  it("takes a browser token of this service in Token, signed with the token, within the token's scope", async () => {
+    const minted = await api("POST", "/v1/tokens", { actions: ["read"], resources: ["*"], ttlSeconds: 600 }, { auth: bearer(keys.all!.secretKey) });
+    const holder = { secretId: keys.all!.secretId, secretKey: minted.body.token, token: minted.body.token };
+    const before = await accountState();
+
+    const read = await tcForm("DescribeCmqQueueDetail", { QueueName: Q }, holder);
+    const send = await tcForm("SendCmqMsg", { QueueName: Q, MsgContent: "beyond the token", DelaySeconds: 0 }, holder);
+    const wrongSecret = await tcForm("DescribeCmqQueueDetail", { QueueName: Q }, { ...holder, secretKey: keys.all!.secretKey });
+
+    expect(minted.status).toBe(201);
+    expect(tcCode(read), JSON.stringify(read.body)).toBe("ok");
+    expect(tcCode(send)).toBe("AuthFailure.UnauthorizedOperation");
+    expect(tcCode(wrongSecret)).toBe(SignatureFailure);
+    expect(await accountState()).toEqual(before);
+  });
+
+  it("refuses a form whose Timestamp is out of the window with AuthFailure.SignatureExpire", async () => {
+    const stale = await tcForm("DescribeCmqQueueDetail", { QueueName: Q }, keys.all!, { timestampSeconds: Math.floor(Date.now() / 1000) - 301, signatureMethod: "HmacSHA1" });
+    const future = await tcForm("DescribeCmqQueueDetail", { QueueName: Q }, keys.all!, { timestampSeconds: Math.floor(Date.now() / 1000) + 301 });
+
+    expect([tcCode(stale), tcCode(future)]).toEqual(["AuthFailure.SignatureExpire", "AuthFailure.SignatureExpire"]);
+  });
+
+  it("refuses a form signed for another host or path", async () => {
+    const params = await tcFormParams("DescribeCmqQueueDetail", { QueueName: Q }, keys.all!);
+    const request = new Request("http://localhost:18787/v2/index.php", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(params).toString(),
+    });
+
+    const answer = await (exports as unknown as { default: Fetcher }).default.fetch(request);
+
+    expect(((await answer.json()) as { Response: { Error: { Code: string } } }).Response.Error.Code).toBe(SignatureFailure);
   });
 });

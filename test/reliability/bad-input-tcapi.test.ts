@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { TcRequest } from "../../src/api/tcapi/wire";
 import { api, RootSecretKey } from "../support/http";
-import { tc, tcCode, tcHeaders, tcSend, type TcAnswer, type TcKey } from "../support/tcapi";
+import { tc, tcCode, tcFormParams, tcFormSend, tcHeaders, tcSend, type TcAnswer, type TcKey } from "../support/tcapi";
 import { checkProperty, propertyTimeoutMs } from "./fc-params";
 
 /**
@@ -270,6 +270,41 @@ describe("API 3.0: generated request bodies", () => {
     const answer = await call("ModifyCmqQueueAttribute", { QueueName: fixture.queue, ...parameters });
 
     expectTcError(answer, code, JSON.stringify(parameters));
+    expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe("API 3.0: the form variant (signed with HmacSHA256 or HmacSHA1)", () => {
+  const send = { QueueName: fixture.queue, MsgContent: "x", DelaySeconds: 0 };
+  /** Signs `input` as a form, lets `alter` change the parameters after signing, and appends `raw` to the encoded form. */
+  async function form(action: string, input: unknown, alter: (params: Record<string, string>) => void = () => {}, raw = ""): Promise<TcAnswer> {
+    tried++;
+    const params = await tcFormParams(action, input, root());
+    alter(params);
+    return tcFormSend(params, "POST", raw);
+  }
+
+  it.each<[string, string, () => Promise<TcAnswer>]>([
+    ["a malformed %-escape", "InvalidParameter", () => form("SendCmqMsg", send, undefined, "&Note=%ZZ")],
+    ["an escape that is not UTF-8", "InvalidParameter", () => form("SendCmqMsg", send, undefined, "&Note=%C3%28")],
+    ["a malformed parameter name", "InvalidParameter", () => form("SendCmqMsg", send, undefined, "&Queue%20Name=x")],
+    ["a parameter given twice", "InvalidParameter", () => form("SendCmqMsg", send, undefined, `&QueueName=${fixture.queue}`)],
+    ["a value given both as a value and as a list", "InvalidParameter", () => form("DescribeCmqQueues", { QueueNameList: "x", "QueueNameList.0": fixture.queue })],
+    ["no Signature", "MissingParameter", () => form("SendCmqMsg", send, (params) => delete params.Signature)],
+    ["no Nonce", "MissingParameter", () => form("SendCmqMsg", send, (params) => delete params.Nonce)],
+    ["no Action", "MissingParameter", () => form("SendCmqMsg", send, (params) => delete params.Action)],
+    ["a Nonce that is not a number", "AuthFailure.SignatureFailure", () => form("SendCmqMsg", send, (params) => (params.Nonce = "abc"))],
+    ["an unknown action", "InvalidAction", () => form("ReceiveMessage", send)],
+    ["a parameter the action does not have", "UnknownParameter", () => form("SendCmqMsg", { ...send, queueName: fixture.queue })],
+    ["a missing parameter", "MissingParameter", () => form("SendCmqMsg", { QueueName: fixture.queue, MsgContent: "x" })],
+    ["an integer that is not one", "InvalidParameter", () => form("SendCmqMsg", { ...send, DelaySeconds: "soon" })],
+    ["a boolean that is not one", "InvalidParameter", () => form("CreateCmqTopic", { TopicName: fixture.topic, Trace: "yes" })],
+    ["a Limit out of bounds", "InvalidParameterValue", () => form("DescribeCmqQueues", { Limit: 0 })],
+    ["a list of an object's fields out of place", "UnknownParameter", () => form("CreateCmqQueue", { QueueName: `${fixture.queue}-new`, Tags: [{ TagKey: "k", TagValue: "v", Other: "x" }] })],
+  ])("%s is %s and changes nothing", async (label, code, request) => {
+    const answer = await request();
+
+    expectTcError(answer, code, label);
     expect(await snapshot()).toEqual(before);
   });
 });

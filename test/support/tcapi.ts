@@ -1,4 +1,5 @@
 import { exports } from "cloudflare:workers";
+import { formEncode, signedParams, type SignatureMethod } from "./cmq";
 
 /**
  * A Tencent Cloud API 3.0 caller written from the TC3-HMAC-SHA256 documentation
@@ -76,3 +77,60 @@ export async function tc(action: string, input: unknown, key: TcKey, signing: Tc
 
 /** The API 3.0 error code of an answer, or "ok". */
 export const tcCode = (answer: TcAnswer): string => answer.body?.Response?.Error?.Code ?? "ok";
+
+/**
+ * API 3.0's form variant (tencentcloud-sdk-nodejs with `profile.signMethod` HmacSHA256 or
+ * HmacSHA1): the input flattened as the SDK's `mergeData` flattens it (`QueueNameList.0`,
+ * `Tags.0.TagKey`), beside `Version` and `Region`, signed by the CMQ signer of test/support/cmq.ts
+ * over the endpoint's host and port and `/`.
+ */
+export interface TcFormSigning {
+  signatureMethod?: SignatureMethod;
+  method?: "POST" | "GET";
+  timestampSeconds?: number;
+  nonce?: string;
+  version?: string;
+}
+
+const TcFormTarget = { host: new URL(TcEndpoint).host, path: "/" };
+
+/** `{A: [{B: 1}]}` as `{"A.0.B": "1"}`; null and undefined are left out, as the SDK leaves them. */
+export function flattenTcInput(input: unknown, prefix = ""): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [key, value] of Object.entries(input as Record<string, unknown>)) {
+    if (value === null || value === undefined) continue;
+    if (typeof value === "object") Object.assign(flat, flattenTcInput(value, `${prefix}${key}.`));
+    else flat[`${prefix}${key}`] = String(value);
+  }
+  return flat;
+}
+
+/** The signed parameters of a form request, ready to send (a replay sends them twice); a key's `token` is sent as `Token`. */
+export async function tcFormParams(action: string, input: unknown, key: TcKey & { token?: string }, signing: TcFormSigning = {}): Promise<Record<string, string>> {
+  const params = { Version: signing.version ?? "2020-02-17", Region: "ap-guangzhou", ...flattenTcInput(input) };
+  return signedParams(action, params, {
+    ...TcFormTarget,
+    method: signing.method ?? "POST",
+    signatureMethod: signing.signatureMethod ?? "HmacSHA256",
+    credentials: key,
+    timestampSeconds: signing.timestampSeconds,
+    nonce: signing.nonce,
+  });
+}
+
+/** Sends form parameters (POST body or GET query) with `headers`; `raw` is appended to the encoded form as it is. */
+export async function tcFormSend(params: Record<string, string>, method: "POST" | "GET" = "POST", raw = "", headers: Record<string, string> = {}): Promise<TcAnswer> {
+  const form = formEncode(params) + raw;
+  const request =
+    method === "GET"
+      ? new Request(`${TcEndpoint}?${form}`, { headers })
+      : new Request(TcEndpoint, { method, headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body: encoder.encode(form) });
+  const response = await (exports as unknown as { default: Fetcher }).default.fetch(request);
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
+}
+
+/** Calls an API 3.0 action as a signed form. */
+export async function tcForm(action: string, input: unknown, key: TcKey & { token?: string }, signing: TcFormSigning = {}): Promise<TcAnswer> {
+  return tcFormSend(await tcFormParams(action, input, key, signing), signing.method);
+}

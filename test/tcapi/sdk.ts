@@ -13,18 +13,21 @@ export interface SdkHarness {
   service: TcapiTestService;
   /** A client signing with a key of the default account that has every right. */
   client: TdmqClient;
-  clientFor(key: TcapiKey, reqMethod?: "POST" | "GET"): TdmqClient;
+  /** `signMethod` HmacSHA256 or HmacSHA1 makes the SDK send a signed form instead of TC3 headers and JSON. */
+  clientFor(key: TcapiKey, reqMethod?: "POST" | "GET", signMethod?: FormSignMethod): TdmqClient;
   /** Receives one message through the REST API, waiting for it up to `waitSeconds`. */
   receiveOne(queue: string, waitSeconds?: number): Promise<{ body: string; tags: string[]; receiptHandle: string } | undefined>;
 }
 
+export type FormSignMethod = "HmacSHA256" | "HmacSHA1";
+
 export async function startSdkHarness(): Promise<SdkHarness> {
   const service = await startTcapiService();
-  const clientFor = (key: TcapiKey, reqMethod: "POST" | "GET" = "POST"): TdmqClient =>
+  const clientFor = (key: TcapiKey, reqMethod: "POST" | "GET" = "POST", signMethod?: FormSignMethod): TdmqClient =>
     new tdmq.v20200217.Client({
       credential: key,
       region: "ap-guangzhou",
-      profile: { httpProfile: { endpoint: service.endpoint, protocol: "http://", reqMethod, reqTimeout: 30 } },
+      profile: { signMethod, httpProfile: { endpoint: service.endpoint, protocol: "http://", reqMethod, reqTimeout: 30 } },
     });
   return {
     service,

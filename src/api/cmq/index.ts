@@ -6,6 +6,7 @@ import { corsHeaders } from "../cors";
 import type { ProtocolAdapter } from "../dispatch";
 import { jsonResponse, readBodyText } from "../http";
 import { restRoutes } from "../rest/routes";
+import { handOffTcForm } from "../tcapi/form";
 import type { CmqAction } from "./call";
 import { cmqErrorResponse, CmqWire, CmqWireError } from "./errors";
 import { ActionParams, formParams } from "./params";
@@ -43,6 +44,10 @@ function claims(request: Request, url: URL): boolean {
 async function handle(request: Request, env: Env, requestId: string): Promise<{ principal?: Principal; response: Response }> {
   const url = new URL(request.url);
   const body = request.method === "POST" ? await readBodyText(request) : "";
+  // Tencent Cloud API 3.0 signed with HmacSHA1/HmacSHA256 is a form too; it is told apart by its
+  // Version parameter, which CMQ's action API does not have (src/api/tcapi/form.ts).
+  const apiV3 = await handOffTcForm(request, env, requestId, url, body);
+  if (apiV3) return apiV3;
   const params = formParams(url.search.slice(1), body);
   const principal = await authenticateCmq(env, { method: request.method, host: url.host, path: url.pathname }, params, systemClock.nowMs());
   const name = params.find(([key]) => key === "Action")?.[1];

@@ -1,12 +1,10 @@
 import { authenticate, presentsCredentials, type Principal } from "../../auth/authenticate";
-import { OperationContext } from "../../operations";
 import { corsHeaders } from "../cors";
 import type { ProtocolAdapter } from "../dispatch";
-import { jsonResponse, parseJsonText, readBodyText } from "../http";
-import { tcActions } from "./actions";
+import { parseJsonText, readBodyText } from "../http";
+import { answerTcCall } from "./answer";
 import { tcErrorResponse, TcWireError } from "./errors";
-import { queryParameters } from "./query";
-import { isTcAction, parseWire, TcRequest, TcVersion } from "./wire";
+import { flatParameters } from "./query";
 
 /**
  * One request: the body is read first (the signature covers it), the caller authenticated, the
@@ -27,20 +25,21 @@ async function handle(request: Request, env: Env, requestId: string, caller: { p
   }
   const principal = await authenticate(request, bodyText, env);
   caller.principal = principal;
-  const version = request.headers.get("x-tc-version");
-  if (version === null) throw new TcWireError("MissingParameter", "The request is missing a required parameter `Version` (X-TC-Version).");
-  if (version !== TcVersion) throw new TcWireError("NoSuchVersion", `The API version \`${version}\` does not exist: this endpoint speaks ${TcVersion}.`);
-  const action = request.headers.get("x-tc-action")!;
-  if (!isTcAction(action)) throw new TcWireError("InvalidAction", `The action \`${action}\` is not one of the CMQ actions of tdmq ${TcVersion}.`);
   const url = new URL(request.url);
-  if (request.method === "POST" && url.search !== "") {
-    throw new TcWireError("InvalidParameter", "A POST request takes its parameters in its JSON body, not in the query string.");
-  }
-  const raw = request.method === "GET" ? queryParameters(url, TcRequest[action]) : parseJsonText(bodyText);
-  const input = parseWire(TcRequest[action], raw);
-  const context = new OperationContext(env, principal, request.signal);
-  const output = await (tcActions[action] as (context: OperationContext, input: unknown) => Promise<Record<string, unknown>>)(context, input);
-  return jsonResponse({ Response: { ...output, RequestId: requestId } }, 200);
+  return answerTcCall({
+    env,
+    principal,
+    signal: request.signal,
+    requestId,
+    version: request.headers.get("x-tc-version"),
+    versionParameter: "X-TC-Version",
+    action: request.headers.get("x-tc-action")!,
+    parametersOf: (schema) => {
+      if (request.method === "GET") return flatParameters(url.searchParams, schema);
+      if (url.search !== "") throw new TcWireError("InvalidParameter", "A POST request takes its parameters in its JSON body, not in the query string.");
+      return parseJsonText(bodyText);
+    },
+  });
 }
 
 /** Tencent Cloud API 3.0, CMQ actions of TDMQ: any request naming its action in `X-TC-Action`. */

@@ -27,13 +27,13 @@ function typed(value: string, schema: SchemaNode | null): unknown {
 }
 
 /**
- * The parameters of a GET request, as API 3.0 flattens them into the query (`QueueNameList.0=a`,
+ * Parameters as API 3.0 flattens them into a query or a form (`QueueNameList.0=a`,
  * `Tags.0.TagKey=k`), rebuilt into the JSON a POST would carry and typed by the action's schema.
  */
-export function queryParameters(url: URL, schema: SchemaNode): Record<string, unknown> {
+export function flatParameters(pairs: Iterable<readonly [string, string]>, schema: SchemaNode): Record<string, unknown> {
   const root: Record<string, unknown> = {};
   const seen = new Set<string>();
-  for (const [name, value] of url.searchParams) {
+  for (const [name, value] of pairs) {
     if (seen.has(name)) throw new TcWireError("InvalidParameter", `The parameter \`${name}\` is given more than once.`);
     seen.add(name);
     const keys = name.split(".");
