@@ -74,9 +74,9 @@ export class QueueEngine {
   }
 
   accept(messages: readonly TransferredMessage[], nowMs: number): Outcome<{ stored: number }> {
-    const result = this.moves.accept(messages, nowMs);
-    if (result.stored === 0) return outcome(result);
-    return outcome(result, { wake: true, deadlines: [newMessageDeadline(this.metadata.require().attributes, nowMs, true)] });
+    const { stored, visibleNow, visibleAt } = this.moves.accept(messages, nowMs);
+    if (stored === 0) return outcome({ stored });
+    return outcome({ stored }, { wake: visibleNow, deadlines: [newMessageDeadline(this.metadata.require().attributes, nowMs, true)], visibleAt });
   }
 
   claim(max: number, visibilityTimeoutSeconds: number | undefined, nowMs: number): Outcome<ReceivedMessage[]> {

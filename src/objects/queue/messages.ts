@@ -150,7 +150,7 @@ export class QueueMessages {
     return { ids, visibleNow, visibleAt };
   }
 
-  /** Stores one message handed over by another object, visible now; the caller counts it. */
+  /** Stores one message handed over by another object, visible at `visibleAtMs`; the caller counts it. */
   insertHandedOver(
     message: {
       id: string;
@@ -162,6 +162,7 @@ export class QueueMessages {
       traceHeader?: string | null;
     },
     nowMs: number,
+    visibleAtMs: number,
   ): void {
     this.sql.exec(
       `INSERT INTO messages (id, body, tags, attributes, sender_id, trace_header, enqueued_at, visible_at, state, source_queue)
@@ -173,7 +174,7 @@ export class QueueMessages {
       message.senderId ?? null,
       message.traceHeader ?? null,
       nowMs,
-      nowMs,
+      visibleAtMs,
       message.sourceQueue,
     );
   }

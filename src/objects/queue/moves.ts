@@ -15,6 +15,11 @@ export interface TransferredMessage {
   attributes?: MessageAttributes;
   senderId?: string | null;
   traceHeader?: string | null;
+  /**
+   * A topic's delivery: held back by the queue's `delaySeconds`, as a send that names no delay is.
+   * Moves between queues (dead letters, redrive) are not delayed again.
+   */
+  delayed?: boolean;
 }
 
 /** Rows marked for a move to one destination, handed to that queue in one call. */
@@ -49,9 +54,11 @@ export class QueueMoves {
    * hand-over finds its key and stores nothing again. Limits of size and heap do not apply, so that
    * a message already acknowledged elsewhere is never refused here.
    */
-  accept(messages: readonly TransferredMessage[], nowMs: number): { stored: number } {
-    this.metadata.require();
+  accept(messages: readonly TransferredMessage[], nowMs: number): { stored: number; visibleNow: boolean; visibleAt: number[] } {
+    const { attributes } = this.metadata.require();
     let stored = 0;
+    let visibleNow = false;
+    const visibleAt: number[] = [];
     this.storage.transactionSync(() => {
       for (const message of messages) {
         const isNew = this.sql.exec(
@@ -61,12 +68,15 @@ export class QueueMoves {
           nowMs + IdempotencyWindowMs,
         ).rowsWritten;
         if (isNew === 0) continue;
-        this.messages.insertHandedOver(message, nowMs);
+        const visibleAtMs = message.delayed ? nowMs + attributes.delaySeconds * 1000 : nowMs;
+        this.messages.insertHandedOver(message, nowMs, visibleAtMs);
+        if (visibleAtMs <= nowMs) visibleNow = true;
+        else visibleAt.push(visibleAtMs);
         stored++;
       }
     });
     this.messages.adjustStored(stored);
-    return { stored };
+    return { stored, visibleNow, visibleAt };
   }
 
   /**

@@ -90,6 +90,7 @@ export async function deliverToQueue(env: Env, meta: TopicMeta, sub: Subscriptio
           sourceQueue: null,
           attributes: decodeAttributes(row.attributes),
           senderId: row.sender_id,
+          delayed: true,
         })),
       );
       error = result.ok ? null : `${result.error.code}: ${result.error.message}`;
