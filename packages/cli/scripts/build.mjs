@@ -10,7 +10,7 @@ const distDir = join(packageDir, "dist");
 const outfile = join(distDir, "edge-cmq.js");
 
 const result = await build({
-  entryPoints: [join(packageDir, "src/main.js")],
+  entryPoints: [join(packageDir, "src/main.ts")],
   outfile,
   write: false,
   bundle: true,

@@ -97,7 +97,7 @@ export class LongPoll implements Waiter {
   deliver(result: Result<ReceivedMessage[]>): void {
     if (this.done) return;
     this.done = true;
-    clearTimeout(this.timer);
+    if (this.timer !== null) clearTimeout(this.timer);
     this.resolve(result);
   }
 }

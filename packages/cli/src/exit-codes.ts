@@ -18,12 +18,17 @@ export const ExitCode = {
   interrupted: 130,
   /** Stopped by SIGTERM, 128 + 15. */
   terminated: 143,
-};
+} as const;
+
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** A field of a thrown value that may be anything. */
+const fieldOf = (error: unknown, name: string): unknown => (typeof error === "object" && error !== null ? (error as Record<string, unknown>)[name] : undefined);
 
 /** The exit code for an error thrown by a command. */
-export function exitCodeOf(error) {
+export function exitCodeOf(error: unknown): ExitCode {
   if (error instanceof UsageError) return ExitCode.usage;
-  const status = error?.status;
+  const status = fieldOf(error, "status");
   if (status === 401 || status === 403) return ExitCode.auth;
   if (status === 404) return ExitCode.notFound;
   if (status === 409) return ExitCode.conflict;
@@ -32,8 +37,11 @@ export function exitCodeOf(error) {
 }
 
 /** The line printed on stderr for an error: `code: message (requestId)`. */
-export function errorLine(error) {
+export function errorLine(error: unknown): string {
   if (error instanceof UsageError) return `UsageError: ${error.message}`;
-  if (error?.name === "EdgeCmqError") return `${error.code}: ${error.message}${error.requestId ? ` (${error.requestId})` : ""}`;
-  return `Error: ${error?.message ?? String(error)}`;
+  if (fieldOf(error, "name") === "EdgeCmqError") {
+    const requestId = fieldOf(error, "requestId");
+    return `${fieldOf(error, "code")}: ${fieldOf(error, "message")}${requestId ? ` (${requestId})` : ""}`;
+  }
+  return `Error: ${fieldOf(error, "message") ?? String(error)}`;
 }

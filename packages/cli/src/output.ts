@@ -1,19 +1,22 @@
 // What the tool prints: aligned tables and key-value lists for people, JSON for scripts.
 
 /** A time for people: ISO 8601 in UTC, or "-" when there is none. */
-export const time = (unixMs) => (unixMs === null || unixMs === undefined ? "-" : new Date(unixMs).toISOString());
+export const time = (unixMs: number | null | undefined): string => (unixMs === null || unixMs === undefined ? "-" : new Date(unixMs).toISOString());
+
+/** One column of a table: its header, and its cell of a row. */
+export type Column<TRow> = readonly [header: string, value: (row: TRow) => unknown];
 
 /** Rows as an aligned table under a header; `columns` is `[header, (row) => value][]`. */
-export function table(rows, columns) {
+export function table<TRow>(rows: readonly TRow[], columns: readonly Column<TRow>[]): string {
   const cells = [columns.map(([header]) => header), ...rows.map((row) => columns.map(([, value]) => cellText(value(row))))];
-  const widths = columns.map((_, column) => Math.max(...cells.map((line) => line[column].length)));
-  return `${cells.map((line) => line.map((cell, column) => (column === line.length - 1 ? cell : cell.padEnd(widths[column]))).join("  ").trimEnd()).join("\n")}\n`;
+  const widths = columns.map((_, column) => Math.max(...cells.map((line) => line[column]!.length)));
+  return `${cells.map((line) => line.map((cell, column) => (column === line.length - 1 ? cell : cell.padEnd(widths[column]!))).join("  ").trimEnd()).join("\n")}\n`;
 }
 
 /** One object as `key  value` lines, nested objects flattened with dots (`counts.active`). */
-export function keyValues(object) {
-  const entries = [];
-  const walk = (value, prefix) => {
+export function keyValues(object: object): string {
+  const entries: [name: string, value: string][] = [];
+  const walk = (value: object, prefix: string) => {
     for (const [key, inner] of Object.entries(value)) {
       const name = prefix ? `${prefix}.${key}` : key;
       if (inner && typeof inner === "object" && !Array.isArray(inner)) walk(inner, name);
@@ -25,7 +28,7 @@ export function keyValues(object) {
   return `${entries.map(([name, value]) => `${name.padEnd(width)}  ${value}`).join("\n")}\n`;
 }
 
-function cellText(value) {
+function cellText(value: unknown): string {
   if (value === null || value === undefined) return "-";
   if (Array.isArray(value)) return value.length ? value.map(cellText).join(",") : "-";
   if (typeof value === "object") return JSON.stringify(value);

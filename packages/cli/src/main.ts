@@ -2,8 +2,8 @@
 // client from the configuration, runs it, prints what it answers and turns failures into an exit
 // code and one line on stderr.
 import { createClient } from "@edge-cmq/client";
-import { UsageError, commandHelp, groupHelp, parseCommand } from "./args.js";
-import { resolveConfig } from "./config.js";
+import { UsageError, commandHelp, groupHelp, isGroup, parseCommand, type Command, type Context, type Group } from "./args.js";
+import { resolveConfig, type Environment } from "./config.js";
 import { ExitCode, errorLine, exitCodeOf } from "./exit-codes.js";
 import { keyCommands, tokenCommands } from "./commands/keys.js";
 import { messageCommands } from "./commands/messages.js";
@@ -11,7 +11,7 @@ import { queueCommands } from "./commands/queues.js";
 import { subscriptionCommands, topicCommands } from "./commands/topics.js";
 import { tailCommand } from "./commands/tail.js";
 
-export const root = {
+export const root: Group = {
   summary: "edge-cmq on the command line: queues, messages, topics, keys and tokens.",
   details: [
     "Configuration: flags, else the profile of --profile, else EDGE_CMQ_ENDPOINT, EDGE_CMQ_SECRET_ID,",
@@ -34,20 +34,37 @@ export const root = {
   },
 };
 
+/** Where a run writes and reads: the process's streams and environment, or a test's. */
+export interface Io {
+  stdout: Output;
+  stderr: Output;
+  readonly stdin: NodeJS.ReadableStream;
+  env: Environment;
+}
+
+interface Output {
+  write(text: string): unknown;
+  on?(event: "error", listener: (error: NodeJS.ErrnoException) => void): unknown;
+  off?(event: "error", listener: (error: NodeJS.ErrnoException) => void): unknown;
+}
+
+/** What stopped a command: a signal, or the reader of its output going away. */
+type StopCause = "SIGINT" | "SIGTERM" | "EPIPE";
+
 /**
  * Runs one command line and resolves to its exit code. `io` is the process's by default; SIGINT
  * and SIGTERM abort the command's signal, and a command that follows a stream cleans up then.
  */
-export async function main(argv, io = processIo()) {
+export async function main(argv: string[], io: Io = processIo()): Promise<ExitCode> {
   const controller = new AbortController();
-  const stop = { by: undefined };
-  const onSignal = (signal) => {
+  const stop: { by: StopCause | undefined } = { by: undefined };
+  const onSignal = (signal: "SIGINT" | "SIGTERM") => {
     stop.by = signal;
     controller.abort(new Error(`stopped by ${signal}`));
   };
   // A reader that went away (`edge-cmq tail q | head -1`) ends the command as a signal would,
   // without a stack trace: nothing more can be printed, so nothing more is received and deleted.
-  const onOutputError = (error) => {
+  const onOutputError = (error: NodeJS.ErrnoException) => {
     if (error.code !== "EPIPE") throw error;
     stop.by = "EPIPE";
     controller.abort(new Error("standard output closed"));
@@ -71,7 +88,7 @@ export async function main(argv, io = processIo()) {
 }
 
 /** The process's streams and environment; standard input is opened only by a command that reads it. */
-const processIo = () => ({
+const processIo = (): Io => ({
   stdout: process.stdout,
   stderr: process.stderr,
   get stdin() {
@@ -80,13 +97,13 @@ const processIo = () => ({
   env: process.env,
 });
 
-const signalExitCode = (signal) => ({ SIGINT: ExitCode.interrupted, SIGTERM: ExitCode.terminated, EPIPE: ExitCode.ok })[signal];
+const signalExitCode = (signal: StopCause): ExitCode => ({ SIGINT: ExitCode.interrupted, SIGTERM: ExitCode.terminated, EPIPE: ExitCode.ok })[signal];
 
-async function run(argv, io, signal, stop) {
-  let node = root;
+async function run(argv: string[], io: Io, signal: AbortSignal, stop: { by: StopCause | undefined }): Promise<void> {
+  let node: Command | Group = root;
   let path = "edge-cmq";
   let rest = argv;
-  while (node.commands) {
+  while (isGroup(node)) {
     const [name, ...after] = rest;
     if (name === undefined || name === "--help" || name === "-h") {
       const help = groupHelp(node, path);
@@ -97,7 +114,7 @@ async function run(argv, io, signal, stop) {
       io.stdout.write(help);
       return;
     }
-    const next = Object.hasOwn(node.commands, name) ? node.commands[name] : undefined;
+    const next: Command | Group | undefined = Object.hasOwn(node.commands, name) ? node.commands[name] : undefined;
     if (!next) throw new UsageError(`unknown command '${name}'; see \`${path} --help\``);
     node = next;
     path = `${path} ${name}`;
@@ -110,11 +127,14 @@ async function run(argv, io, signal, stop) {
   }
   const config = resolveConfig(values, io.env);
   const client = createClient(config);
-  const print = (text) => io.stdout.write(text);
-  const context = {
+  const print = (text: string) => {
+    io.stdout.write(text);
+  };
+  // Parsed as the command declares: the values and arguments have the types its `run` expects.
+  const context: Context = {
     client,
-    values,
-    args,
+    values: values as Context["values"],
+    args: args as Context["args"],
     signal,
     get stdin() {
       return io.stdin;
@@ -122,7 +142,9 @@ async function run(argv, io, signal, stop) {
     path,
     print,
     /** A remark for people, on stderr so that it never mixes with output. */
-    note: (text) => io.stderr.write(`${text}\n`),
+    note: (text) => {
+      io.stderr.write(`${text}\n`);
+    },
     isJson: Boolean(values.json),
     /** Prints one result: JSON as it is, or `render(result)` for people. */
     emit: (result, render) => print(values.json ? `${JSON.stringify(result)}\n` : render(result)),

@@ -1,12 +1,22 @@
 // edge-cmq tail: follow a queue or a topic, printing each message as it arrives.
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { UsageError, listOption } from "../args.js";
+import { UsageError, command, listOption, type Context, type OptionSpecs } from "../args.js";
 import { deleteOrFail, messageLine } from "./messages.js";
 
 const PeekIntervalMs = 1_000;
 
-export const tailCommand = {
+const tailOptions = {
+  topic: { type: "string", value: "topic", description: "follow this topic instead of a queue" },
+  peek: { type: "boolean", description: "for a queue: read without receiving or deleting" },
+  "filter-tag": { type: "string", multiple: true, value: "tag", description: "for a topic: only messages with one of these tags" },
+  "binding-key": { type: "string", multiple: true, value: "key", description: "for a topic: only messages whose routing key matches" },
+  wait: { type: "string", value: "seconds", integer: true, description: "long-poll wait of each receive (default 20)" },
+} as const satisfies OptionSpecs;
+
+type TailContext = Context<typeof tailOptions, readonly ["queue?"]>;
+
+export const tailCommand = command({
   summary: "Follow a queue or a topic, printing each message as it arrives, until Ctrl-C",
   details: [
     "A queue is consumed: each message printed is deleted (acknowledged) after it is printed. With",
@@ -20,13 +30,7 @@ export const tailCommand = {
     "the reader of its output goes away (| head) it exits 0 and deletes nothing it could not print.",
   ].join("\n"),
   args: ["queue?"],
-  options: {
-    topic: { type: "string", value: "topic", description: "follow this topic instead of a queue" },
-    peek: { type: "boolean", description: "for a queue: read without receiving or deleting" },
-    "filter-tag": { type: "string", multiple: true, value: "tag", description: "for a topic: only messages with one of these tags" },
-    "binding-key": { type: "string", multiple: true, value: "key", description: "for a topic: only messages whose routing key matches" },
-    wait: { type: "string", value: "seconds", integer: true, description: "long-poll wait of each receive (default 20)" },
-  },
+  options: tailOptions,
   run: async (context) => {
     const { args, values } = context;
     if ((args.queue === undefined) === (values.topic === undefined)) throw new UsageError("give a queue or --topic (one of them); see `edge-cmq tail --help`");
@@ -35,14 +39,16 @@ export const tailCommand = {
       return tailTopic(context, values.topic);
     }
     if (values["filter-tag"] || values["binding-key"]) throw new UsageError("--filter-tag and --binding-key filter a topic");
-    return values.peek ? peekQueue(context, args.queue) : consumeQueue(context, args.queue);
+    // One of the two was given, and it is not --topic.
+    const queue = args.queue!;
+    return values.peek ? peekQueue(context, queue) : consumeQueue(context, queue);
   },
-};
+});
 
-const print = ({ emitLine }, message) => emitLine(message, messageLine);
+const print = ({ emitLine }: TailContext, message: Parameters<typeof messageLine>[0]) => emitLine(message, messageLine);
 
 /** Receives, prints, deletes, until the signal aborts; the receive under way is cancelled then. */
-async function consumeQueue(context, queue) {
+async function consumeQueue(context: TailContext, queue: string): Promise<void> {
   const { client, signal, values } = context;
   const waitSeconds = values.wait ?? 20;
   while (!signal.aborted) {
@@ -55,7 +61,7 @@ async function consumeQueue(context, queue) {
     }
     for (const message of messages) print(context, message);
     // A write to a closed pipe fails on a later tick: wait for it, and leave those messages to come back.
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise<void>((resolve) => setImmediate(resolve));
     if (context.isOutputClosed) return;
     if (messages.length) await deleteOrFail(client, queue, messages.map((message) => message.receiptHandle));
   }
@@ -65,10 +71,10 @@ async function consumeQueue(context, queue) {
  * Pages through the queue with peek, remembering the last page's cursor: a page without a next
  * cursor is read again from that cursor a second later, and what was printed from it is skipped.
  */
-async function peekQueue(context, queue) {
+async function peekQueue(context: TailContext, queue: string): Promise<void> {
   const { client, signal } = context;
-  let cursor;
-  let printed = new Set();
+  let cursor: string | undefined;
+  let printed = new Set<string>();
   while (!signal.aborted) {
     let page;
     try {
@@ -96,7 +102,7 @@ async function peekQueue(context, queue) {
   }
 }
 
-async function tailTopic(context, topic) {
+async function tailTopic(context: TailContext, topic: string): Promise<void> {
   const { client, values } = context;
   // Names are at most 64 characters and start with a letter; a random part keeps two tails apart.
   const name = `tail-${randomUUID().replaceAll("-", "").slice(0, 16)}`;
