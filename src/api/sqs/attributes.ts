@@ -33,7 +33,7 @@ const ReadOnlyAttributes = new Set([
 ]);
 
 /**
- * SQS attributes with no counterpart here yet (FIFO queues are an issue of their own; access
+ * SQS attributes with no counterpart here yet (FIFO queues are not served yet; access
  * policies and encryption have none): setting one is refused, never ignored; reading one finds it unset.
  */
 const NotYetAttributes = new Set([
