@@ -2,8 +2,22 @@
 
 const textEncoder = new TextEncoder();
 
+/** Each byte's two hex digits, looked up: digests are hexed on every signed request. */
+const hexOfByte = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+
 export function toHex(bytes: ArrayBuffer | Uint8Array): string {
-  return Array.from(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
+  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  let hex = "";
+  for (let i = 0; i < view.length; i++) hex += hexOfByte[view[i]!];
+  return hex;
+}
+
+/** Lowercase or uppercase hex to bytes, or null when it is not an even run of hex digits. */
+export function fromHex(hex: string): Uint8Array | null {
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) return null;
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return bytes;
 }
 
 export function toBase64Url(bytes: ArrayBuffer | Uint8Array): string {

@@ -1,5 +1,5 @@
 import { ErrorCode, ServiceError } from "../errors";
-import { constantTimeEqual, hmacSha256, sha256Hex, toHex } from "./crypto";
+import { fromHex, hmacSha256, sha256Hex } from "./crypto";
 
 /**
  * AWS Signature Version 4 in the `Authorization` header, as AWS defines it
@@ -96,7 +96,7 @@ function canonicalQuery(search: string): string {
 /** Header values trimmed, inner runs of spaces collapsed to one (AWS: "Trimall"). */
 const trimAll = (value: string): string => value.trim().replace(/\s+/g, " ");
 
-async function canonicalRequest(request: SignableRequest, auth: SigV4Authorization, host: string, payloadHash: string): Promise<string> {
+function canonicalRequest(request: SignableRequest, auth: SigV4Authorization, host: string, payloadHash: string): string {
   const url = new URL(request.url);
   const headers = auth.signedHeaders
     .map((name) => `${name}:${trimAll(name === "host" ? host : (request.headers.get(name) ?? ""))}\n`)
@@ -106,12 +106,20 @@ async function canonicalRequest(request: SignableRequest, auth: SigV4Authorizati
   );
 }
 
-async function expectedSignature(request: SignableRequest, auth: SigV4Authorization, amzDate: string, secretKey: string, host: string, payloadHash: string) {
-  const canonical = await canonicalRequest(request, auth, host, payloadHash);
+const textEncoder = new TextEncoder();
+
+/**
+ * Whether `auth.signature` is the HMAC of the string to sign under the derived signing key; Web
+ * Crypto's `verify` compares in constant time.
+ */
+async function signatureMatches(request: SignableRequest, auth: SigV4Authorization, amzDate: string, secretKey: string, host: string, payloadHash: string) {
+  const canonical = canonicalRequest(request, auth, host, payloadHash);
   const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
   const stringToSign = `${SigV4Algorithm}\n${amzDate}\n${scope}\n${await sha256Hex(canonical)}`;
   const signingKey = await signingKeyOf(secretKey, auth);
-  return toHex(await crypto.subtle.sign("HMAC", signingKey, new TextEncoder().encode(stringToSign)));
+  // The header's syntax allows only 64 hex digits.
+  const signature = fromHex(auth.signature)!;
+  return crypto.subtle.verify("HMAC", signingKey, signature, textEncoder.encode(stringToSign));
 }
 
 /**
@@ -132,7 +140,7 @@ function signingKeyOf(secretKey: string, auth: SigV4Authorization): Promise<Cryp
       const regionKey = await hmacSha256(dateKey, auth.region);
       const serviceKey = await hmacSha256(regionKey, auth.service);
       const raw = await hmacSha256(serviceKey, "aws4_request");
-      return crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+      return crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
     })();
     signingKeys.set(cacheKey, key);
     // A failure is not kept.
@@ -190,6 +198,5 @@ export async function checkSigV4Envelope(request: SignableRequest, auth: SigV4Au
 /** Verifies the signature in constant time against `secretKey`. */
 export async function verifySigV4(request: SignableRequest, auth: SigV4Authorization, envelope: SigV4Envelope, secretKey: string): Promise<boolean> {
   const host = request.headers.get("host") ?? new URL(request.url).host;
-  const expected = await expectedSignature(request, auth, envelope.amzDate, secretKey, host, envelope.payloadHash);
-  return constantTimeEqual(auth.signature, expected);
+  return signatureMatches(request, auth, envelope.amzDate, secretKey, host, envelope.payloadHash);
 }

@@ -1,3 +1,4 @@
+import { toHex } from "../../auth/crypto";
 import { baseTypeOf, type MessageAttributes } from "../../schema/message-attributes";
 import type { SqsMessageAttributeValue } from "./wire";
 
@@ -53,8 +54,7 @@ export function selectAttributes(attributes: MessageAttributes, names: readonly 
 const textEncoder = new TextEncoder();
 
 async function md5Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("MD5", bytes);
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return toHex(await crypto.subtle.digest("MD5", bytes));
 }
 
 /** MD5 of the UTF-8 body, hex, as SQS computes MD5OfMessageBody (the SDKs verify it). */
