@@ -1,12 +1,21 @@
 // Scenario 11: what the SQS interface costs over the native REST API. Single sends, and a receive of
 // one message followed by its delete, through SQS's AWS JSON 1.0 protocol (each request SigV4-signed
 // with the root credentials, as an SDK signs it) and through `/v1` (bearer secret), on queues of
-// their own, interleaved round by round so that other load falls on both alike.
+// their own, interleaved in short rounds so that other load falls on both alike.
 import { combineLoads, runLoad } from "../lib/http.mjs";
 import { makeRow } from "../lib/report.mjs";
 import { checkAgainstSdkSigner, signedHeaders } from "../lib/sigv4.mjs";
 
 const RestQueue = "bench-sqs-rest";
+/** Seconds each case runs in one round of a full run. */
+const PairSliceSeconds = 1;
+
+const RatioOf = "the median over rounds of SQS messages/s divided by REST messages/s in the same round (value and floor are totals)";
+
+const median = (values) => {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  return sorted.length === 0 ? null : sorted[Math.floor((sorted.length - 1) / 2)];
+};
 const SqsQueue = "bench-sqs";
 
 export async function sqs(ctx) {
@@ -103,14 +112,30 @@ export async function sqs(ctx) {
   // Warm every path outside the timing.
   for (const name of Object.keys(cases)) await runLoad(options(name, { amount: opts.connections * 8 }), []);
   for (const name of Object.keys(deleted)) deleted[name] = 0;
-  const slice = Math.max(1, Math.round(opts.duration / opts.rounds));
+  // Many short rounds, each pairing an SQS case with its REST case back to back and in alternating
+  // order (ABBA), so that a burst of load elsewhere on the machine falls on both sides of a pair:
+  // the ratio is the median of the pairs' ratios.
+  const rounds = opts.smoke ? 1 : Math.max(opts.rounds, Math.round(opts.duration / PairSliceSeconds));
+  const slice = opts.smoke ? Math.max(1, opts.duration) : PairSliceSeconds;
   const slices = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
-  for (let round = 0; round < opts.rounds; round++) {
-    for (const name of Object.keys(cases)) {
-      ctx.log(`  sqs: ${name}, round ${round + 1}/${opts.rounds}, ${slice} s`);
-      slices[name].push(await runLoad(options(name, { duration: slice }), ctx.processes()));
+  /** Messages/s per round: requests for sends, deletes counted from answers for receive+delete. */
+  const rates = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
+  const pairs = [
+    ["rest-send", "sqs-send"],
+    ["rest-receive-delete", "sqs-receive-delete"],
+  ];
+  for (let round = 0; round < rounds; round++) {
+    ctx.log(`  sqs: round ${round + 1}/${rounds}, ${slice} s per case`);
+    for (const pair of pairs) {
+      for (const name of round % 2 === 0 ? pair : [...pair].reverse()) {
+        const before = deleted[name] ?? 0;
+        const load = await runLoad(options(name, { duration: slice }), ctx.processes());
+        slices[name].push(load);
+        rates[name].push(name in deleted ? (deleted[name] - before) / load.seconds : load.requestsPerSecond);
+      }
     }
   }
+  const pairedRatio = ([restCase, sqsCase]) => median(rates[sqsCase].map((rate, round) => rate / rates[restCase][round]));
   const loads = Object.fromEntries(Object.entries(slices).map(([name, list]) => [name, combineLoads(list)]));
   const failed = (load) => load.non2xx + load.errors + load.timeouts;
   const note = (...list) => {
@@ -127,9 +152,10 @@ export async function sqs(ctx) {
       unit: "msg/s",
       floor: loads["rest-send"].requestsPerSecond,
       floorMetric: "REST send messages/s, same run",
+      ratio: pairedRatio(pairs[0]),
       target: 0.9,
       note: note(loads["sqs-send"], loads["rest-send"]),
-      detail: { sqs: detail(loads["sqs-send"]), rest: detail(loads["rest-send"]) },
+      detail: { ratioOf: RatioOf, sqs: detail(loads["sqs-send"]), rest: detail(loads["rest-send"]) },
     }),
     makeRow({
       scenario: "sqs",
@@ -138,9 +164,10 @@ export async function sqs(ctx) {
       unit: "msg/s",
       floor: deletedPerSecond("rest-receive-delete"),
       floorMetric: "REST receive + delete messages/s, same run",
+      ratio: pairedRatio(pairs[1]),
       target: 0.9,
       note: note(loads["sqs-receive-delete"], loads["rest-receive-delete"]),
-      detail: { sqs: detail(loads["sqs-receive-delete"]), rest: detail(loads["rest-receive-delete"]) },
+      detail: { ratioOf: RatioOf, sqs: detail(loads["sqs-receive-delete"]), rest: detail(loads["rest-receive-delete"]) },
     }),
     // On a busy machine throughput swings from round to round; the runtime's CPU per request
     // shows what the adapter itself costs.
