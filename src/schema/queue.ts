@@ -81,7 +81,7 @@ export const FifoLimits = {
 
 /** SQS's alphabet for MessageGroupId and MessageDeduplicationId: ASCII letters, digits and punctuation. */
 const FifoIdPattern = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]{1,128}$/;
-const FifoId = (what: string, description: string) =>
+export const FifoId = (what: string, description: string) =>
   v.pipe(
     v.string(),
     v.regex(FifoIdPattern, `a ${what} is 1 to ${FifoLimits.idMaxLength} ASCII letters, digits or punctuation characters`),
