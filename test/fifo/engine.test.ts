@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ErrorCode } from "../../src/errors";
 import type { QueueObject } from "../../src/objects/queue-object";
 import type { OutgoingMessage, ReceivedMessage } from "../../src/schema/queue";
-import { Prefix, createQueue, deadLetters, expectError, expectOk, inQueue, queueStub, receive, runDueAt, uniqueName } from "../objects/support";
+import { Prefix, createQueue, deadLetters, expectError, expectOk, expectParked, inQueue, queueStub, receive, runDueAt, uniqueName } from "../objects/support";
 
 /** A FIFO queue's name. */
 const fifoName = (prefix = "f") => `${uniqueName(prefix)}.fifo`;
@@ -253,5 +253,18 @@ describe("a FIFO queue's stored rows", () => {
     expectOk(await stub.send([{ body: "x", groupId: "tenant" }]));
     const [message] = await receive(stub);
     expect(message!.groupId).toBe("tenant");
+  });
+});
+
+describe("a FIFO queue's waiting receivers", () => {
+  it("are woken when a delete unblocks a group", async () => {
+    const { stub } = await createFifo();
+    await sendTo(stub, ["g", "1"], ["g", "2"]);
+    const [first] = await receive(stub, { max: 1 });
+    const waiting = stub.receive({ max: 10, waitSeconds: 20, visibilityTimeout: undefined });
+    await expectParked(stub, 1);
+    expectOk(await stub.deleteMessages([first!.receiptHandle]));
+    const woken = expectOk(await waiting);
+    expect(bodies(woken)).toEqual(["2"]);
   });
 });

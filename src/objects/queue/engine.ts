@@ -101,8 +101,11 @@ export class QueueEngine {
   deleteMessages(handles: readonly string[], nowMs: number): Outcome<DeleteResult[]> {
     const results = this.messages.deleteMessages(handles, nowMs);
     // A message kept for rewind expires at enqueue + rewindSeconds, usually before any armed deadline.
-    const keptForRewind = (this.metadata.meta?.attributes.rewindSeconds ?? 0) > 0 && results.some((r) => r.deleted);
-    return outcome(results, { rescan: keptForRewind });
+    const deleted = results.some((r) => r.deleted);
+    const keptForRewind = (this.metadata.meta?.attributes.rewindSeconds ?? 0) > 0 && deleted;
+    // On a FIFO queue a delete can unblock a group: its next message is for the waiting receivers.
+    const unblocks = (this.metadata.meta?.attributes.fifo ?? false) && deleted;
+    return outcome(results, { rescan: keptForRewind, wake: unblocks });
   }
 
   changeVisibility(handle: string, visibilityTimeoutSeconds: number, nowMs: number): Outcome<{ nextVisibleAt: number }> {
