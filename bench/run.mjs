@@ -4,7 +4,7 @@
 // started, prints a table and writes bench/results/latest.json and bench/results/latest.svg.
 //
 //   --scenarios a,b,c   any of: floor, send-1, send-16, consume, wake, fanout, spread, sqs, backlog,
-//                       engine, peer (default: all; the floors a scenario is compared with are
+//                       engine, peer, fifo (default: all; the floors a scenario is compared with are
 //                       measured too)
 //   --duration <s>      seconds of load per throughput case (default 10; smoke 1)
 //   --connections <n>   keep-alive connections (and sends in flight in the peer Worker) (default 10; smoke 4)
@@ -29,13 +29,14 @@ import { formatTable, makeRow, renderSvg } from "./lib/report.mjs";
 import { killAllNow, snapshotApp, startWrangler, stopAll } from "./lib/wrangler.mjs";
 import { engine, peer } from "./scenarios/runtime.mjs";
 import { backlog, consume, fanout, spread, throughputTrio, wake } from "./scenarios/service.mjs";
+import { fifo } from "./scenarios/fifo.mjs";
 import { sqs } from "./scenarios/sqs.mjs";
 
 const benchDir = import.meta.dirname;
 const repoRoot = path.resolve(benchDir, "..");
 const resultsDir = path.join(benchDir, "results");
 
-const AllScenarios = ["floor", "send-1", "send-16", "consume", "wake", "fanout", "spread", "sqs", "backlog", "engine", "peer"];
+const AllScenarios = ["floor", "send-1", "send-16", "consume", "wake", "fanout", "spread", "sqs", "backlog", "engine", "peer", "fifo"];
 /** What each scenario's figures are compared with. */
 const Needs = { "send-1": ["floor"], "send-16": ["send-1"], consume: ["send-16"], wake: ["floor"] };
 
@@ -239,7 +240,7 @@ async function main() {
   };
 
   // Scenarios 1–7 and the SQS interface share one service instance.
-  await withService("service", ["floor", "send-1", "send-16", "consume", "wake", "fanout", "spread", "sqs"], async (sctx) => {
+  await withService("service", ["floor", "send-1", "send-16", "consume", "wake", "fanout", "spread", "sqs", "fifo"], async (sctx) => {
     const trio = ["floor", "send-1", "send-16"].filter((name) => opts.selected.has(name));
     const run = (label, body) => attempt(label, () => profiled(sctx.service, label, body));
     if (trio.length > 0) await run(trio.join("+"), () => throughputTrio(sctx, opts.selected));
@@ -248,6 +249,7 @@ async function main() {
     if (opts.selected.has("fanout")) await run("fanout", () => fanout(sctx));
     if (opts.selected.has("spread")) await run("spread", () => spread(sctx));
     if (opts.selected.has("sqs")) await run("sqs", () => sqs(sctx));
+    if (opts.selected.has("fifo")) await run("fifo", () => fifo(sctx));
   });
 
   // Scenario 8 on a fresh instance, so that its peak memory is the backlog's own.

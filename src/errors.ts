@@ -5,6 +5,8 @@
 export const ErrorCode = {
   MalformedRequest: "MalformedRequest",
   InvalidParameter: "InvalidParameter",
+  /** A parameter the request needs in its context is absent (a FIFO queue's message without a group id). */
+  MissingParameter: "MissingParameter",
   RequestTooLarge: "RequestTooLarge",
   NotFound: "NotFound",
   MethodNotAllowed: "MethodNotAllowed",
@@ -55,6 +57,7 @@ const server = { fault: "server", retryable: true } as const;
 export const ErrorTraitsOf = {
   MalformedRequest: client,
   InvalidParameter: client,
+  MissingParameter: client,
   RequestTooLarge: client,
   NotFound: client,
   MethodNotAllowed: client,

@@ -10,12 +10,14 @@ import type {
   ReceivedMessage,
   RedriveStatus,
   QueueTags,
+  SentMessage,
   UpdateQueueBody,
 } from "../schema/queue";
 import { queueObject } from "./keys";
 import { changeTags, mergeQueueAttributes, sameAttributes } from "./queue/attributes";
 import { effects, mergeEffects, type Effects, type Outcome } from "./queue/effects";
 import { QueueEngine, type MoveBatch, type TransferredMessage } from "./queue/engine";
+import { needsContentDeduplicationIds, withContentDeduplicationIds } from "./queue/content-dedup";
 import { RedriveTasks, type RedriveRequest } from "./queue/redrive";
 import { MoveKind } from "./queue/storage";
 import { LongPoll, Waiters } from "./queue/waiters";
@@ -141,13 +143,16 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   /** Stores messages sent by `senderId` (see `senderIdOf`); null when not known. */
-  async send(messages: OutgoingMessage[], senderId: string | null = null): Promise<Result<{ ids: string[] }>> {
+  async send(messages: OutgoingMessage[], senderId: string | null = null): Promise<Result<{ ids: string[]; messages: SentMessage[] }>> {
+    // A FIFO queue that deduplicates by content needs the bodies' digests, which take an await: before the clock is read.
+    if (needsContentDeduplicationIds(this.engine.meta?.attributes, messages)) messages = await withContentDeduplicationIds(messages);
     const nowMs = this.clock.nowMs();
     return this.run(nowMs, () => this.engine.send(messages, nowMs, senderId));
   }
 
   /** Stores messages handed over by a queue or a topic, once per idempotency key. */
   async accept(messages: TransferredMessage[]): Promise<Result<{ stored: number }>> {
+    if (needsContentDeduplicationIds(this.engine.meta?.attributes, messages)) messages = await withContentDeduplicationIds(messages);
     const nowMs = this.clock.nowMs();
     return this.run(nowMs, () => this.engine.accept(messages, nowMs));
   }

@@ -119,8 +119,8 @@ export const queueOperations = {
     }),
     output: MessageIdsResult,
     access: onQueue("send"),
-    errors: ["QueueNotFound", "MessageTooLarge", "BatchTooLarge", "QueueFull"],
-    run: async ({ queues }, input) => ({ messages: (await queues.send(input.queue, input.messages)).map((id) => ({ id })) }),
+    errors: ["QueueNotFound", "MessageTooLarge", "BatchTooLarge", "QueueFull", "MissingParameter"],
+    run: async ({ queues }, input) => ({ messages: await queues.send(input.queue, input.messages) }),
   }),
   receiveMessages: operation({
     group: "messages",

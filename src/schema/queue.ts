@@ -60,14 +60,40 @@ export type LocationHint = (typeof LocationHints)[number];
 
 /** CMQ's rule (TDMQ Go SDK `^[a-zA-Z][a-zA-Z\d_-]{0,63}$`). */
 export const QueueNamePattern = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+/** Any queue's name: CMQ's rule, or a FIFO queue's, which ends in `.fifo` (SQS's rule), 64 characters in all. */
+export const AnyQueueNamePattern = /^[A-Za-z](?:[A-Za-z0-9_-]{0,63}|[A-Za-z0-9_-]{0,58}\.fifo)$/;
+export const FifoNameSuffix = ".fifo";
 
 export const QueueName = v.pipe(
   v.string(),
   v.regex(
-    QueueNamePattern,
-    "a queue name is 1 to 64 letters, digits, '-' or '_', starting with a letter",
+    AnyQueueNamePattern,
+    "a queue name is 1 to 64 letters, digits, '-' or '_', starting with a letter; a FIFO queue's ends in '.fifo'",
   ),
 );
+
+/** FIFO queues: how long a deduplication id is remembered (SQS's 5-minute window), and the ids' shape. */
+export const FifoLimits = {
+  deduplicationWindowMs: 300_000,
+  /** Group and deduplication ids: 1 to 128 characters, letters, digits and punctuation (SQS's rule). */
+  idMaxLength: 128,
+} as const;
+
+/** SQS's alphabet for MessageGroupId and MessageDeduplicationId: ASCII letters, digits and punctuation. */
+const FifoIdPattern = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]{1,128}$/;
+export const FifoId = (what: string, description: string) =>
+  v.pipe(
+    v.string(),
+    v.regex(FifoIdPattern, `a ${what} is 1 to ${FifoLimits.idMaxLength} ASCII letters, digits or punctuation characters`),
+    v.description(description),
+  );
+
+/** Deduplication ids are per queue, or per message group (SQS DeduplicationScope). */
+export const DeduplicationScopes = ["queue", "messageGroup"] as const;
+export type DeduplicationScope = (typeof DeduplicationScopes)[number];
+/** SQS FifoThroughputLimit; no throughput limit applies here, the value is kept for SQS clients. */
+export const FifoThroughputLimits = ["perQueue", "perMessageGroupId"] as const;
+export type FifoThroughputLimit = (typeof FifoThroughputLimits)[number];
 
 const integerIn = (range: { min: number; max: number }, description: string) =>
   v.pipe(v.number(), v.integer(), v.minValue(range.min), v.maxValue(range.max), v.description(description));
@@ -163,10 +189,22 @@ const mutableAttributeEntries = {
     integerIn(QueueLimits.queueDelaySeconds, "seconds a message sent without a delay of its own stays invisible"),
   ),
   redriveAllow: v.optional(RedriveAllowPolicy),
+  contentBasedDeduplication: v.optional(
+    v.pipe(v.boolean(), v.description("FIFO queues: a message sent without a deduplicationId is deduplicated by the SHA-256 of its body")),
+  ),
+  deduplicationScope: v.optional(
+    v.pipe(v.picklist(DeduplicationScopes), v.description("FIFO queues: whether deduplication ids are unique per queue or per message group")),
+  ),
+  fifoThroughputLimit: v.optional(
+    v.pipe(v.picklist(FifoThroughputLimits), v.description("FIFO queues: kept for SQS clients; no throughput limit applies")),
+  ),
 };
 
 export const CreateQueueBody = v.strictObject({
   ...mutableAttributeEntries,
+  fifo: v.optional(
+    v.pipe(v.boolean(), v.description("a FIFO queue (name ending in '.fifo'): messages of one group in order, one group's at a time; fixed for the queue's life")),
+  ),
   tags: v.optional(QueueTags),
   locationHint: v.optional(
     v.pipe(v.picklist(LocationHints), v.description("where the queue's object is placed on first use")),
@@ -190,6 +228,11 @@ export interface QueueAttributes {
   redriveAllow: RedriveAllowPolicy;
   tags: QueueTags;
   locationHint: LocationHint | null;
+  /** Fixed at creation. */
+  fifo: boolean;
+  contentBasedDeduplication: boolean;
+  deduplicationScope: DeduplicationScope;
+  fifoThroughputLimit: FifoThroughputLimit;
 }
 
 export interface QueueCounts {
@@ -227,6 +270,15 @@ export const OutgoingMessage = v.strictObject({
       headerSafe("trace header"),
       v.description("a tracing header kept with the message and given back on receive (SQS's AWSTraceHeader, an AWS X-Ray header); not counted in the size"),
     ),
+  ),
+  groupId: v.optional(
+    FifoId(
+      "group id",
+      "FIFO queues (required): the message group, received in send order and one at a time; standard queues: the tenant, for fair delivery",
+    ),
+  ),
+  deduplicationId: v.optional(
+    FifoId("deduplication id", "FIFO queues: a second send with this id within 5 minutes stores nothing and answers the first message's id"),
   ),
 });
 export type OutgoingMessage = v.InferOutput<typeof OutgoingMessage>;
@@ -337,6 +389,12 @@ export interface ReceivedMessage {
   senderId: string | null;
   /** The trace header it was sent with, if any. */
   traceHeader?: string;
+  /** The group (FIFO) or tenant (standard queue) it was sent with, if any. */
+  groupId?: string;
+  /** FIFO queues: the deduplication id it was sent with, or the SHA-256 of its body (content-based). */
+  deduplicationId?: string;
+  /** FIFO queues: its place in the queue, increasing in send order, as 20 decimal digits. */
+  sequenceNumber?: string;
 }
 
 export type MessageState = "delayed" | "active" | "inactive" | "deleted";
@@ -355,6 +413,16 @@ export interface PeekedMessage {
   attributes: MessageAttributes;
   senderId: string | null;
   traceHeader?: string;
+  groupId?: string;
+  deduplicationId?: string;
+  sequenceNumber?: string;
+}
+
+/** What a send answers per message; a FIFO queue's duplicate answers the first message's. */
+export interface SentMessage {
+  id: string;
+  /** FIFO queues only. */
+  sequenceNumber?: string;
 }
 
 export interface DeleteResult {

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import type { AccountInfo, KeyInfo } from "./account";
 import { Policy } from "./account";
-import { LocationHints, type DeleteResult, type PeekedMessage, type QueueInfo, type ReceivedMessage, type RedriveStatus } from "./queue";
+import { DeduplicationScopes, FifoThroughputLimits, LocationHints, type DeleteResult, type PeekedMessage, type QueueInfo, type ReceivedMessage, type RedriveStatus, type SentMessage } from "./queue";
 import { AttributeBaseTypes } from "./message-attributes";
 import { ContentFormats, FilterTypes, NotifyStrategies, Protocols, type SubscriptionInfo, type TopicInfo } from "./topic";
 
@@ -40,6 +40,10 @@ const queueAttributeEntries = {
   redriveAllow: RedriveAllowResult,
   tags: QueueTagsResult,
   locationHint: v.nullable(v.picklist(LocationHints)),
+  fifo: v.boolean(),
+  contentBasedDeduplication: v.boolean(),
+  deduplicationScope: v.picklist(DeduplicationScopes),
+  fifoThroughputLimit: v.picklist(FifoThroughputLimits),
 };
 
 export const QueueSummaryResult = v.object({
@@ -60,7 +64,24 @@ export const QueueListResult = v.object({ queues: v.array(QueueSummaryResult), n
 export const QueueTagsAnswer = v.object({ tags: QueueTagsResult });
 export const CreatedQueueResult = v.object({ created: v.boolean(), queue: QueueResult });
 
-export const MessageIdsResult = v.object({ messages: v.array(v.object({ id: v.string() })) });
+const sequenceNumberResult = v.pipe(
+  v.string(),
+  v.description("FIFO queues: the message's place in the queue, 20 decimal digits, increasing in send order"),
+);
+const fifoMessageEntries = {
+  groupId: v.optional(v.pipe(v.string(), v.description("the message group (FIFO queue) or tenant (standard queue)"))),
+  deduplicationId: v.optional(v.string()),
+  sequenceNumber: v.optional(sequenceNumberResult),
+};
+
+export const MessageIdsResult = v.object({
+  messages: v.array(
+    v.object({
+      id: v.pipe(v.string(), v.description("a FIFO queue's duplicate within the deduplication window answers the first message's id")),
+      sequenceNumber: v.optional(sequenceNumberResult),
+    }),
+  ),
+});
 
 const MessageAttributesResult = v.pipe(
   v.record(v.string(), v.object({ type: v.string(), value: v.string() })),
@@ -86,6 +107,7 @@ export const ReceivedMessageResult = v.object({
   attributes: MessageAttributesResult,
   senderId: senderIdResult,
   traceHeader: v.optional(v.string()),
+  ...fifoMessageEntries,
 });
 export const ReceivedMessagesResult = v.object({ messages: v.array(ReceivedMessageResult) });
 
@@ -102,6 +124,7 @@ export const PeekedMessageResult = v.object({
   attributes: MessageAttributesResult,
   senderId: senderIdResult,
   traceHeader: v.optional(v.string()),
+  ...fifoMessageEntries,
 });
 export const PeekResult = v.object({ messages: v.array(PeekedMessageResult), nextCursor: cursor });
 
@@ -192,6 +215,7 @@ const agrees = <T extends true>(): T => true as T;
 agrees<Same<v.InferOutput<typeof QueueResult>, QueueInfo>>();
 agrees<Same<v.InferOutput<typeof ReceivedMessageResult>, ReceivedMessage>>();
 agrees<Same<v.InferOutput<typeof PeekedMessageResult>, PeekedMessage>>();
+agrees<Same<v.InferOutput<typeof MessageIdsResult>["messages"][number], SentMessage>>();
 agrees<Same<v.InferOutput<typeof DeleteResultItem>, DeleteResult>>();
 agrees<Same<v.InferOutput<typeof RedriveResult>, RedriveStatus>>();
 agrees<Same<v.InferOutput<typeof TopicResult>, TopicInfo>>();

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { MessageAttributesSchema } from "./message-attributes";
-import { QueueName, QueueNamePattern } from "./queue";
+import { FifoId, QueueName, QueueNamePattern } from "./queue";
 import { headerSafe } from "./text";
 
 /**
@@ -174,6 +174,8 @@ export const PublishedMessage = v.strictObject({
   routingKey: v.optional(RoutingKey),
   /** Carried to queue subscriptions as the messages' attributes, and in JSON pushes as `msgAttributes`. */
   attributes: v.optional(MessageAttributesSchema),
+  groupId: v.optional(FifoId("group id", "passed to queue subscriptions: a FIFO queue's message group, a standard queue's tenant")),
+  deduplicationId: v.optional(FifoId("deduplication id", "passed to queue subscriptions: a FIFO queue stores a second delivery with this id within 5 minutes once")),
 });
 export type PublishedMessage = v.InferOutput<typeof PublishedMessage>;
 

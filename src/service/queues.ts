@@ -3,9 +3,10 @@ import { authorize, can, type Principal } from "../auth/authenticate";
 import { systemClock, type Clock } from "../clock";
 import { ErrorCode, ServiceError, unwrap } from "../errors";
 import { AccountLimits, type Action } from "../schema/account";
-import { defaultQueueAttributes, LaterAttributeDefaults } from "../objects/queue/attributes";
+import { checkFifoName, defaultQueueAttributes, LaterAttributeDefaults } from "../objects/queue/attributes";
 import type { ReceiveRequest } from "../objects/queue-object";
 import {
+  FifoNameSuffix,
   QueueLimits,
   QueueName,
   type CreateQueueBody,
@@ -18,6 +19,7 @@ import {
   type QueueTags,
   type ReceivedMessage,
   type RedriveStatus,
+  type SentMessage,
   type UpdateQueueBody,
 } from "../schema/queue";
 import { parse } from "../schema/parse";
@@ -27,6 +29,11 @@ import type { CatalogEntry, CatalogFilter } from "../objects/catalog-object";
 import { objectKeyPrefix, queueObject } from "../objects/keys";
 
 const ReceiveAttempts = 3;
+
+/** Only FIFO queues' names end in `.fifo` (checked at creation): the name tells the queue's type. */
+function isFifoName(name: string): boolean {
+  return name.endsWith(FifoNameSuffix);
+}
 
 /** Lets `work` finish after the request that started it ends (its client went away). */
 function keepRunning(work: Promise<unknown>): void {
@@ -101,6 +108,7 @@ export class QueueOperations {
     parse(QueueName, name, "queue name");
     authorize(this.scope.principal, "manage", `queue:${name}`);
     const attributes = defaultQueueAttributes(input);
+    checkFifoName(name, attributes);
     // An account holds at most `queuesPerAccount` queues; confirming an existing one is always allowed.
     const limit = quota(this.env.MAX_QUEUES_PER_ACCOUNT, AccountLimits.queuesPerAccount);
     return withinQuota(this.catalog(), "queue", this.scope.region, name, limit, async () => {
@@ -138,6 +146,9 @@ export class QueueOperations {
     if (policy) {
       if (policy.queue.toLowerCase() === name.toLowerCase()) {
         throw new ServiceError(ErrorCode.InvalidDeadLetterQueue, "a queue cannot be its own dead-letter queue");
+      }
+      if (isFifoName(policy.queue) !== isFifoName(name)) {
+        throw new ServiceError(ErrorCode.InvalidDeadLetterQueue, "a FIFO queue's dead-letter queue is a FIFO queue, and a standard queue's a standard queue");
       }
       // Dead letters are sends into the target: the principal must be allowed that.
       authorize(this.scope.principal, "send", `queue:${policy.queue}`);
@@ -230,8 +241,8 @@ export class QueueOperations {
     if (!existed && !removed) throw new ServiceError(ErrorCode.QueueNotFound, `queue ${name} does not exist`);
   }
 
-  async send(name: string, messages: OutgoingMessage[]): Promise<string[]> {
-    return unwrap(await this.queue(name, "send").send(messages, senderIdOf(this.scope.principal))).ids;
+  async send(name: string, messages: OutgoingMessage[]): Promise<SentMessage[]> {
+    return unwrap(await this.queue(name, "send").send(messages, senderIdOf(this.scope.principal))).messages;
   }
 
   /**
@@ -299,6 +310,9 @@ export class QueueOperations {
       authorize(this.scope.principal, "send", `queue:${request.destination}`);
       const destination = await this.catalog().get("queue", this.scope.region, request.destination);
       if (!destination) throw new ServiceError(ErrorCode.QueueNotFound, `queue ${request.destination} does not exist`);
+      if (isFifoName(request.destination) !== isFifoName(name)) {
+        throw new ServiceError(ErrorCode.InvalidParameter, "a redrive moves messages between queues of one type: FIFO to FIFO, standard to standard");
+      }
       if (destination.name.toLowerCase() === name.toLowerCase()) {
         throw new ServiceError(ErrorCode.InvalidParameter, "a redrive's destination must be another queue");
       }

@@ -136,7 +136,7 @@ describe("request body schemas come from the valibot schemas", () => {
     const [byCount, byAge] = deadLetter.anyOf;
     expect(byCount).toMatchObject({ type: "object", additionalProperties: false, required: ["queue", "maxReceiveCount"] });
     expect(byCount.properties.maxReceiveCount).toMatchObject({ type: "integer", minimum: 1, maximum: 1_000 });
-    expect(byCount.properties.queue).toMatchObject({ type: "string", pattern: "^[A-Za-z][A-Za-z0-9_-]{0,63}$" });
+    expect(byCount.properties.queue).toMatchObject({ type: "string", pattern: "^[A-Za-z](?:[A-Za-z0-9_-]{0,63}|[A-Za-z0-9_-]{0,58}\\.fifo)$" });
     expect(byAge).toMatchObject({ type: "object", additionalProperties: false, required: ["queue", "maxTimeToLive"] });
     expect(byAge.properties.maxTimeToLive).toMatchObject({ type: "integer", minimum: 300, maximum: 43_200 });
   });

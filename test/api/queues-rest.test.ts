@@ -15,6 +15,10 @@ const defaults = {
   redriveAllow: { permission: "allowAll" },
   tags: {},
   locationHint: null,
+  fifo: false,
+  contentBasedDeduplication: false,
+  deduplicationScope: "queue",
+  fifoThroughputLimit: "perQueue",
 };
 
 /** All pages of `GET /v1/queues` for a prefix. */

@@ -16,6 +16,7 @@ import type {
 } from "../../src/schema/queue";
 import { Prefix, queueStub, uniqueName } from "../objects/support";
 import { checkProperty, propertyTimeoutMs } from "./fc-params";
+import { DedupModel, fairClaim, fifoClaim, sequenceNumberOf } from "./lib/group-model";
 
 /**
  * Model-based test of one queue with a dead-letter queue: random sequences of sends, receives,
@@ -23,6 +24,9 @@ import { checkProperty, propertyTimeoutMs } from "./fc-params";
  * and crashes in the middle of a dead-letter hand-over, each checked against a small reference model
  * of the queue: every message's state, receive count, visibility deadline and receipt handle, the
  * counts, which handles are valid, and the dead-letter queue's contents (each move exactly once).
+ * A third of the queues are FIFO queues (with a FIFO dead-letter queue): their model checks order
+ * per group, one batch in flight per group and deduplication inside the window; on the others,
+ * messages name tenants and the model checks fair delivery (lib/group-model.ts).
  *
  * Time is simulated: the engine's methods and runDue take `nowMs`. The simulated clock starts ten
  * days ahead of the real one, so the alarms the object sets for it never fire during the test.
@@ -39,6 +43,8 @@ interface Config {
   deadLetter: { maxReceiveCount: number } | { maxTimeToLive: number } | null;
   /** Whether the dead-letter queue exists from the start; if not, moves fail until it is created. */
   dlqExists: boolean;
+  /** A FIFO queue: every message has a group and a deduplication id. */
+  fifo: boolean;
 }
 
 /** Picks a handle: one of a message currently received (its latest), any handle ever issued, a made-up one, or the previous pick again. */
@@ -48,7 +54,16 @@ type Command =
   | {
       t: "send";
       batch: boolean;
-      messages: Array<{ size: "small" | "max" | "over"; delay: number | "past-retention"; tags: string[]; attributes: AttributeChoice }>;
+      messages: Array<{
+        size: "small" | "max" | "over";
+        delay: number | "past-retention";
+        tags: string[];
+        attributes: AttributeChoice;
+        /** The FIFO group (a FIFO queue puts a message without one in "a"), or the tenant. */
+        group: string | undefined;
+        /** A FIFO queue's deduplication id, from a small set so that duplicates occur. */
+        dedup: number;
+      }>;
     }
   | { t: "receive"; max: number; visibilityTimeout: number | undefined }
   | { t: "delete"; picks: Pick[] }
@@ -105,6 +120,8 @@ interface ModelMessage {
   receiveCount: number;
   firstReceivedAt: number | null;
   handle: string | null;
+  group: string | undefined;
+  dedupId: string | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -115,13 +132,19 @@ const configArb: fc.Arbitrary<Config> = fc
     visibilityTimeout: fc.integer({ min: 1, max: 30 }),
     msgRetentionSeconds: fc.integer({ min: 60, max: 900 }),
     rewindFraction: fc.option(fc.double({ min: 0.2, max: 1, noNaN: true }), { freq: 2 }),
-    maxMsgHeapNum: fc.oneof({ weight: 1, arbitrary: fc.integer({ min: 1, max: 5 }) }, { weight: 3, arbitrary: fc.integer({ min: 20, max: 60 }) }),
+    maxMsgHeapNum: fc.oneof(
+      { weight: 1, arbitrary: fc.integer({ min: 1, max: 5 }) },
+      { weight: 3, arbitrary: fc.integer({ min: 20, max: 60 }) },
+      // Room for a flood of one tenant and the others' messages.
+      { weight: 1, arbitrary: fc.integer({ min: 80, max: 120 }) },
+    ),
     deadLetter: fc.oneof(
       { weight: 1, arbitrary: fc.constant(null) },
       { weight: 3, arbitrary: fc.record({ maxReceiveCount: fc.integer({ min: 1, max: 3 }) }) },
       { weight: 1, arbitrary: fc.record({ maxTimeToLive: fc.integer({ min: 300, max: 400 }) }) },
     ),
     dlqExists: fc.boolean().chain((exists) => (exists ? fc.constant(true) : fc.boolean())),
+    fifo: fc.oneof({ weight: 2, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   })
   .map(({ rewindFraction, ...rest }) => {
     const retention =
@@ -159,11 +182,19 @@ const messageArb = fc.record({
     { weight: 4, arbitrary: fc.constant<AttributeChoice>("none") },
     { weight: 1, arbitrary: fc.constantFrom<AttributeChoice>("typed", "binary") },
   ),
+  // One tenant far more frequent than the others, so that it becomes noisy.
+  group: fc.oneof(
+    { weight: 6, arbitrary: fc.constant<string | undefined>("a") },
+    { weight: 2, arbitrary: fc.constantFrom<string | undefined>("b", "c") },
+    { weight: 2, arbitrary: fc.constant<string | undefined>(undefined) },
+  ),
+  dedup: fc.nat(11),
 });
 
 const commandArb: fc.Arbitrary<Command> = fc.oneof(
   { weight: 6, arbitrary: messageArb.map((message) => ({ t: "send" as const, batch: false, messages: [message] })) },
   { weight: 3, arbitrary: fc.array(messageArb, { minLength: 1, maxLength: 16 }).map((messages) => ({ t: "send" as const, batch: true, messages })) },
+  { weight: 1, arbitrary: fc.constant({ t: "receive" as const, max: 16, visibilityTimeout: 90 }) },
   {
     weight: 10,
     arbitrary: fc.record({
@@ -231,6 +262,32 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
   },
 );
 
+/**
+ * A flood from one tenant (one FIFO group) kept in flight, then a quiet tenant's message and a
+ * receive: on a standard queue with room for it, tenant "a" is noisy by then and the quiet message
+ * comes first.
+ */
+const floodArb: fc.Arbitrary<Command[]> = fc.nat(40).map((dedup) => {
+  const flood = (offset: number): Command => ({
+    t: "send",
+    batch: true,
+    messages: Array.from({ length: 16 }, (_, index) => ({ size: "small", delay: 0, tags: [], attributes: "none", group: "a", dedup: dedup + offset + index })),
+  });
+  return [
+    flood(0),
+    flood(16),
+    { t: "receive", max: 16, visibilityTimeout: 90 },
+    { t: "receive", max: 16, visibilityTimeout: 90 },
+    { t: "send", batch: false, messages: [{ size: "small", delay: 0, tags: [], attributes: "none", group: "b", dedup: 99 }] },
+    { t: "receive", max: 4, visibilityTimeout: undefined },
+  ];
+});
+
+/** Sequences of commands, floods among them. */
+const commandsArb: fc.Arbitrary<Command[]> = fc
+  .array(fc.oneof({ weight: 30, arbitrary: commandArb.map((command) => [command]) }, { weight: 1, arbitrary: floodArb }), { minLength: 1, maxLength: 50, size: "max" })
+  .map((groups) => groups.flat());
+
 /** What the sequences exercised, printed at the end so that a weak generator shows. */
 const tally = {
   sequences: 0,
@@ -253,6 +310,10 @@ const tally = {
   cutHandOvers: 0,
   rolledBack: 0,
   updates: 0,
+  fifoSequences: 0,
+  duplicates: 0,
+  groupsHeldBack: 0,
+  fairReceives: 0,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -266,6 +327,7 @@ class QueueModel {
   dlqDefinite = new Map<string, { body: string; tags: string[]; attributes: ModelMessage["attributes"]; copies: number }>();
   dlqMaybe = new Set<string>();
   dlqExists: boolean;
+  dedup = new DedupModel();
   private nextSeq = 1;
   private bodyCounter = 0;
 
@@ -283,6 +345,7 @@ class QueueModel {
     copy.dlqDefinite = new Map([...this.dlqDefinite].map(([id, entry]) => [id, { ...entry }]));
     copy.dlqMaybe = new Set(this.dlqMaybe);
     copy.dlqExists = this.dlqExists;
+    copy.dedup = this.dedup.clone();
     copy.nextSeq = this.nextSeq;
     copy.bodyCounter = this.bodyCounter;
     return copy;
@@ -324,21 +387,36 @@ class QueueModel {
   }
 
   /** The error a send must meet, or null. */
-  sendError(messages: OutgoingMessage[]): string | null {
+  sendError(messages: OutgoingMessage[], nowMs: number): string | null {
     for (const message of messages) {
+      // A FIFO queue's messages have no delay of their own.
+      if (this.config.fifo && message.delaySeconds !== undefined) return "InvalidParameter";
       if (new TextEncoder().encode(message.body).byteLength + modelAttributeBytes(message.attributes) > MaxMsgSize) return "MessageTooLarge";
       // A delayed message stays receivable at least 60 s before retention purges it.
       if ((message.delaySeconds ?? 0) > this.config.msgRetentionSeconds - 60) return "InvalidParameter";
     }
-    if (this.stored().length + messages.length > this.config.maxMsgHeapNum) return "QueueFull";
+    // Duplicates already stored (not those inside the batch) take no room.
+    const fresh = messages.filter((message) => !this.config.fifo || this.dedup.find(message.deduplicationId!, nowMs) === null).length;
+    if (this.stored().length + fresh > this.config.maxMsgHeapNum) return "QueueFull";
     return null;
   }
 
-  send(messages: OutgoingMessage[], ids: string[], nowMs: number): void {
-    messages.forEach((message, i) => {
+  /** Stores a batch with the ids the engine gave the new messages; answers the ids and sequence numbers a send answers. */
+  send(messages: OutgoingMessage[], answered: Array<{ id: string; sequenceNumber?: string }>, nowMs: number): Array<{ id: string; sequenceNumber?: string }> {
+    return messages.map((message, i) => {
+      if (this.config.fifo) {
+        const duplicate = this.dedup.find(message.deduplicationId!, nowMs);
+        if (duplicate) {
+          tally.duplicates++;
+          return { id: duplicate.id, sequenceNumber: sequenceNumberOf(duplicate.seq) };
+        }
+      }
+      const seq = this.nextSeq++;
+      const id = answered[i]!.id;
+      if (this.config.fifo) this.dedup.remember(message.deduplicationId!, id, seq, nowMs);
       this.messages.push({
-        seq: this.nextSeq++,
-        id: ids[i]!,
+        seq,
+        id,
         body: message.body,
         tags: message.tags ?? [],
         attributes: message.attributes ?? {},
@@ -348,16 +426,25 @@ class QueueModel {
         receiveCount: 0,
         firstReceivedAt: null,
         handle: null,
+        group: message.groupId,
+        dedupId: this.config.fifo ? message.deduplicationId : undefined,
       });
+      return this.config.fifo ? { id, sequenceNumber: sequenceNumberOf(seq) } : { id };
     });
   }
 
   claim(max: number, visibilityTimeout: number | undefined, nowMs: number): ModelMessage[] {
-    const chosen = this.messages
-      .filter((m) => this.claimable(m, nowMs))
-      .sort((a, b) => a.visibleAt - b.visibleAt || a.seq - b.seq)
-      .slice(0, max)
-      .sort((a, b) => a.seq - b.seq);
+    const claimable = (m: ModelMessage) => this.claimable(m, nowMs);
+    let chosen: ModelMessage[];
+    if (this.config.fifo) {
+      chosen = fifoClaim(this.messages, max, nowMs, claimable);
+      const plain = this.messages.filter(claimable).length;
+      if (chosen.length < Math.min(max, plain)) tally.groupsHeldBack++;
+    } else {
+      const fair = fairClaim(this.messages, max, nowMs, claimable);
+      if (fair.fair) tally.fairReceives++;
+      chosen = fair.chosen;
+    }
     for (const m of chosen) {
       m.state = "received";
       m.receiveCount++;
@@ -477,7 +564,16 @@ class QueueModel {
         nextVisibleAt: m.visibleAt,
         attributes: m.attributes,
         senderId: ModelSender,
+        ...this.groupFields(m),
       }));
+  }
+
+  /** The group, deduplication id and sequence number a message shows. */
+  groupFields(m: ModelMessage): { groupId?: string; deduplicationId?: string; sequenceNumber?: string } {
+    return {
+      ...(m.group !== undefined ? { groupId: m.group } : {}),
+      ...(this.config.fifo ? { deduplicationId: m.dedupId, sequenceNumber: sequenceNumberOf(m.seq) } : {}),
+    };
   }
 
   /** The earliest moment work is due (an alarm must be set no later), or null. */
@@ -550,6 +646,7 @@ async function dlqContents(dlq: string): Promise<PeekedMessage[] | null> {
 }
 
 async function createObjectQueue(name: string, input: CreateQueueBody): Promise<void> {
+  if (name.endsWith(".fifo")) input = { ...input, fifo: true };
   const result = await queueStub(name).create(name, Prefix, defaultQueueAttributes(input));
   if (!result.ok) throw new Error(`create ${name}: ${result.error.code}`);
 }
@@ -561,8 +658,11 @@ function describeCommand(command: Command): string {
 async function runSequence(config: Config, commands: Command[]): Promise<void> {
   tally.sequences++;
   tally.commands += commands.length;
-  const source = uniqueName("qm");
-  const dlq = uniqueName("qmdlq");
+  // A FIFO queue's dead-letter queue is a FIFO queue; names tell them apart, as the service requires.
+  const suffix = config.fifo ? ".fifo" : "";
+  const source = `${uniqueName("qm")}${suffix}`;
+  const dlq = `${uniqueName("qmdlq")}${suffix}`;
+  if (config.fifo) tally.fifoSequences++;
   let model = new QueueModel(source, config);
   const log: string[] = [];
   let nowMs = Date.now() + 10 * DayMs;
@@ -630,24 +730,29 @@ async function runSequence(config: Config, commands: Command[]): Promise<void> {
     log.push(describeCommand(command));
     switch (command.t) {
       case "send": {
+        const fifo = model.config.fifo;
         const messages: OutgoingMessage[] = command.messages.map((m) => ({
           body: model.body(m.size),
-          ...(m.delay === "past-retention" ? { delaySeconds: model.config.msgRetentionSeconds + 1 } : m.delay > 0 ? { delaySeconds: m.delay } : {}),
+          // On a FIFO queue only the refused case carries a delay of its own.
+          ...(m.delay === "past-retention" ? { delaySeconds: model.config.msgRetentionSeconds + 1 } : m.delay > 0 && !fifo ? { delaySeconds: m.delay } : {}),
           ...(m.tags.length > 0 ? { tags: m.tags } : {}),
           ...(AttributeChoices[m.attributes] ? { attributes: AttributeChoices[m.attributes] } : {}),
+          ...(fifo ? { groupId: m.group ?? "a", deduplicationId: `d${m.dedup}` } : m.group !== undefined ? { groupId: m.group } : {}),
         }));
-        const expectedError = model.sendError(messages);
-        const observation = await observe(source, nowMs, (o) => o.engine.send(messages, nowMs, ModelSender).value.ids);
+        const expectedError = model.sendError(messages, nowMs);
+        const observation = await observe(source, nowMs, (o) => o.engine.send(messages, nowMs, ModelSender).value.messages);
         if (expectedError) {
           if (expectedError === "QueueFull") tally.queueFull++;
           if (expectedError === "MessageTooLarge") tally.tooLarge++;
           expect(observation.outcome, where).toEqual({ ok: false, code: expectedError });
         } else {
           expect(observation.outcome.ok, `${where}: ${JSON.stringify(observation.outcome)}`).toBe(true);
-          const ids = (observation.outcome as { value: string[] }).value;
-          expect(new Set(ids).size).toBe(messages.length);
-          model.send(messages, ids, nowMs);
-          tally.sent += ids.length;
+          const answered = (observation.outcome as { value: Array<{ id: string; sequenceNumber?: string }> }).value;
+          const expected = model.send(messages, answered, nowMs);
+          // New messages get fresh ids; a duplicate answers the first message's id and sequence number.
+          expect(answered, `answer to ${where}`).toEqual(expected);
+          expect(new Set(answered.map((m) => m.id)).size).toBe(new Set(expected.map((m) => m.id)).size);
+          tally.sent += answered.length;
         }
         check(observation, where);
         break;
@@ -658,10 +763,10 @@ async function runSequence(config: Config, commands: Command[]): Promise<void> {
         expect(observation.outcome.ok, where).toBe(true);
         const received = (observation.outcome as { value: ReceivedMessage[] }).value;
         expect(
-          received.map((m) => ({ id: m.id, body: m.body, tags: m.tags, attributes: m.attributes, senderId: m.senderId, receiveCount: m.receiveCount, firstReceivedAt: m.firstReceivedAt, nextVisibleAt: m.nextVisibleAt, enqueuedAt: m.enqueuedAt })),
+          received.map((m) => ({ id: m.id, body: m.body, tags: m.tags, attributes: m.attributes, senderId: m.senderId, receiveCount: m.receiveCount, firstReceivedAt: m.firstReceivedAt, nextVisibleAt: m.nextVisibleAt, enqueuedAt: m.enqueuedAt, groupId: m.groupId, deduplicationId: m.deduplicationId, sequenceNumber: m.sequenceNumber })),
           `received by ${where}`,
         ).toEqual(
-          expected.map((m) => ({ id: m.id, body: m.body, tags: m.tags, attributes: m.attributes, senderId: ModelSender, receiveCount: m.receiveCount, firstReceivedAt: m.firstReceivedAt, nextVisibleAt: m.visibleAt, enqueuedAt: m.enqueuedAt })),
+          expected.map((m) => ({ id: m.id, body: m.body, tags: m.tags, attributes: m.attributes, senderId: ModelSender, receiveCount: m.receiveCount, firstReceivedAt: m.firstReceivedAt, nextVisibleAt: m.visibleAt, enqueuedAt: m.enqueuedAt, ...model.groupFields(m) })),
         );
         tally.received += received.length;
         tally.redelivered += received.filter((m) => m.receiveCount > 1).length;
@@ -877,7 +982,7 @@ describe("queue against a reference model", () => {
       try {
         await checkProperty(
           "queue model",
-          fc.asyncProperty(configArb, fc.array(commandArb, { minLength: 1, maxLength: 50, size: "max" }), (config, commands) =>
+          fc.asyncProperty(configArb, commandsArb, (config, commands) =>
             runSequence(config, commands),
           ),
           250,

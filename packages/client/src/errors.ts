@@ -23,6 +23,7 @@ const S = 2;
 const codes = {
   MalformedRequest: [400, C],
   InvalidParameter: [400, C],
+  MissingParameter: [400, C],
   RequestTooLarge: [413, C],
   NotFound: [404, C],
   MethodNotAllowed: [405, C],

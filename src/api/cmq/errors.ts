@@ -18,6 +18,8 @@ const internal = { code: 6000, module: 10050 } as const;
 export const CmqErrorOf = {
   MalformedRequest: { code: 4000, module: 10420 },
   InvalidParameter: invalidParameter,
+  // CMQ has no separate code for an absent parameter.
+  MissingParameter: invalidParameter,
   RequestTooLarge: { code: 4000, module: 10420 },
   NotFound: { code: 4000, module: 10430 },
   MethodNotAllowed: { code: 4000, module: 10410 },

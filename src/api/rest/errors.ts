@@ -5,6 +5,7 @@ import { jsonResponse } from "../http";
 export const HttpStatusOfError = {
   MalformedRequest: 400,
   InvalidParameter: 400,
+  MissingParameter: 400,
   RequestTooLarge: 413,
   NotFound: 404,
   MethodNotAllowed: 405,

@@ -54,12 +54,13 @@ const oneOrBatch = {
   // A single message's fields are the body's own.
   locate: (keys: string[], { body }: RequestParts) =>
     !hasMessages(body) && keys[0] === "messages" && keys[1] === "0" ? ["body", ...keys.slice(2)] : ["body", ...keys],
-  toAnswer: (output: { messages: Array<{ id: string }> }, { body }: RequestParts): RestAnswer => ({
+  toAnswer: (output: { messages: Array<{ id: string; sequenceNumber?: string }> }, { body }: RequestParts): RestAnswer => ({
     status: 200,
-    body: hasMessages(body) ? output : { id: output.messages[0]!.id },
+    body: hasMessages(body) ? output : output.messages[0]!,
   }),
 };
-const MessageIdAnswer = v.union([v.object({ id: v.string() }), v.object({ messages: v.array(v.object({ id: v.string() })) })]);
+const SentMessageAnswer = v.object({ id: v.string(), sequenceNumber: v.optional(v.pipe(v.string(), v.description("FIFO queues only"))) });
+const MessageIdAnswer = v.union([SentMessageAnswer, v.object({ messages: v.array(SentMessageAnswer) })]);
 
 /** The native REST API (`/v1`). */
 export const restRoutes: RestRoute[] = [

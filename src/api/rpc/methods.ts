@@ -31,7 +31,8 @@ const method = <TName extends OperationName, TArgs extends unknown[], TResult = 
 
 /** A message given as a string is its body. */
 const messageOf = (message: unknown) => (typeof message === "string" ? { body: message } : message);
-const firstId = (output: { messages: Array<{ id: string }> }) => ({ id: output.messages[0]!.id });
+/** The one message sent: its id, and on a FIFO queue its sequence number. */
+const firstId = <T extends { id: string }>(output: { messages: T[] }): T => output.messages[0]!;
 const nothing = (): void => undefined;
 
 export const rpcMethods = {

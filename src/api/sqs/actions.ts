@@ -47,6 +47,8 @@ const WireNameOf: Record<string, string> = {
   limit: "MaxResults",
   cursor: "NextToken",
   traceHeader: "MessageSystemAttributes.AWSTraceHeader",
+  groupId: "MessageGroupId",
+  deduplicationId: "MessageDeduplicationId",
   ...attributeOfField,
 };
 
@@ -65,21 +67,10 @@ function run<TName extends OperationName>(call: SqsCall, name: TName, input: unk
 const account = (call: SqsCall) => call.context.principal.account;
 const queueOf = (call: SqsCall, queueUrl: string) => queueNameOf(queueUrl, account(call));
 
-/**
- * What SQS refuses in a message before the service sees it: characters SQS does not allow in a
- * body; FIFO parameters, which have no counterpart yet (refused, not dropped).
- */
-function checkMessage(message: {
-  MessageBody: string;
-  MessageDeduplicationId?: unknown;
-  MessageGroupId?: unknown;
-}) {
+/** What SQS refuses in a message before the service sees it: characters SQS does not allow in a body. */
+function checkMessage(message: { MessageBody: string }) {
   if (!MessageBodyCharacters.test(message.MessageBody)) {
     throw new SqsWireError(SqsWire.InvalidMessageContents, "Invalid characters found in MessageBody: SQS allows #x9, #xA, #xD, #x20 to #xD7FF, #xE000 to #xFFFD and #x10000 to #x10FFFF.");
-  }
-  const given = (value: unknown) => value !== undefined && !(typeof value === "object" && value !== null && Object.keys(value).length === 0);
-  if (given(message.MessageDeduplicationId) || given(message.MessageGroupId)) {
-    throw new SqsWireError(SqsWire.UnsupportedOperation, "MessageDeduplicationId and MessageGroupId belong to FIFO queues, which are not supported yet.");
   }
 }
 
@@ -99,14 +90,21 @@ function toMessage(message: {
   DelaySeconds?: number;
   MessageAttributes?: Record<string, SqsMessageAttributeValue>;
   MessageSystemAttributes?: { AWSTraceHeader?: SqsMessageAttributeValue };
+  MessageGroupId?: string;
+  MessageDeduplicationId?: string;
 }) {
   return {
     body: message.MessageBody,
     delaySeconds: message.DelaySeconds,
     attributes: attributesFromWire(message.MessageAttributes),
     traceHeader: traceHeaderFromWire(message.MessageSystemAttributes),
+    groupId: message.MessageGroupId,
+    deduplicationId: message.MessageDeduplicationId,
   };
 }
+
+/** A FIFO queue's message answers its sequence number (SQS's SequenceNumber). */
+const sequenceOf = (sent: { sequenceNumber?: string }) => (sent.sequenceNumber === undefined ? {} : { SequenceNumber: sent.sequenceNumber });
 
 /**
  * The digests SQS answers a sent message with: MD5OfMessageAttributes when it has attributes,
@@ -136,7 +134,12 @@ interface FailedEntry {
  * Errors that concern one entry of a batch; any other (a missing queue, a refused right, a failure
  * of the service) concerns the whole request and is answered as the request's error.
  */
-const EntryErrorCodes: ReadonlySet<ErrorCode> = new Set([ErrorCode.InvalidParameter, ErrorCode.MessageTooLarge, ErrorCode.ReceiptHandleInvalid]);
+const EntryErrorCodes: ReadonlySet<ErrorCode> = new Set([
+  ErrorCode.InvalidParameter,
+  ErrorCode.MissingParameter,
+  ErrorCode.MessageTooLarge,
+  ErrorCode.ReceiptHandleInvalid,
+]);
 
 const concernsEntry = (error: unknown): error is ServiceError | SqsWireError =>
   error instanceof SqsWireError || (error instanceof ServiceError && EntryErrorCodes.has(error.code));
@@ -191,8 +194,16 @@ export const sqsActions: { [TAction in SqsAction]: Handler<TAction> } = {
   ...deadLetterActions,
 
   async CreateQueue(call, input) {
-    if (input.QueueName.endsWith(".fifo")) throw new SqsWireError(SqsWire.UnsupportedOperation, "FIFO queues are not supported yet.");
-    const attributes = attributesToInput(input.Attributes, arnScopeOf(call.context));
+    const attributes = attributesToInput(input.Attributes, arnScopeOf(call.context), true);
+    // SQS's answer, in its words, to a name and a FifoQueue attribute that disagree (the service refuses them too).
+    if (input.QueueName.endsWith(".fifo") !== (attributes.fifo === true)) {
+      throw new SqsWireError(
+        SqsWire.InvalidParameterValue,
+        attributes.fifo === true
+          ? "The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix."
+          : "Can only include alphanumeric characters, hyphens, or underscores; only a FIFO queue (FifoQueue true) has a name ending in .fifo.",
+      );
+    }
     checkCreateTags(input.tags);
     const { queue } = await withAttributeErrors(() => run(call, "createQueue", { queue: input.QueueName, ...attributes, tags: input.tags }));
     return { QueueUrl: queueUrlOf(call.origin, account(call), queue.name) };
@@ -243,20 +254,20 @@ export const sqsActions: { [TAction in SqsAction]: Handler<TAction> } = {
     const queue = queueOf(call, input.QueueUrl);
     const message = toMessage(input);
     const sent = await run(call, "sendMessages", { queue, messages: [message] });
-    return { MessageId: sent.messages[0]!.id, ...(await digestsOf(message)) };
+    return { MessageId: sent.messages[0]!.id, ...(await digestsOf(message)), ...sequenceOf(sent.messages[0]!) };
   },
 
   async SendMessageBatch(call, input) {
     const queue = queueOf(call, input.QueueUrl);
     checkBatch(input.Entries);
     const { valid, failed } = parseEntries(SqsBatchEntry.SendMessageBatch, input.Entries, checkMessage);
-    const successful: Array<{ Id: string; MessageId: string } & Awaited<ReturnType<typeof digestsOf>>> = [];
-    const succeed = async (entry: (typeof valid)[number], id: string) =>
-      successful.push({ Id: entry.Id, MessageId: id, ...(await digestsOf(toMessage(entry))) });
+    const successful: Array<{ Id: string; MessageId: string; SequenceNumber?: string } & Awaited<ReturnType<typeof digestsOf>>> = [];
+    const succeed = async (entry: (typeof valid)[number], sent: { id: string; sequenceNumber?: string }) =>
+      successful.push({ Id: entry.Id, MessageId: sent.id, ...(await digestsOf(toMessage(entry))), ...sequenceOf(sent) });
     if (valid.length > 0) {
       try {
         const sent = await run(call, "sendMessages", { queue, messages: valid.map(toMessage) });
-        for (const [index, entry] of valid.entries()) await succeed(entry, sent.messages[index]!.id);
+        for (const [index, entry] of valid.entries()) await succeed(entry, sent.messages[index]!);
       } catch (error) {
         // The service stores a batch whole or not at all; SQS reports each entry, so a batch the
         // sender got wrong is sent again entry by entry to find which ones fail.
@@ -264,7 +275,7 @@ export const sqsActions: { [TAction in SqsAction]: Handler<TAction> } = {
         for (const entry of valid) {
           try {
             const sent = await run(call, "sendMessages", { queue, messages: [toMessage(entry)] });
-            await succeed(entry, sent.messages[0]!.id);
+            await succeed(entry, sent.messages[0]!);
           } catch (entryError) {
             failed.push(failedEntry(entry.Id, entryError));
           }
@@ -293,6 +304,9 @@ export const sqsActions: { [TAction in SqsAction]: Handler<TAction> } = {
         if (wanted("SentTimestamp")) attributes.SentTimestamp = String(message.enqueuedAt);
         if (wanted("SenderId") && message.senderId !== null) attributes.SenderId = message.senderId;
         if (wanted(TraceHeaderAttribute) && message.traceHeader !== undefined) attributes[TraceHeaderAttribute] = message.traceHeader;
+        if (wanted("MessageGroupId") && message.groupId !== undefined) attributes.MessageGroupId = message.groupId;
+        if (wanted("MessageDeduplicationId") && message.deduplicationId !== undefined) attributes.MessageDeduplicationId = message.deduplicationId;
+        if (wanted("SequenceNumber") && message.sequenceNumber !== undefined) attributes.SequenceNumber = message.sequenceNumber;
         // Only the attributes asked for are returned, and the digest covers exactly those (as SQS does).
         const selected = selectAttributes(message.attributes, input.MessageAttributeNames ?? []);
         const attributesDigest = await md5OfAttributes(selected);

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { DeadLetterPolicy, RedriveAllowPolicy, type QueueInfo } from "../../schema/queue";
+import { DeadLetterPolicy, DeduplicationScopes, FifoThroughputLimits, RedriveAllowPolicy, type QueueInfo } from "../../schema/queue";
 import { arnOfQueue, queueNameOfArn, type ArnScope } from "./arn";
 import { SqsWire, SqsWireError } from "./errors";
 import { integerString, SqsLimits } from "./wire";
@@ -15,9 +15,24 @@ const SettableAttributes = {
 
 type SettableAttribute = keyof typeof SettableAttributes;
 
+/**
+ * FIFO queue attributes, with SQS's documented values. FifoQueue is fixed at creation; a standard
+ * queue has none of them (reading one finds it unset, as in SQS).
+ */
+const FifoAttributes = {
+  FifoQueue: { field: "fifo", value: v.pipe(v.picklist(["true", "false"]), v.transform((text) => text === "true")) },
+  ContentBasedDeduplication: { field: "contentBasedDeduplication", value: v.pipe(v.picklist(["true", "false"]), v.transform((text) => text === "true")) },
+  DeduplicationScope: { field: "deduplicationScope", value: v.picklist(DeduplicationScopes) },
+  FifoThroughputLimit: { field: "fifoThroughputLimit", value: v.picklist(FifoThroughputLimits) },
+} as const;
+
+type FifoAttribute = keyof typeof FifoAttributes;
+const isFifoAttribute = (name: string): name is FifoAttribute => Object.hasOwn(FifoAttributes, name);
+
 /** The SQS attribute name of a service field, for error messages. */
 export const attributeOfField: Record<string, string> = {
   ...Object.fromEntries(Object.entries(SettableAttributes).map(([name, { field }]) => [field, name])),
+  ...Object.fromEntries(Object.entries(FifoAttributes).map(([name, { field }]) => [field, name])),
   deadLetter: "RedrivePolicy",
   redriveAllow: "RedriveAllowPolicy",
 };
@@ -32,16 +47,13 @@ const ReadOnlyAttributes = new Set([
   "QueueArn",
 ]);
 
+
 /**
- * SQS attributes with no counterpart here yet (FIFO queues are not served yet; access
- * policies and encryption have none): setting one is refused, never ignored; reading one finds it unset.
+ * SQS attributes with no counterpart here (access policies and encryption have none): setting one
+ * is refused, never ignored; reading one finds it unset.
  */
 const NotYetAttributes = new Set([
   "Policy",
-  "FifoQueue",
-  "ContentBasedDeduplication",
-  "DeduplicationScope",
-  "FifoThroughputLimit",
   "KmsMasterKeyId",
   "KmsDataKeyReusePeriodSeconds",
   "SqsManagedSseEnabled",
@@ -109,10 +121,20 @@ function redriveAllowOf(value: string, scope: ArnScope): v.InferOutput<typeof Re
   return checked(RedriveAllowPolicy, { permission: map.redrivePermission, sourceQueues }, "RedriveAllowPolicy", value);
 }
 
-/** CreateQueue's and SetQueueAttributes's `Attributes` as the service's queue attributes. */
-export function attributesToInput(attributes: Record<string, string> | undefined, scope: ArnScope): Record<string, unknown> {
+/**
+ * CreateQueue's and SetQueueAttributes's `Attributes` as the service's queue attributes; FifoQueue
+ * only at creation (`creating`), as SQS allows it.
+ */
+export function attributesToInput(attributes: Record<string, string> | undefined, scope: ArnScope, creating = false): Record<string, unknown> {
   const input: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(attributes ?? {})) {
+    if (isFifoAttribute(name)) {
+      if (name === "FifoQueue" && !creating) throw new SqsWireError(SqsWire.InvalidAttributeName, "The attribute FifoQueue is set when the queue is created and cannot change.");
+      const parsed = v.safeParse(FifoAttributes[name].value, value);
+      if (!parsed.success) throw new SqsWireError(SqsWire.InvalidAttributeValue, `Invalid value for the parameter ${name}: ${value}.`);
+      input[FifoAttributes[name].field] = parsed.output;
+      continue;
+    }
     if (NotYetAttributes.has(name)) {
       throw new SqsWireError(SqsWire.UnsupportedOperation, `The queue attribute ${name} is not supported.`);
     }
@@ -166,13 +188,21 @@ export function queueAttributesOf(queue: QueueInfo, names: readonly string[], re
     QueueArn: arnOfQueue(scope, queue.name),
     ...redrivePolicyOf(queue, scope),
     RedriveAllowPolicy: redriveAllowPolicyOf(queue, scope),
+    ...(queue.fifo
+      ? {
+          FifoQueue: "true",
+          ContentBasedDeduplication: String(queue.contentBasedDeduplication),
+          DeduplicationScope: queue.deduplicationScope,
+          FifoThroughputLimit: queue.fifoThroughputLimit,
+        }
+      : {}),
   };
   if (names.includes("All")) return all;
   const chosen: Record<string, string> = {};
   for (const name of names) {
     if (Object.hasOwn(all, name)) chosen[name] = all[name]!;
     // A queue without a RedrivePolicy answers without it, as SQS does.
-    else if (!NotYetAttributes.has(name) && name !== "RedrivePolicy") throw new SqsWireError(SqsWire.InvalidAttributeName, `Unknown Attribute ${name}.`);
+    else if (!NotYetAttributes.has(name) && !isFifoAttribute(name) && name !== "RedrivePolicy") throw new SqsWireError(SqsWire.InvalidAttributeName, `Unknown Attribute ${name}.`);
   }
   return chosen;
 }

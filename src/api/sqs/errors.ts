@@ -24,6 +24,7 @@ const OverLimit = { code: "OverLimit", status: 403 } as const;
 export const SqsErrorOf = {
   MalformedRequest: { code: "SerializationException", status: 400 },
   InvalidParameter: InvalidParameterValue,
+  MissingParameter: { code: "MissingParameter", status: 400 },
   RequestTooLarge: { code: "RequestEntityTooLarge", status: 413 },
   NotFound: { code: "InvalidAction", status: 400 },
   MethodNotAllowed: { code: "InvalidAction", status: 400 },

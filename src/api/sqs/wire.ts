@@ -37,8 +37,6 @@ export const integerString = (range: { min: number; max: number }) =>
 const QueueUrl = v.string();
 const StringMap = v.record(v.string(), v.string());
 const Names = v.array(v.string());
-/** Parameters with no counterpart here (FIFO queues), refused by the actions. */
-const Refused = v.optional(v.unknown());
 
 /** `Binary` of `Binary.gif`: which member of a MessageAttributeValue holds the value. */
 // Every check of a pipe runs, also after one failed: a missing DataType reaches these as undefined.
@@ -106,8 +104,9 @@ const OutgoingMessageFields = {
         AWSTraceHeader: v.optional(v.pipe(MessageAttributeValue, v.check(({ DataType }) => DataType === "String", "AWSTraceHeader is of type String"))),
       }),
     ),
-    MessageDeduplicationId: Refused,
-    MessageGroupId: Refused,
+    // Checked by the service (1 to 128 letters, digits and punctuation), as for every interface.
+    MessageDeduplicationId: v.optional(v.string()),
+    MessageGroupId: v.optional(v.string()),
 };
 
 export const SqsRequest = {

@@ -9,6 +9,7 @@ import { jsonResponse } from "../http";
 export const TcErrorOf = {
   MalformedRequest: "InvalidParameter",
   InvalidParameter: "InvalidParameterValue",
+  MissingParameter: "MissingParameter",
   RequestTooLarge: "RequestSizeLimitExceeded",
   NotFound: "InvalidAction",
   // API 3.0: "UnsupportedProtocol: only GET and POST requests are supported".

@@ -1,6 +1,7 @@
 import { ErrorCode, ServiceError } from "../../errors";
 import { sameJson } from "../canonical";
 import {
+  FifoNameSuffix,
   QueueLimits,
   type CreateQueueBody,
   type OutgoingMessage,
@@ -18,6 +19,10 @@ export const LaterAttributeDefaults = {
   delaySeconds: QueueLimits.queueDelaySeconds.default,
   redriveAllow: AllowAllRedrive,
   tags: {} as QueueTags,
+  fifo: false,
+  contentBasedDeduplication: false,
+  deduplicationScope: "queue",
+  fifoThroughputLimit: "perQueue",
 } as const;
 
 /** A new queue's attributes: every field not given takes CMQ's documented default. */
@@ -34,7 +39,21 @@ export function defaultQueueAttributes(input: CreateQueueBody): QueueAttributes 
     redriveAllow: input.redriveAllow ?? AllowAllRedrive,
     tags: input.tags ?? {},
     locationHint: input.locationHint ?? null,
+    fifo: input.fifo ?? false,
+    contentBasedDeduplication: input.contentBasedDeduplication ?? false,
+    deduplicationScope: input.deduplicationScope ?? "queue",
+    fifoThroughputLimit: input.fifoThroughputLimit ?? "perQueue",
   });
+}
+
+/** A FIFO queue's name ends in `.fifo`, and only a FIFO queue's may (SQS's rule). */
+export function checkFifoName(name: string, attributes: QueueAttributes): void {
+  if (name.endsWith(FifoNameSuffix) !== attributes.fifo) {
+    throw new ServiceError(
+      ErrorCode.InvalidParameter,
+      attributes.fifo ? `a FIFO queue's name ends in '${FifoNameSuffix}'` : `only a FIFO queue's name may end in '${FifoNameSuffix}' (create it with fifo: true)`,
+    );
+  }
 }
 
 /** The attributes after a change; fields not given keep their value, `deadLetter: null` removes the policy. */
@@ -60,6 +79,12 @@ function checkQueueAttributes(attributes: QueueAttributes): QueueAttributes {
       ErrorCode.InvalidParameter,
       `delaySeconds (${attributes.delaySeconds}) may not exceed msgRetentionSeconds (${attributes.msgRetentionSeconds}) minus ${QueueLimits.receivableAfterDelayMinSeconds}`,
     );
+  }
+  if (!attributes.fifo) {
+    const fifoOnly = (["contentBasedDeduplication", "deduplicationScope", "fifoThroughputLimit"] as const).filter(
+      (key) => attributes[key] !== LaterAttributeDefaults[key],
+    );
+    if (fifoOnly.length > 0) throw new ServiceError(ErrorCode.InvalidParameter, `${fifoOnly.join(", ")} apply to FIFO queues only`);
   }
   const deadLetter = attributes.deadLetter;
   if (deadLetter && "maxTimeToLive" in deadLetter && deadLetter.maxTimeToLive >= attributes.msgRetentionSeconds) {

@@ -1,4 +1,4 @@
-import type { DeleteResult, OutgoingMessage, PeekedMessage, QueueAttributes, QueueInfo, ReceivedMessage } from "../../schema/queue";
+import type { DeleteResult, OutgoingMessage, PeekedMessage, QueueAttributes, QueueInfo, ReceivedMessage, SentMessage } from "../../schema/queue";
 import { QueueExpiry, newMessageDeadline } from "./deadlines";
 import { outcome, type Effects, type Outcome } from "./effects";
 import { QueueMessages } from "./messages";
@@ -68,9 +68,9 @@ export class QueueEngine {
     return { name: meta.name, ...meta.attributes, createdAt: meta.createdAt, modifiedAt: meta.modifiedAt, counts, oldestMessageAt };
   }
 
-  send(messages: readonly OutgoingMessage[], nowMs: number, senderId: string | null = null): Outcome<{ ids: string[] }> {
-    const { ids, visibleNow, visibleAt } = this.messages.send(messages, nowMs, senderId);
-    return outcome({ ids }, { wake: visibleNow, deadlines: [newMessageDeadline(this.metadata.require().attributes, nowMs)], visibleAt });
+  send(messages: readonly OutgoingMessage[], nowMs: number, senderId: string | null = null): Outcome<{ ids: string[]; messages: SentMessage[] }> {
+    const { ids, messages: sent, visibleNow, visibleAt } = this.messages.send(messages, nowMs, senderId);
+    return outcome({ ids, messages: sent }, { wake: visibleNow, deadlines: [newMessageDeadline(this.metadata.require().attributes, nowMs)], visibleAt });
   }
 
   accept(messages: readonly TransferredMessage[], nowMs: number): Outcome<{ stored: number }> {
@@ -101,8 +101,11 @@ export class QueueEngine {
   deleteMessages(handles: readonly string[], nowMs: number): Outcome<DeleteResult[]> {
     const results = this.messages.deleteMessages(handles, nowMs);
     // A message kept for rewind expires at enqueue + rewindSeconds, usually before any armed deadline.
-    const keptForRewind = (this.metadata.meta?.attributes.rewindSeconds ?? 0) > 0 && results.some((r) => r.deleted);
-    return outcome(results, { rescan: keptForRewind });
+    const deleted = results.some((r) => r.deleted);
+    const keptForRewind = (this.metadata.meta?.attributes.rewindSeconds ?? 0) > 0 && deleted;
+    // On a FIFO queue a delete can unblock a group: its next message is for the waiting receivers.
+    const unblocks = (this.metadata.meta?.attributes.fifo ?? false) && deleted;
+    return outcome(results, { rescan: keptForRewind, wake: unblocks });
   }
 
   changeVisibility(handle: string, visibilityTimeoutSeconds: number, nowMs: number): Outcome<{ nextVisibleAt: number }> {
@@ -135,7 +138,11 @@ export class QueueEngine {
     if (!meta) return 0;
     const expired = this.expiry.purgeExpired(meta.attributes, nowMs);
     this.moves.purgeExpiredKeys(nowMs);
-    if (expired > 0) this.messages.recount();
+    this.messages.groups.purgeExpiredKeys(nowMs);
+    if (expired > 0) {
+      this.messages.recount();
+      if (meta.attributes.fifo) this.messages.groups.recomputeHeads();
+    }
     return expired;
   }
 
@@ -151,7 +158,7 @@ export class QueueEngine {
   nextDeadline(nowMs: number): number | null {
     const meta = this.metadata.meta;
     if (!meta) return null;
-    const candidates = [this.expiry.nextDeadline(meta.attributes), this.moves.nextDeadline(nowMs)].filter(
+    const candidates = [this.expiry.nextDeadline(meta.attributes), this.moves.nextDeadline(nowMs), this.messages.groups.nextKeyExpiry()].filter(
       (value): value is number => value !== null,
     );
     return candidates.length > 0 ? Math.min(...candidates) : null;

@@ -7,6 +7,7 @@ import {
   type QueueAttributes,
   type QueueCounts,
   type ReceivedMessage,
+  type SentMessage,
 } from "../../schema/queue";
 import { attributeBytes, encodeAttributes, type MessageAttributes } from "../../schema/message-attributes";
 import type { QueueMetadata } from "./metadata";
@@ -19,12 +20,44 @@ import {
   parseReceiptHandle,
   toPeekedMessage,
   toReceivedMessage,
+  formatSequenceNumber,
   type MessageRow,
   type ReceivedRow,
 } from "./storage";
 import { delaySecondsOf } from "./attributes";
+import { noisyTenants } from "./fairness";
+import { DefaultFifoGroupId, FifoGroups, type ClaimableFilter } from "./fifo";
 
 const textEncoder = new TextEncoder();
+
+/**
+ * A FIFO queue's message names its group and has a deduplication id (its own, or its body's
+ * SHA-256 when the queue deduplicates by content) and no delay of its own; a standard queue's may
+ * name a tenant as its group, and has no deduplication id.
+ */
+function checkGroupFields(message: OutgoingMessage, index: number, attributes: QueueAttributes): void {
+  if (!attributes.fifo) {
+    if (message.deduplicationId !== undefined) {
+      throw new ServiceError(ErrorCode.InvalidParameter, `message ${index}: deduplicationId applies to FIFO queues only`);
+    }
+    return;
+  }
+  if (message.groupId === undefined) {
+    throw new ServiceError(ErrorCode.MissingParameter, `message ${index}: a FIFO queue's message needs a groupId`);
+  }
+  if (message.delaySeconds !== undefined) {
+    throw new ServiceError(
+      ErrorCode.InvalidParameter,
+      `message ${index}: a FIFO queue's messages have no delay of their own (the queue's delaySeconds applies)`,
+    );
+  }
+  if (message.deduplicationId === undefined) {
+    throw new ServiceError(
+      ErrorCode.InvalidParameter,
+      `message ${index}: this FIFO queue needs a deduplicationId, or contentBasedDeduplication turned on`,
+    );
+  }
+}
 
 /**
  * The life of a message in the queue: send, claim, delete, visibility changes, peek, purge and
@@ -34,6 +67,7 @@ const textEncoder = new TextEncoder();
 export class QueueMessages {
   /** Rows in the waiting or received state, kept in memory for the heap limit. */
   private storedCount: number;
+  readonly groups: FifoGroups;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -41,6 +75,7 @@ export class QueueMessages {
     private readonly metadata: QueueMetadata,
   ) {
     this.storedCount = this.countStored();
+    this.groups = new FifoGroups(sql);
   }
 
   private countStored(): number {
@@ -87,10 +122,15 @@ export class QueueMessages {
    * now, and when delayed ones become visible. A message's size is its body's bytes plus its
    * attributes' (names, types and values), as SQS counts them.
    */
-  send(messages: readonly OutgoingMessage[], nowMs: number, senderId: string | null): { ids: string[]; visibleNow: boolean; visibleAt: number[] } {
+  send(
+    messages: readonly OutgoingMessage[],
+    nowMs: number,
+    senderId: string | null,
+  ): { ids: string[]; messages: SentMessage[]; visibleNow: boolean; visibleAt: number[] } {
     const { attributes } = this.metadata.require();
     let batchBytes = 0;
     messages.forEach((message, index) => {
+      checkGroupFields(message, index, attributes);
       const bytes = textEncoder.encode(message.body).byteLength + attributeBytes(message.attributes);
       batchBytes += bytes;
       if (bytes > attributes.maxMsgSize) {
@@ -113,41 +153,67 @@ export class QueueMessages {
         `a batch's messages (bodies and attributes) total ${batchBytes} bytes; the most is ${QueueLimits.batchBodyMaxBytes}`,
       );
     }
-    if (this.storedCount + messages.length > attributes.maxMsgHeapNum) {
+    // A FIFO queue's duplicates within the window are answered with the first message, stored once.
+    const dedupKeys = messages.map((message) =>
+      attributes.fifo ? this.groups.dedupKey(attributes, message.groupId!, message.deduplicationId!) : null,
+    );
+    const duplicates = dedupKeys.map((key) => (key === null ? null : this.groups.findDuplicate(key, nowMs)));
+    const fresh = duplicates.filter((duplicate) => duplicate === null).length;
+    if (this.storedCount + fresh > attributes.maxMsgHeapNum) {
       throw new ServiceError(
         ErrorCode.QueueFull,
         `the queue holds ${this.storedCount} messages; its maxMsgHeapNum is ${attributes.maxMsgHeapNum}`,
       );
     }
-    const ids: string[] = [];
+    const sent: SentMessage[] = [];
     const visibleAt: number[] = [];
     let visibleNow = false;
+    let stored = 0;
     const insertAll = () => {
-      for (const message of messages) {
+      messages.forEach((message, index) => {
+        const key = dedupKeys[index] ?? null;
+        // An earlier message of this batch may have the same key.
+        const duplicate = key === null ? null : (duplicates[index] ?? this.groups.findDuplicate(key, nowMs));
+        if (duplicate) {
+          sent.push({ id: duplicate.id, sequenceNumber: formatSequenceNumber(duplicate.seq) });
+          return;
+        }
         const id = crypto.randomUUID();
         const visibleAtMs = nowMs + delaySecondsOf(message, attributes) * 1000;
         if (visibleAtMs <= nowMs) visibleNow = true;
         else visibleAt.push(visibleAtMs);
-        this.sql.exec(
-          `INSERT INTO messages (id, body, tags, attributes, sender_id, trace_header, enqueued_at, visible_at, state)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${S.waiting})`,
-          id,
-          message.body,
-          encodeTags(message.tags),
-          encodeAttributes(message.attributes),
-          senderId,
-          message.traceHeader ?? null,
-          nowMs,
-          visibleAtMs,
-        );
-        ids.push(id);
-      }
+        const groupId = message.groupId ?? null;
+        const seq = this.sql
+          .exec<{ seq: number }>(
+            `INSERT INTO messages (id, body, tags, attributes, sender_id, trace_header, enqueued_at, visible_at, state, group_id, dedup_id, head)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${S.waiting}, ?, ?, ?) RETURNING seq`,
+            id,
+            message.body,
+            encodeTags(message.tags),
+            encodeAttributes(message.attributes),
+            senderId,
+            message.traceHeader ?? null,
+            nowMs,
+            visibleAtMs,
+            groupId,
+            attributes.fifo ? message.deduplicationId! : null,
+            attributes.fifo ? this.groups.headFlagFor(groupId!) : null,
+          )
+          .one().seq;
+        stored++;
+        if (key === null) {
+          sent.push({ id });
+          return;
+        }
+        this.groups.remember(key, id, seq, nowMs);
+        sent.push({ id, sequenceNumber: formatSequenceNumber(seq) });
+      });
     };
-    // One INSERT is atomic by itself; a batch is all or nothing.
-    if (messages.length === 1) insertAll();
+    // One INSERT is atomic by itself; a batch, or a FIFO send (message and key), is all or nothing.
+    if (messages.length === 1 && !attributes.fifo) insertAll();
     else this.storage.transactionSync(insertAll);
-    this.storedCount += messages.length;
-    return { ids, visibleNow, visibleAt };
+    this.storedCount += stored;
+    return { ids: sent.map((message) => message.id), messages: sent, visibleNow, visibleAt };
   }
 
   /** Stores one message handed over by another object, visible at `visibleAtMs`; the caller counts it. */
@@ -160,13 +226,17 @@ export class QueueMessages {
       attributes?: MessageAttributes;
       senderId?: string | null;
       traceHeader?: string | null;
+      groupId?: string | null;
+      deduplicationId?: string | null;
     },
     nowMs: number,
     visibleAtMs: number,
-  ): void {
-    this.sql.exec(
-      `INSERT INTO messages (id, body, tags, attributes, sender_id, trace_header, enqueued_at, visible_at, state, source_queue)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${S.waiting}, ?)`,
+  ): number {
+    const { attributes } = this.metadata.require();
+    const groupId = attributes.fifo ? (message.groupId ?? DefaultFifoGroupId) : (message.groupId ?? null);
+    return this.sql.exec<{ seq: number }>(
+      `INSERT INTO messages (id, body, tags, attributes, sender_id, trace_header, enqueued_at, visible_at, state, source_queue, group_id, dedup_id, head)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${S.waiting}, ?, ?, ?, ?) RETURNING seq`,
       message.id,
       message.body,
       encodeTags(message.tags),
@@ -176,7 +246,10 @@ export class QueueMessages {
       nowMs,
       visibleAtMs,
       message.sourceQueue,
-    );
+      groupId,
+      attributes.fifo ? (message.deduplicationId ?? null) : null,
+      attributes.fifo ? this.groups.headFlagFor(groupId!) : null,
+    ).one().seq;
   }
 
   /**
@@ -187,43 +260,73 @@ export class QueueMessages {
     const { attributes } = this.metadata.require();
     const deadline = nowMs + (visibilityTimeoutSeconds ?? attributes.visibilityTimeout) * 1000;
     const receipt = newReceiptToken();
-    const { clause, values } = this.claimableFilter(attributes, nowMs);
-    const rows = this.sql
-      .exec<ReceivedRow>(
-        `UPDATE messages
-           SET state = ${S.received}, receive_count = receive_count + 1,
-               first_received_at = COALESCE(first_received_at, ?), visible_at = ?, receipt = ?
-         WHERE seq IN (
-           SELECT seq FROM messages
-           WHERE ${RowIs.stored} AND visible_at <= ? ${clause}
-           ORDER BY visible_at, seq LIMIT ?)
-         RETURNING ${ReceivedColumns}`,
+    const filter = this.claimableFilter(attributes, nowMs);
+    const mark = (selection: string, ...values: SqlStorageValue[]) =>
+      this.sql
+        .exec<ReceivedRow>(
+          `UPDATE messages
+             SET state = ${S.received}, receive_count = receive_count + 1,
+                 first_received_at = COALESCE(first_received_at, ?), visible_at = ?, receipt = ?
+           WHERE seq IN (${selection})
+           RETURNING ${ReceivedColumns}`,
+          nowMs,
+          deadline,
+          receipt,
+          ...values,
+        )
+        .toArray();
+    if (attributes.fifo) {
+      // Handed out group by group, each group's in send order.
+      const order = this.groups.select(max, nowMs, filter);
+      if (order.length === 0) return [];
+      const place = new Map(order.map((seq, index) => [seq, index]));
+      const rows = mark(order.map(() => "?").join(", "), ...order);
+      rows.sort((a, b) => place.get(a.seq)! - place.get(b.seq)!);
+      return rows.map(toReceivedMessage);
+    }
+    const visible = `SELECT seq FROM messages WHERE ${RowIs.stored} AND visible_at <= ? ${filter.clause}`;
+    const noisy = noisyTenants(this.sql, nowMs);
+    let rows: ReceivedRow[];
+    if (noisy.length === 0) {
+      rows = mark(`${visible} ORDER BY visible_at, seq LIMIT ?`, nowMs, ...filter.values, max);
+    } else {
+      // Fair delivery: the quiet tenants' messages first, the noisy ones' only to fill the rest.
+      const noisyList = noisy.map(() => "?").join(", ");
+      rows = mark(
+        `${visible} AND (group_id IS NULL OR group_id NOT IN (${noisyList})) ORDER BY visible_at, seq LIMIT ?`,
         nowMs,
-        deadline,
-        receipt,
-        nowMs,
-        ...values,
+        ...filter.values,
+        ...noisy,
         max,
-      )
-      .toArray();
+      );
+      if (rows.length < max) {
+        rows.push(...mark(`${visible} AND group_id IN (${noisyList}) ORDER BY visible_at, seq LIMIT ?`, nowMs, ...filter.values, ...noisy, max - rows.length));
+      }
+    }
     rows.sort((a, b) => a.seq - b.seq);
     return rows.map(toReceivedMessage);
   }
 
   /** Messages that are due for a dead-letter move are not handed to receivers. */
-  private claimableFilter(attributes: QueueAttributes, nowMs: number): { clause: string; values: number[] } {
+  private claimableFilter(attributes: QueueAttributes, nowMs: number): ClaimableFilter {
     const deadLetter = attributes.deadLetter;
-    if (!deadLetter) return { clause: "", values: [] };
-    if ("maxReceiveCount" in deadLetter) return { clause: "AND receive_count < ?", values: [deadLetter.maxReceiveCount] };
-    return { clause: "AND enqueued_at > ?", values: [nowMs - deadLetter.maxTimeToLive * 1000] };
+    if (!deadLetter) return { clause: "", values: [], admits: () => true };
+    if ("maxReceiveCount" in deadLetter) {
+      const limit = deadLetter.maxReceiveCount;
+      return { clause: "AND receive_count < ?", values: [limit], admits: (row) => row.receive_count < limit };
+    }
+    const bornAfterMs = nowMs - deadLetter.maxTimeToLive * 1000;
+    return { clause: "AND enqueued_at > ?", values: [bornAfterMs], admits: (row) => row.enqueued_at > bornAfterMs };
   }
 
   hasClaimable(nowMs: number): boolean {
     const { attributes } = this.metadata.require();
-    const { clause, values } = this.claimableFilter(attributes, nowMs);
+    const filter = this.claimableFilter(attributes, nowMs);
+    if (attributes.fifo) return this.groups.select(1, nowMs, filter).length > 0;
     return (
-      this.sql.exec(`SELECT 1 FROM messages WHERE ${RowIs.stored} AND visible_at <= ? ${clause} LIMIT 1`, nowMs, ...values).toArray()
-        .length > 0
+      this.sql
+        .exec(`SELECT 1 FROM messages WHERE ${RowIs.stored} AND visible_at <= ? ${filter.clause} LIMIT 1`, nowMs, ...filter.values)
+        .toArray().length > 0
     );
   }
 
@@ -277,7 +380,7 @@ export class QueueMessages {
   private retireReceived(handle: string, attributes: QueueAttributes, nowMs: number): boolean {
     const parsed = parseReceiptHandle(handle);
     if (!parsed) return false;
-    const where = `WHERE seq = ? AND ${RowIs.received} AND receipt = ? AND visible_at > ? RETURNING seq`;
+    const where = `WHERE seq = ? AND ${RowIs.received} AND receipt = ? AND visible_at > ? RETURNING seq, group_id`;
     const retired =
       attributes.rewindSeconds > 0
         ? this.sql.exec(
@@ -287,8 +390,10 @@ export class QueueMessages {
             nowMs,
           )
         : this.sql.exec(`DELETE FROM messages ${where}`, parsed.seq, parsed.receipt, nowMs);
-    if (retired.toArray().length === 0) return false;
+    const rows = retired.toArray() as Array<{ group_id: string | null }>;
+    if (rows.length === 0) return false;
     this.storedCount--;
+    if (attributes.fifo) this.groups.promote(rows.map((row) => row.group_id));
     return true;
   }
 
@@ -318,6 +423,7 @@ export class QueueMessages {
     const purged = this.storedCount;
     this.sql.exec(`DELETE FROM messages WHERE ${RowIs.notMoving}`);
     this.recount();
+    this.groups.recomputeHeads();
     return { purged };
   }
 
@@ -344,6 +450,7 @@ export class QueueMessages {
       )
       .toArray().length;
     this.recount();
+    if (attributes.fifo) this.groups.recomputeHeads();
     return { rewound };
   }
 

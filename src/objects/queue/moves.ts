@@ -2,6 +2,7 @@ import { decodeAttributes, type MessageAttributes } from "../../schema/message-a
 import { splitByBytes } from "../hand-over";
 import type { QueueMessages } from "./messages";
 import type { QueueMetadata } from "./metadata";
+import { DefaultFifoGroupId } from "./fifo";
 import { MessageRowState as S, MoveKind, RowIs, type MessageRow } from "./storage";
 
 /** A message handed over from another queue (dead-letter move, redrive) or a topic delivery. */
@@ -15,6 +16,10 @@ export interface TransferredMessage {
   attributes?: MessageAttributes;
   senderId?: string | null;
   traceHeader?: string | null;
+  /** Its group (FIFO queue) or tenant; a FIFO queue puts a message without one in `DefaultFifoGroupId`. */
+  groupId?: string | null;
+  /** A topic's delivery to a FIFO queue is deduplicated by it, as a send is; a move keeps it as it is. */
+  deduplicationId?: string | null;
   /**
    * A topic's delivery: held back by the queue's `delaySeconds`, as a send that names no delay is.
    * Moves between queues (dead letters, redrive) are not delayed again.
@@ -68,8 +73,15 @@ export class QueueMoves {
           nowMs + IdempotencyWindowMs,
         ).rowsWritten;
         if (isNew === 0) continue;
+        // A topic's delivery is a send: a FIFO queue stores a duplicate inside the window once.
+        const dedupKey =
+          attributes.fifo && message.delayed && message.deduplicationId
+            ? this.messages.groups.dedupKey(attributes, message.groupId ?? DefaultFifoGroupId, message.deduplicationId)
+            : null;
+        if (dedupKey !== null && this.messages.groups.findDuplicate(dedupKey, nowMs)) continue;
         const visibleAtMs = message.delayed ? nowMs + attributes.delaySeconds * 1000 : nowMs;
-        this.messages.insertHandedOver(message, nowMs, visibleAtMs);
+        const seq = this.messages.insertHandedOver(message, nowMs, visibleAtMs);
+        if (dedupKey !== null) this.messages.groups.remember(dedupKey, message.id, seq, nowMs);
         if (visibleAtMs <= nowMs) visibleNow = true;
         else visibleAt.push(visibleAtMs);
         stored++;
@@ -171,6 +183,8 @@ export class QueueMoves {
         attributes: decodeAttributes(row.attributes),
         senderId: row.sender_id,
         traceHeader: row.trace_header,
+        groupId: row.group_id,
+        deduplicationId: row.dedup_id,
       });
     }
     return messages;
@@ -179,17 +193,21 @@ export class QueueMoves {
   moveSucceeded(seqs: readonly number[]): void {
     const meta = this.metadata.meta;
     if (!meta) return;
+    const groups: Array<string | null> = [];
     this.storage.transactionSync(() => {
       for (const seq of seqs) {
-        if (meta.attributes.rewindSeconds > 0) {
-          this.sql.exec(
-            `UPDATE messages SET state = ${S.deleted}, move_kind = NULL, move_to = NULL, move_key = NULL WHERE seq = ? AND ${RowIs.moving}`,
-            seq,
-          );
-        } else {
-          this.sql.exec(`DELETE FROM messages WHERE seq = ? AND ${RowIs.moving}`, seq);
-        }
+        const left =
+          meta.attributes.rewindSeconds > 0
+            ? this.sql.exec<{ group_id: string | null }>(
+                `UPDATE messages SET state = ${S.deleted}, move_kind = NULL, move_to = NULL, move_key = NULL
+                 WHERE seq = ? AND ${RowIs.moving} RETURNING group_id`,
+                seq,
+              )
+            : this.sql.exec<{ group_id: string | null }>(`DELETE FROM messages WHERE seq = ? AND ${RowIs.moving} RETURNING group_id`, seq);
+        for (const row of left) groups.push(row.group_id);
       }
+      // A message moved out of its FIFO group unblocks the group.
+      if (meta.attributes.fifo) this.messages.groups.promote(groups);
     });
   }
 
@@ -209,7 +227,10 @@ export class QueueMoves {
         }
       }
     });
-    if (batch.kind === MoveKind.redrive) this.messages.recount();
+    if (batch.kind === MoveKind.redrive) {
+      this.messages.recount();
+      if (this.metadata.meta?.attributes.fifo) this.messages.groups.recomputeHeads();
+    }
   }
 
   /** Visible messages a redrive may take now, oldest first, marked moving. Answers how many. */

@@ -26,6 +26,11 @@ export const RowIs = {
   moving: `state = ${MessageRowState.moving}`,
   notDeleted: `state <> ${MessageRowState.deleted}`,
   notMoving: `state <> ${MessageRowState.moving}`,
+  /** Received or moving: with a visibility deadline ahead, a message in flight. */
+  busy: `state IN (${MessageRowState.received}, ${MessageRowState.moving})`,
+  grouped: "group_id IS NOT NULL",
+  /** FIFO queues: the first message of its group not deleted (`head` is null on other queues). */
+  groupHead: "head = 1",
 } as const;
 
 export const MoveKind = { deadLetter: "dead-letter", redrive: "redrive" } as const;
@@ -57,7 +62,10 @@ export const schemaStatements = [
      move_key TEXT,
      attributes TEXT,
      sender_id TEXT,
-     trace_header TEXT
+     trace_header TEXT,
+     group_id TEXT,
+     dedup_id TEXT,
+     head INTEGER
    )`,
   `CREATE INDEX IF NOT EXISTS messages_by_visibility ON messages (visible_at, seq) WHERE ${RowIs.stored}`,
   `CREATE INDEX IF NOT EXISTS messages_by_age ON messages (state, enqueued_at)`,
@@ -67,6 +75,13 @@ export const schemaStatements = [
      expires_at INTEGER NOT NULL
    )`,
   `CREATE INDEX IF NOT EXISTS idempotency_by_expiry ON idempotency_keys (expires_at)`,
+  `CREATE TABLE IF NOT EXISTS dedup (
+     key TEXT PRIMARY KEY,
+     message_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   )`,
+  `CREATE INDEX IF NOT EXISTS dedup_by_expiry ON dedup (expires_at)`,
   `CREATE TABLE IF NOT EXISTS redrive (
      id INTEGER PRIMARY KEY CHECK (id = 1),
      status TEXT NOT NULL,
@@ -86,6 +101,23 @@ const addedMessageColumns = [
   { name: "attributes", definition: "attributes TEXT" },
   { name: "sender_id", definition: "sender_id TEXT" },
   { name: "trace_header", definition: "trace_header TEXT" },
+  { name: "group_id", definition: "group_id TEXT" },
+  { name: "dedup_id", definition: "dedup_id TEXT" },
+  { name: "head", definition: "head INTEGER" },
+];
+
+/**
+ * Indexes over columns added after the first release, created once the columns exist. Each
+ * covers only rows with a group id (FIFO queues' and tenants'), so a queue without groups pays
+ * nothing for them.
+ */
+const groupIndexStatements = [
+  // A group's messages in order: its head, and the next ones a batch receive takes.
+  `CREATE INDEX IF NOT EXISTS messages_by_group ON messages (group_id, seq) WHERE ${RowIs.grouped} AND ${RowIs.notDeleted}`,
+  // FIFO queues: the head of each group, the only rows a receive starts from.
+  `CREATE INDEX IF NOT EXISTS messages_fifo_heads ON messages (visible_at, seq) WHERE ${RowIs.stored} AND ${RowIs.groupHead}`,
+  // In flight or moving, by group: what blocks a FIFO group, and each tenant's share of a fair queue.
+  `CREATE INDEX IF NOT EXISTS messages_busy_by_group ON messages (group_id) WHERE ${RowIs.grouped} AND ${RowIs.busy}`,
 ];
 
 /** Creates the tables, and brings a `messages` table stored by an earlier release up to date. */
@@ -95,6 +127,7 @@ export function migrateSchema(sql: SqlStorage): void {
   for (const column of addedMessageColumns) {
     if (!present.has(column.name)) sql.exec(`ALTER TABLE messages ADD COLUMN ${column.definition}`);
   }
+  for (const statement of groupIndexStatements) sql.exec(statement);
 }
 
 export interface MessageRow {
@@ -116,6 +149,10 @@ export interface MessageRow {
   attributes: string | null;
   sender_id: string | null;
   trace_header: string | null;
+  group_id: string | null;
+  dedup_id: string | null;
+  /** FIFO queues: 1 for its group's first message not deleted, 0 behind it; null on other queues. */
+  head: number | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -145,7 +182,8 @@ export function newReceiptToken(): string {
 }
 
 /** The columns a receiver is given, as a RETURNING or SELECT list. */
-export const ReceivedColumns = "seq, id, body, tags, enqueued_at, visible_at, receive_count, first_received_at, receipt, source_queue, attributes, sender_id, trace_header";
+export const ReceivedColumns =
+  "seq, id, body, tags, enqueued_at, visible_at, receive_count, first_received_at, receipt, source_queue, attributes, sender_id, trace_header, group_id, dedup_id, head";
 
 /** The columns a receiver is given. */
 export type ReceivedRow = Pick<
@@ -163,7 +201,28 @@ export type ReceivedRow = Pick<
   | "attributes"
   | "sender_id"
   | "trace_header"
+  | "group_id"
+  | "dedup_id"
+  | "head"
 > & { [key: string]: SqlStorageValue };
+
+/** A FIFO message's sequence number: its row's, as 20 decimal digits (the width of SQS's). */
+export function formatSequenceNumber(seq: number): string {
+  return String(seq).padStart(20, "0");
+}
+
+/** The group, deduplication id and sequence number a message shows, those it has. */
+function groupFields(row: Pick<MessageRow, "seq" | "group_id" | "dedup_id" | "head">): {
+  groupId?: string;
+  deduplicationId?: string;
+  sequenceNumber?: string;
+} {
+  const fields: { groupId?: string; deduplicationId?: string; sequenceNumber?: string } = {};
+  if (row.group_id !== null) fields.groupId = row.group_id;
+  if (row.dedup_id !== null) fields.deduplicationId = row.dedup_id;
+  if (row.head !== null) fields.sequenceNumber = formatSequenceNumber(row.seq);
+  return fields;
+}
 
 export function toReceivedMessage(row: ReceivedRow): ReceivedMessage {
   const message: ReceivedMessage = {
@@ -180,7 +239,7 @@ export function toReceivedMessage(row: ReceivedRow): ReceivedMessage {
   };
   if (row.source_queue) message.sourceQueue = row.source_queue;
   if (row.trace_header) message.traceHeader = row.trace_header;
-  return message;
+  return Object.assign(message, groupFields(row));
 }
 
 export function toPeekedMessage(row: MessageRow, nowMs: number): PeekedMessage {
@@ -198,7 +257,7 @@ export function toPeekedMessage(row: MessageRow, nowMs: number): PeekedMessage {
   };
   if (row.source_queue) message.sourceQueue = row.source_queue;
   if (row.trace_header) message.traceHeader = row.trace_header;
-  return message;
+  return Object.assign(message, groupFields(row));
 }
 
 function messageState(row: MessageRow, nowMs: number): MessageState {

@@ -44,7 +44,7 @@ export function takeDue(storage: DurableObjectStorage, nowMs: number): DueDelive
       due.push(
         sql
           .exec<DueDelivery>(
-            `SELECT o.message_seq, o.subscription_id, o.attempts, m.id, m.body, m.tags, m.routing_key, m.attributes, m.sender_id, m.published_at
+            `SELECT o.message_seq, o.subscription_id, o.attempts, m.id, m.body, m.tags, m.routing_key, m.attributes, m.sender_id, m.published_at, m.group_id, m.dedup_id
              FROM outbox o JOIN messages m ON m.seq = o.message_seq WHERE o.message_seq = ? AND o.subscription_id = ?`,
             message_seq,
             subscription_id,
@@ -90,6 +90,8 @@ export async function deliverToQueue(env: Env, meta: TopicMeta, sub: Subscriptio
           sourceQueue: null,
           attributes: decodeAttributes(row.attributes),
           senderId: row.sender_id,
+          groupId: row.group_id,
+          deduplicationId: row.dedup_id,
           delayed: true,
         })),
       );

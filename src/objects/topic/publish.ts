@@ -43,7 +43,7 @@ export function storePublished(
       const routingKey = message.routingKey ?? null;
       const seq = sql
         .exec<{ seq: number }>(
-          "INSERT INTO messages (id, body, tags, routing_key, attributes, sender_id, published_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+          "INSERT INTO messages (id, body, tags, routing_key, attributes, sender_id, published_at, group_id, dedup_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
           id,
           message.body,
           tags.length > 0 ? JSON.stringify(tags) : null,
@@ -51,6 +51,8 @@ export function storePublished(
           encodeAttributes(message.attributes),
           senderId,
           nowMs,
+          message.groupId ?? null,
+          message.deduplicationId ?? null,
         )
         .one().seq;
       for (const sub of subs) {

@@ -30,6 +30,8 @@ export interface DueDelivery {
   attributes: string | null;
   sender_id: string | null;
   published_at: number;
+  group_id: string | null;
+  dedup_id: string | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -53,7 +55,7 @@ const schemaStatements = [
   `CREATE TABLE IF NOT EXISTS messages (
      seq INTEGER PRIMARY KEY AUTOINCREMENT,
      id TEXT NOT NULL, body TEXT NOT NULL, tags TEXT, routing_key TEXT, published_at INTEGER NOT NULL,
-     attributes TEXT, sender_id TEXT
+     attributes TEXT, sender_id TEXT, group_id TEXT, dedup_id TEXT
    )`,
   `CREATE TABLE IF NOT EXISTS outbox (
      message_seq INTEGER NOT NULL, subscription_id INTEGER NOT NULL,
@@ -81,6 +83,8 @@ export function migrate(sql: SqlStorage): void {
   const messageColumns = columnsOf(sql, "messages");
   if (!messageColumns.has("attributes")) sql.exec("ALTER TABLE messages ADD COLUMN attributes TEXT");
   if (!messageColumns.has("sender_id")) sql.exec("ALTER TABLE messages ADD COLUMN sender_id TEXT");
+  if (!messageColumns.has("group_id")) sql.exec("ALTER TABLE messages ADD COLUMN group_id TEXT");
+  if (!messageColumns.has("dedup_id")) sql.exec("ALTER TABLE messages ADD COLUMN dedup_id TEXT");
   sql.exec("DROP INDEX IF EXISTS outbox_by_due");
   sql.exec("CREATE INDEX IF NOT EXISTS outbox_by_lease_and_due ON outbox (leased, next_attempt_at)");
 }
