@@ -40,9 +40,9 @@ const QueueSocketTag = "queue";
 const WebSocketOpen = 1;
 
 /**
- * A live socket as a waiting receiver: it waits while it has credit, takes at most a push batch per
- * turn, and goes to the back of the line after each, so sockets, long polls and RPC receivers
- * share the queue round robin. Messages are claimed by the engine's claim, as any receive's are.
+ * A live socket as a waiting receiver: it waits while it has credit, takes its turn, and goes to
+ * the back of the line after each, so sockets, long polls and RPC receivers share the queue round
+ * robin. Messages are claimed by the engine's claim, as any receive's are.
  */
 class SocketWaiter implements Waiter {
   constructor(
@@ -51,8 +51,9 @@ class SocketWaiter implements Waiter {
     private readonly sockets: LiveQueueSockets,
   ) {}
 
+  /** A batch while it waits alone; one message per turn while others wait, so that turns alternate. */
   get max(): number {
-    return Math.min(this.state.credit, LiveLimits.pushBatchMax);
+    return this.sockets.othersWaiting() ? 1 : Math.min(this.state.credit, LiveLimits.pushBatchMax);
   }
 
   get visibilityTimeoutSeconds(): number | undefined {
@@ -209,6 +210,11 @@ export class LiveQueueSockets {
   /** Puts a socket with credit in line, unless it already is. */
   queue(waiter: SocketWaiter): void {
     if (!this.waiters.has(waiter)) this.waiters.add(waiter);
+  }
+
+  /** Whether receivers besides the one at the front of the line wait. */
+  othersWaiting(): boolean {
+    return this.waiters.size > 1;
   }
 
   expired(waiter: SocketWaiter): boolean {
