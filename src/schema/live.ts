@@ -17,8 +17,6 @@ export const LiveLimits = {
   frameMaxBytes: 1_048_576,
   /** Most messages in one pushed `messages` frame. */
   pushBatchMax: QueueLimits.batchMax,
-  /** Bytes a topic socket may leave unsent before it is closed as too slow (4429). */
-  topicBufferedMaxBytes: 4 * 1_048_576,
   /** Characters of a client-chosen correlation id. */
   frameIdMaxLength: 128,
 } as const;
@@ -31,8 +29,6 @@ export const LiveCloseCode = {
   tooBig: 1009,
   /** The queue or topic was deleted. */
   deleted: 4404,
-  /** A topic socket that does not read fast enough. */
-  tooSlow: 4429,
 } as const;
 
 const FrameId = v.pipe(v.string(), v.minLength(1), v.maxLength(LiveLimits.frameIdMaxLength));

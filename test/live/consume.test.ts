@@ -1,12 +1,12 @@
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { queueStub } from "../objects/support";
+import { inQueue, queueStub } from "../objects/support";
 import { api, uniqueName } from "../support/http";
 import { counts, createQueue, mintToken, openLive, sendBodies } from "./support";
 
 /** Moves the queue object's clock `ms` ahead of real time. */
 async function advanceClock(queue: string, ms: number): Promise<void> {
-  await runInDurableObject(queueStub(queue), (object) => {
+  await inQueue(queueStub(queue), (object) => {
     object.clock = { nowMs: () => Date.now() + ms };
   });
 }
@@ -186,7 +186,7 @@ describe("consuming over a live socket", () => {
     await live.waitClosed();
     const hidden = await counts(queue);
     await advanceClock(queue, 31_000);
-    const back = await runInDurableObject(queueStub(queue), (object) => object.receive({ max: 10, waitSeconds: 0, visibilityTimeout: undefined }));
+    const back = await inQueue(queueStub(queue), (object) => object.receive({ max: 10, waitSeconds: 0, visibilityTimeout: undefined }));
 
     expect(hidden).toMatchObject({ inactive: 2, active: 0 });
     expect(back.ok && back.value.map((m) => [m.body, m.receiveCount])).toEqual([

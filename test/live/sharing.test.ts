@@ -1,6 +1,6 @@
-import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { expectParked, queueStub } from "../objects/support";
+import { expectParked, inQueue, queueStub } from "../objects/support";
 import { api, uniqueName } from "../support/http";
 import { counts, createQueue, openLive, sendBodies } from "./support";
 
@@ -74,12 +74,12 @@ describe("live sockets sharing a queue", () => {
     const live = await openLive(`/v1/queues/${queue}/live`);
     live.send({ type: "credit", messages: 3 });
     await live.take("credited");
-    await runInDurableObject(queueStub(queue), (object) => {
+    await inQueue(queueStub(queue), (object) => {
       (object as unknown as { marker: boolean }).marker = true;
     });
 
     await evictDurableObject(queueStub(queue));
-    const evicted = await runInDurableObject(queueStub(queue), (object) => (object as unknown as { marker?: boolean }).marker === undefined);
+    const evicted = await inQueue(queueStub(queue), (object) => (object as unknown as { marker?: boolean }).marker === undefined);
     await sendBodies(queue, "after eviction 1", "after eviction 2");
 
     expect(evicted).toBe(true);
@@ -98,7 +98,7 @@ describe("live sockets sharing a queue", () => {
     await live.take("credited");
 
     await evictDurableObject(queueStub(queue));
-    const alarmAtMs = await runInDurableObject(queueStub(queue), async (object, state) => {
+    const alarmAtMs = await inQueue(queueStub(queue), async (object, state) => {
       object.clock = { nowMs: () => Date.now() + 31_000 };
       return state.storage.getAlarm();
     });

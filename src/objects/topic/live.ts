@@ -1,10 +1,10 @@
 import * as v from "valibot";
 import type { Clock } from "../../clock";
 import { matchesAnyBindingKey, matchesTags } from "../../delivery/filters";
-import { ErrorCode } from "../../errors";
-import { LiveCloseCode, LiveLimits, LiveTopicOptions } from "../../schema/live";
+import { ErrorCode, ServiceError } from "../../errors";
+import { LiveCloseCode, LiveLimits, LiveTopicOptions, QueueClientFrame } from "../../schema/live";
 import type { PublishedMessage } from "../../schema/topic";
-import { acceptSocket, closeSocket, readFrame, refuseFrame, refusal, sendFrame, settingsOf, upgraded } from "../live";
+import { acceptSocket, closeSocket, errorFrame, readFrame, refuseFrame, refusal, sendFrame, settingsOf, upgraded } from "../live";
 import type { TopicMeta } from "./storage";
 
 /** What a topic socket remembers across the object's eviction: its filters and its credential's end. */
@@ -14,20 +14,28 @@ interface TopicSocketState {
   filterTags: string[];
   bindingKeys: string[];
   expiresAt: number | null;
+  /** Messages the object may still push; what matches beyond it is dropped and counted. */
+  credit: number;
+  /** Matching messages dropped since the last push, reported with the next one. */
+  dropped: number;
 }
 
 const TopicSocketSettings = v.strictObject({ expiresAt: v.nullable(v.number()), options: LiveTopicOptions });
 
 const TopicSocketTag = "topic";
 
-/** A topic socket sends no frame but pings (answered by the runtime); anything else is named wrong. */
-const TopicClientFrame = v.strictObject({ type: v.picklist(["ping"]) });
+/** A topic socket grants credit, as a queue socket does; pings are answered by the runtime. */
+const TopicClientFrame = v.variant("type", [
+  v.strictObject({ type: v.literal("ping") }),
+  QueueClientFrame.options[0],
+]);
 
 /**
  * Live views of a topic (`GET /v1/topics/{name}/live`): each socket is a subscription that lasts as
  * long as it does, filtered as a subscription is. Best effort: a message published while a socket
- * is connected is pushed once, with no outbox and no retry; a socket that falls behind by more than
- * `topicBufferedMaxBytes` is closed (4429) rather than buffered without bound.
+ * is connected is pushed once, with no outbox and no retry. Flow control is by credit, as on a
+ * queue socket: what matches while a socket has none is dropped (the runtime exposes no send
+ * buffer to measure), and the next push says how many were.
  */
 export class LiveTopicSockets {
   constructor(
@@ -47,16 +55,37 @@ export class LiveTopicSockets {
       filterTags: settings.options.filterTags ?? [],
       bindingKeys: settings.options.bindingKeys ?? [],
       expiresAt: settings.expiresAt,
+      credit: 0,
+      dropped: 0,
     };
     const { client, server } = acceptSocket(this.ctx, state, [TopicSocketTag]);
-    sendFrame(server, { type: "ready", socket: state.id, filterTags: state.filterTags, bindingKeys: state.bindingKeys });
+    sendFrame(server, { type: "ready", socket: state.id, filterTags: state.filterTags, bindingKeys: state.bindingKeys, creditMax: LiveLimits.creditMax });
     return upgraded(client);
   }
 
   message(ws: WebSocket, message: string | ArrayBuffer): void {
+    const state = ws.deserializeAttachment() as TopicSocketState | null;
+    if (!state || state.kind !== "topic") return;
+    if (state.expiresAt !== null && this.clock.nowMs() >= state.expiresAt) {
+      closeSocket(ws, LiveCloseCode.policy, "credential expired");
+      return;
+    }
     const read = readFrame(message, TopicClientFrame);
-    if (!read.ok) refuseFrame(ws, read);
-    else sendFrame(ws, { type: "pong" });
+    if (!read.ok) {
+      refuseFrame(ws, read);
+      return;
+    }
+    if (read.frame.type === "ping") {
+      sendFrame(ws, { type: "pong" });
+      return;
+    }
+    const credit = state.credit + read.frame.messages;
+    if (credit > LiveLimits.creditMax) {
+      sendFrame(ws, errorFrame(new ServiceError(ErrorCode.InvalidParameter, `credit would be ${credit}; a socket holds at most ${LiveLimits.creditMax} unspent`)));
+      return;
+    }
+    ws.serializeAttachment({ ...state, credit });
+    sendFrame(ws, { type: "credited", credit });
   }
 
   closed(ws: WebSocket, code?: number): void {
@@ -93,11 +122,10 @@ export class LiveTopicSockets {
           : state.bindingKeys.length === 0 || matchesAnyBindingKey(state.bindingKeys, message.routingKey),
       );
       if (matching.length === 0) continue;
-      if (typeof ws.bufferedAmount === "number" && ws.bufferedAmount > LiveLimits.topicBufferedMaxBytes) {
-        closeSocket(ws, LiveCloseCode.tooSlow, "the socket does not read fast enough");
-        continue;
-      }
-      sendFrame(ws, { type: "messages", messages: matching });
+      const taken = matching.slice(0, state.credit);
+      const dropped = state.dropped + matching.length - taken.length;
+      if (taken.length > 0) sendFrame(ws, { type: "messages", messages: taken, dropped });
+      ws.serializeAttachment({ ...state, credit: state.credit - taken.length, dropped: taken.length > 0 ? 0 : dropped });
     }
   }
 
