@@ -61,7 +61,11 @@ class SocketWaiter implements Waiter {
   }
 
   isLive(): boolean {
-    return this.state.credit > 0 && this.ws.readyState === WebSocketOpen && !this.sockets.expired(this);
+    if (this.sockets.expired(this)) {
+      closeSocket(this.ws, LiveCloseCode.policy, "credential expired");
+      return false;
+    }
+    return this.state.credit > 0 && this.ws.readyState === WebSocketOpen;
   }
 
   deliver(result: Result<ReceivedMessage[]>): void {
