@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { LiveProtocol } from "../../src/schema/live";
 import { api, RootSecretKey, uniqueName } from "../support/http";
-import { createKey } from "../support/auth";
-import { connect, createQueue, mintToken, openLive } from "./support";
+import { createAccount, createKey } from "../support/auth";
+import { inQueue, queueStub } from "../objects/support";
+import { connect, counts, createQueue, mintToken, openLive, sendBodies } from "./support";
 
 describe("opening a live queue socket", () => {
   it("accepts a browser token offered as a subprotocol and selects the protocol offered", async () => {
@@ -65,6 +66,38 @@ describe("opening a live queue socket", () => {
 
     expect(upgrade.status).toBe(403);
     expect(upgrade.body.error.code).toBe("Forbidden");
+  });
+
+  it("refuses a page from an origin outside the account's allowed origins", async () => {
+    const account = await createAccount(uniqueName("shop"));
+    expect((await api("PATCH", `/v1/accounts/${account}`, { allowedOrigins: ["https://shop.example"] })).status).toBe(200);
+    const key = await createKey([{ actions: ["*"], resources: ["*"] }], account);
+    const auth = { authorization: `Bearer ${key.secretKey}` };
+    const queue = uniqueName();
+    expect((await api("PUT", `/v1/queues/${queue}`, {}, { auth: auth.authorization })).status).toBe(201);
+
+    const foreign = await connect(`/v1/queues/${queue}/live`, { headers: { ...auth, origin: "https://elsewhere.example" } });
+    const own = await connect(`/v1/queues/${queue}/live`, { headers: { ...auth, origin: "https://shop.example" } });
+
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.error.code).toBe("Forbidden");
+    expect(own.status).toBe(101);
+    own.client!.close();
+  });
+
+  it("closes with 1008 when a token expires while the socket waits with credit", async () => {
+    const queue = await createQueue(uniqueName());
+    const live = await openLive(`/v1/queues/${queue}/live`, { token: await mintToken(["receive"], [`queue:${queue}`], 60) });
+    live.send({ type: "credit", messages: 1 });
+    await live.take("credited");
+
+    await inQueue(queueStub(queue), (object) => {
+      object.clock = { nowMs: () => Date.now() + 61_000 };
+    });
+    await sendBodies(queue, "not for an expired token");
+
+    expect(await live.waitClosed()).toMatchObject({ code: 1008 });
+    expect(await counts(queue)).toMatchObject({ active: 1, inactive: 0 });
   });
 
   it("refuses a queue that does not exist with 404", async () => {
