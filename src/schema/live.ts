@@ -38,6 +38,7 @@ const VisibilitySeconds = ChangeVisibilityBody.entries.visibilityTimeout;
 export const QueueClientFrame = v.variant("type", [
   v.strictObject({
     type: v.literal("credit"),
+    id: v.optional(FrameId),
     messages: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(LiveLimits.creditMax)),
   }),
   v.strictObject({ type: v.literal("ack"), id: FrameId, receiptHandle: v.string() }),

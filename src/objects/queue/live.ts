@@ -148,7 +148,7 @@ export class LiveQueueSockets {
       return;
     }
     const frame = read.frame;
-    const id = frame.type === "credit" ? undefined : frame.id;
+    const id = frame.id;
     try {
       const answer = this.run(waiter, frame);
       if (answer) sendFrame(ws, answer);
@@ -174,7 +174,7 @@ export class LiveQueueSockets {
         waiter.state.credit = credit;
         waiter.save();
         this.queue(waiter);
-        return { type: "credited", credit };
+        return frame.id === undefined ? { type: "credited", credit } : { type: "credited", id: frame.id, credit };
       }
       case "ack": {
         const [result] = unwrap(this.port.deleteMessages([frame.receiptHandle]));

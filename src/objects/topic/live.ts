@@ -79,13 +79,14 @@ export class LiveTopicSockets {
       sendFrame(ws, { type: "pong" });
       return;
     }
+    const { id } = read.frame;
     const credit = state.credit + read.frame.messages;
     if (credit > LiveLimits.creditMax) {
-      sendFrame(ws, errorFrame(new ServiceError(ErrorCode.InvalidParameter, `credit would be ${credit}; a socket holds at most ${LiveLimits.creditMax} unspent`)));
+      sendFrame(ws, errorFrame(new ServiceError(ErrorCode.InvalidParameter, `credit would be ${credit}; a socket holds at most ${LiveLimits.creditMax} unspent`), id));
       return;
     }
     ws.serializeAttachment({ ...state, credit });
-    sendFrame(ws, { type: "credited", credit });
+    sendFrame(ws, id === undefined ? { type: "credited", credit } : { type: "credited", id, credit });
   }
 
   closed(ws: WebSocket, code?: number): void {
