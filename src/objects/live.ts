@@ -58,6 +58,12 @@ export function errorFrame(error: unknown, id?: string): object {
   return id === undefined ? { type: "error", error: { code, message } } : { type: "error", id, error: { code, message } };
 }
 
+/** A frame's size in bytes; text is encoded only when its length alone cannot tell (UTF-8 takes at most 3 bytes per UTF-16 unit). */
+function frameBytes(message: string | ArrayBuffer): number {
+  if (typeof message !== "string") return message.byteLength;
+  return message.length * 3 <= LiveLimits.frameMaxBytes ? message.length : new TextEncoder().encode(message).byteLength;
+}
+
 export type FrameRead<T> = { ok: true; frame: T } | { ok: false; error: ServiceError; id?: string; tooBig?: boolean };
 
 /**
@@ -65,8 +71,7 @@ export type FrameRead<T> = { ok: true; frame: T } | { ok: false; error: ServiceE
  * wrong is named with the REST API's codes (MalformedRequest, InvalidParameter).
  */
 export function readFrame<T extends v.GenericSchema>(message: string | ArrayBuffer, schema: T): FrameRead<v.InferOutput<T>> {
-  const bytes = typeof message === "string" ? message.length * 3 : message.byteLength;
-  if (bytes > LiveLimits.frameMaxBytes && (typeof message !== "string" || new TextEncoder().encode(message).byteLength > LiveLimits.frameMaxBytes)) {
+  if (frameBytes(message) > LiveLimits.frameMaxBytes) {
     return { ok: false, tooBig: true, error: new ServiceError(ErrorCode.RequestTooLarge, `a frame is at most ${LiveLimits.frameMaxBytes} bytes`) };
   }
   if (typeof message !== "string") return { ok: false, error: new ServiceError(ErrorCode.MalformedRequest, "frames are JSON text, not binary") };
