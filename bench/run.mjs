@@ -3,8 +3,8 @@
 // on free loopback ports and fresh temporary state, runs the scenarios, stops everything it
 // started, prints a table and writes bench/results/latest.json and bench/results/latest.svg.
 //
-//   --scenarios a,b,c   any of: floor, send-1, send-16, consume, wake, fanout, spread, sqs, backlog,
-//                       engine, peer, fifo (default: all; the floors a scenario is compared with are
+//   --scenarios a,b,c   any of: floor, send-1, send-16, consume, wake, live, fanout, spread, sqs,
+//                       backlog, engine, peer, fifo (default: all; the floors a scenario is compared with are
 //                       measured too)
 //   --duration <s>      seconds of load per throughput case (default 10; smoke 1)
 //   --connections <n>   keep-alive connections (and sends in flight in the peer Worker) (default 10; smoke 4)
@@ -30,15 +30,16 @@ import { killAllNow, snapshotApp, startWrangler, stopAll } from "./lib/wrangler.
 import { engine, peer } from "./scenarios/runtime.mjs";
 import { backlog, consume, fanout, spread, throughputTrio, wake } from "./scenarios/service.mjs";
 import { fifo } from "./scenarios/fifo.mjs";
+import { live } from "./scenarios/live.mjs";
 import { sqs } from "./scenarios/sqs.mjs";
 
 const benchDir = import.meta.dirname;
 const repoRoot = path.resolve(benchDir, "..");
 const resultsDir = path.join(benchDir, "results");
 
-const AllScenarios = ["floor", "send-1", "send-16", "consume", "wake", "fanout", "spread", "sqs", "backlog", "engine", "peer", "fifo"];
+const AllScenarios = ["floor", "send-1", "send-16", "consume", "wake", "live", "fanout", "spread", "sqs", "backlog", "engine", "peer", "fifo"];
 /** What each scenario's figures are compared with. */
-const Needs = { "send-1": ["floor"], "send-16": ["send-1"], consume: ["send-16"], wake: ["floor"] };
+const Needs = { "send-1": ["floor"], "send-16": ["send-1"], consume: ["send-16"], wake: ["floor"], live: ["send-1", "wake"] };
 
 const RootSecretId = "AKIDbenchroot000000000000000000000";
 const RootSecretKey = `bench-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
@@ -240,12 +241,13 @@ async function main() {
   };
 
   // Scenarios 1–7 and the SQS interface share one service instance.
-  await withService("service", ["floor", "send-1", "send-16", "consume", "wake", "fanout", "spread", "sqs", "fifo"], async (sctx) => {
+  await withService("service", ["floor", "send-1", "send-16", "consume", "wake", "live", "fanout", "spread", "sqs", "fifo"], async (sctx) => {
     const trio = ["floor", "send-1", "send-16"].filter((name) => opts.selected.has(name));
     const run = (label, body) => attempt(label, () => profiled(sctx.service, label, body));
     if (trio.length > 0) await run(trio.join("+"), () => throughputTrio(sctx, opts.selected));
     if (opts.selected.has("consume")) await run("consume", () => consume(sctx));
     if (opts.selected.has("wake")) await run("wake", () => wake(sctx));
+    if (opts.selected.has("live")) await run("live", () => live(sctx));
     if (opts.selected.has("fanout")) await run("fanout", () => fanout(sctx));
     if (opts.selected.has("spread")) await run("spread", () => spread(sctx));
     if (opts.selected.has("sqs")) await run("sqs", () => sqs(sctx));

@@ -14,6 +14,7 @@ import type {
   UpdateQueueBody,
 } from "../schema/queue";
 import { queueObject } from "./keys";
+import { LiveQueueSockets } from "./queue/live";
 import { changeTags, mergeQueueAttributes, sameAttributes } from "./queue/attributes";
 import { effects, mergeEffects, type Effects, type Outcome } from "./queue/effects";
 import { QueueEngine, type MoveBatch, type TransferredMessage } from "./queue/engine";
@@ -47,6 +48,8 @@ export class QueueObject extends DurableObject<Env> {
   readonly redrives: RedriveTasks;
   private readonly scheduler: AlarmScheduler;
   private readonly waiters = new Waiters();
+  /** Live sockets: a second kind of waiting receiver, kept across eviction by hibernation. */
+  private readonly live: LiveQueueSockets;
   private readonly longPolls = new Map<string, LongPoll>();
   private readonly cancelledReceives = new Set<string>();
   /** The latest run of due work; the next one starts after it. */
@@ -63,7 +66,55 @@ export class QueueObject extends DurableObject<Env> {
       // Visibility ends change no stored state: they matter only while receivers wait.
       (nowMs) => (this.waiters.size > 0 && this.engine.meta ? this.engine.nextVisibleAfter(nowMs) : null),
     ]);
-    void ctx.blockConcurrencyWhile(() => this.scheduler.load());
+    this.live = new LiveQueueSockets(ctx, this.waiters, this.livePort(), { nowMs: () => this.clock.nowMs() });
+    void ctx.blockConcurrencyWhile(async () => {
+      await this.scheduler.load();
+      // Sockets with credit outlive an eviction: push to them what became visible meanwhile.
+      if (this.live.restore()) this.wakeLive(this.clock.nowMs());
+    });
+  }
+
+  private livePort() {
+    return {
+      exists: () => this.engine.meta !== null,
+      send: (messages: OutgoingMessage[], senderId: string | null) => {
+        const nowMs = this.clock.nowMs();
+        return this.run(nowMs, () => this.engine.send(messages, nowMs, senderId));
+      },
+      deleteMessages: (handles: string[]) => {
+        const nowMs = this.clock.nowMs();
+        return this.run(nowMs, () => this.engine.deleteMessages(handles, nowMs));
+      },
+      changeVisibility: (handle: string, seconds: number) => {
+        const nowMs = this.clock.nowMs();
+        return this.run(nowMs, () => this.engine.changeVisibility(handle, seconds, nowMs));
+      },
+      wake: (nowMs: number) => this.wakeLive(nowMs),
+    };
+  }
+
+  /** A socket waits as a long poll does: claim now, and arm the alarm for the next message to become visible. */
+  private wakeLive(nowMs: number): void {
+    if (!this.engine.meta) return;
+    this.wake(nowMs);
+    if (this.waiters.size > 0) this.apply(this.engine.waitEffects(nowMs), nowMs);
+  }
+
+  /** `GET /v1/queues/{name}/live`, forwarded by the service once the caller is authorised. */
+  override async fetch(request: Request): Promise<Response> {
+    return this.live.accept(request);
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    this.live.message(ws, message);
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    this.live.closed(ws, code);
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    this.live.closed(ws);
   }
 
   /** Runs an engine operation and applies its effects; a refused operation has none. */
@@ -134,6 +185,7 @@ export class QueueObject extends DurableObject<Env> {
   async destroy(): Promise<Result<{ existed: boolean }>> {
     const existed = this.engine.meta !== null;
     this.waiters.endAll(fail(ErrorCode.QueueNotFound, "queue was deleted"));
+    this.live.closeAll("queue was deleted");
     this.engine.destroy();
     await this.scheduler.clear();
     // deleteAll() also drops the tables of a SQLite-backed object: recreate them.

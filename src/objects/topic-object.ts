@@ -13,6 +13,7 @@ import type {
 import { PushConcurrency, deliverToQueue, pushDelivery, runLimited } from "./topic/delivery";
 import { topicEffects, type TopicEffects, type TopicOutcome } from "./topic/effects";
 import { TopicEngine } from "./topic/engine";
+import { LiveTopicSockets } from "./topic/live";
 import type { DueDelivery, Subscription } from "./topic/storage";
 import { AlarmScheduler } from "./scheduler";
 
@@ -40,11 +41,14 @@ export class TopicObject extends DurableObject<Env> {
   private readonly scheduler: AlarmScheduler;
   private delivering: Promise<void> | null = null;
   private deliverAgain = false;
+  /** Live views: sockets held with the WebSocket Hibernation API, pushed to on publish. */
+  private readonly live: LiveTopicSockets;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.engine = new TopicEngine(ctx.storage);
     this.scheduler = new AlarmScheduler(ctx.storage, [(nowMs) => this.engine.nextDeadline(nowMs)]);
+    this.live = new LiveTopicSockets(ctx, { nowMs: () => this.clock.nowMs() });
     void ctx.blockConcurrencyWhile(async () => {
       await this.scheduler.load();
       this.apply(this.engine.releaseLeases().effects, this.clock.nowMs());
@@ -91,6 +95,7 @@ export class TopicObject extends DurableObject<Env> {
   /** Deletes the topic, its subscriptions and their pending deliveries. */
   async destroy(): Promise<Result<{ existed: boolean }>> {
     const existed = this.engine.meta !== null;
+    this.live.closeAll("topic was deleted");
     this.engine.forget();
     this.epoch++;
     await this.scheduler.clear();
@@ -128,7 +133,26 @@ export class TopicObject extends DurableObject<Env> {
   /** Stores messages published by `senderId`, which queue subscriptions pass on; null when not known. */
   async publish(messages: PublishedMessage[], senderId: string | null = null): Promise<Result<{ ids: string[] }>> {
     const nowMs = this.clock.nowMs();
-    return this.run(nowMs, () => this.engine.publish(messages, nowMs, senderId));
+    const result = this.run(nowMs, () => this.engine.publish(messages, nowMs, senderId));
+    if (result.ok && this.engine.meta) this.live.publish(this.engine.meta, messages, result.value.ids, senderId);
+    return result;
+  }
+
+  /** `GET /v1/topics/{name}/live`, forwarded by the service once the caller is authorised. */
+  override async fetch(request: Request): Promise<Response> {
+    return this.live.accept(request, this.engine.meta);
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    this.live.message(ws, message);
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    this.live.closed(ws, code);
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    this.live.closed(ws);
   }
 
   override async alarm(): Promise<void> {

@@ -22,7 +22,7 @@ describe("the client package", () => {
     // Only the package's own modules: nothing of the service's source, no dependency.
     expect(imports.filter((path) => !/^\.\/[\w-]+$/.test(path))).toEqual([]);
     expect(bundle).not.toMatch(/^import /m);
-    expect(Object.keys(client).sort()).toEqual(["EdgeCmqError", "consume", "createClient", "idempotentOperations"]);
+    expect(Object.keys(client).sort()).toEqual(["EdgeCmqError", "LiveProtocol", "LiveSocket", "consume", "createClient", "idempotentOperations", "openLive"]);
     expect(typeof client.createClient({ endpoint: "https://cmq.example", secretKey: "k" }).sendMessages).toBe("function");
   });
 

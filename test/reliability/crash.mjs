@@ -7,6 +7,7 @@
 // counted: allowed only for messages whose delete was not acknowledged.
 import { call, callAnswered, copyOf, expectStatus, sleep } from "./lib/client.mjs";
 import { startService } from "./lib/service.mjs";
+import { socketConsumer } from "./lib/socket-consumer.mjs";
 
 /**
  * @param {{short: boolean, workDir: string, log: (line: string) => void, random: () => number}} options
@@ -110,6 +111,30 @@ export async function crashPart({ short, workDir, log, random }) {
       }
     };
 
+    // One consumer of the queue is a live socket, acking over it; a token outlives the run.
+    const mintToken = async () =>
+      expectStatus(await call(service, "POST", "/v1/tokens", { actions: ["receive"], resources: [`queue:${queue}`], ttlSeconds: 3_600 }), 201, "token").token;
+    const record = (name) => (message) => {
+      receives++;
+      const entry = seen.get(name).get(message.id) ?? { body: message.body, receives: 0, copies: new Set(), deleteAcked: false, afterDeleteAck: 0 };
+      entry.receives++;
+      entry.copies.add(copyOf(message.receiptHandle));
+      if (entry.deleteAcked) entry.afterDeleteAck++;
+      if (entry.body !== message.body) problems.push(`${name}: message ${message.id} came back with another body`);
+      seen.get(name).set(message.id, entry);
+    };
+    const socketConsumers = [
+      socketConsumer({
+        service,
+        queue,
+        token: mintToken,
+        onMessage: record(queue),
+        onAcked: (message) => (seen.get(queue).get(message.id).deleteAcked = true),
+        countError,
+        stopped: () => stopConsume,
+      }),
+    ];
+
     const tasks = [];
     for (let p = 0; p < settings.producers; p++) tasks.push(producer(p, "send"));
     for (let p = 0; p < settings.publishers; p++) tasks.push(producer(p, "publish"));
@@ -150,6 +175,7 @@ export async function crashPart({ short, workDir, log, random }) {
     await sleep(2_000);
     stopConsume = true;
     await Promise.all(consumers);
+    const sockets = await Promise.all(socketConsumers);
     const drainMs = Date.now() - loadDoneAt;
 
     // Verdicts.
@@ -200,6 +226,8 @@ export async function crashPart({ short, workDir, log, random }) {
       kills: service.kills,
       reloads: service.unplannedRestarts,
       receives,
+      socketPushes: sockets.reduce((sum, each) => sum + each.pushed, 0),
+      socketConnections: sockets.reduce((sum, each) => sum + each.connections, 0),
       duplicates,
       doubleCopies,
       backAfterDelete,

@@ -14,9 +14,11 @@ import type {
   ReceivedMessage,
   UpdateQueueBody,
 } from "../../src/schema/queue";
+import { LiveLimits } from "../../src/schema/live";
 import { Prefix, queueStub, uniqueName } from "../objects/support";
 import { checkProperty, propertyTimeoutMs } from "./fc-params";
 import { DedupModel, fairClaim, fifoClaim, sequenceNumberOf } from "./lib/group-model";
+import { socketCommandArbs, socketReceive, socketSettle, type SocketCommand } from "./lib/socket-receivers";
 
 /**
  * Model-based test of one queue with a dead-letter queue: random sequences of sends, receives,
@@ -76,7 +78,8 @@ type Command =
   | { t: "abort" }
   | { t: "crash-during-due"; afterMs: number }
   | { t: "create-dlq" }
-  | { t: "update"; patch: AttributePatch };
+  | { t: "update"; patch: AttributePatch }
+  | SocketCommand;
 
 interface AttributePatch {
   visibilityTimeout?: number;
@@ -260,6 +263,7 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
       )
       .map((patch) => ({ t: "update" as const, patch })),
   },
+  ...socketCommandArbs,
 );
 
 /**
@@ -314,6 +318,8 @@ const tally = {
   duplicates: 0,
   groupsHeldBack: 0,
   fairReceives: 0,
+  socketReceived: 0,
+  socketSettled: 0,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -944,6 +950,46 @@ async function runSequence(config: Config, commands: Command[]): Promise<void> {
         expect(observation.outcome, where).toEqual(expectedError ? { ok: false, code: expectedError } : { ok: true, value: null });
         if (!expectedError) tally.updates++;
         check(observation, where);
+        break;
+      }
+      case "socket-receive": {
+        // Pushed over a live socket: the same claim as a receive, in batches of its turns (a lone
+        // socket takes turn after turn until its credit or the claimable messages run out).
+        const expected: ModelMessage[] = [];
+        for (let credit = command.credit; credit > 0; ) {
+          const turn = model.claim(Math.min(credit, LiveLimits.pushBatchMax), undefined, nowMs);
+          if (turn.length === 0) break;
+          expected.push(...turn);
+          credit -= turn.length;
+        }
+        const pushed = await socketReceive(source, nowMs, command.credit);
+        const byId = new Map(expected.map((m) => [m.id, m]));
+        expect(pushed.map((m) => m.id).sort(), `pushed by ${where}`).toEqual([...byId.keys()].sort());
+        for (const message of pushed) {
+          const m = byId.get(message.id)!;
+          expect([message.receiveCount, message.nextVisibleAt], `pushed ${message.id} by ${where}`).toEqual([m.receiveCount, m.visibleAt]);
+          expect(model.issued.includes(message.receiptHandle), `a fresh receipt handle from ${where}`).toBe(false);
+          m.handle = message.receiptHandle;
+          model.issued.push(message.receiptHandle);
+        }
+        tally.socketReceived += pushed.length;
+        check(await observe(source, nowMs, () => null), where);
+        break;
+      }
+      case "socket-settle": {
+        const handle = model.issued.length > 0 ? resolve({ kind: "latest", k: command.seconds }, undefined) : "nonsense";
+        const holder = model.holderOf(handle, nowMs);
+        const answer = await socketSettle(source, nowMs, command.kind, handle, command.seconds);
+        if (!holder) expect(answer, where).toEqual({ ok: false, code: "ReceiptHandleInvalid" });
+        else if (command.kind === "ack") {
+          model.retire(holder);
+          expect(answer, where).toEqual({ ok: true });
+        } else {
+          holder.visibleAt = nowMs + command.seconds * 1000;
+          expect(answer, where).toEqual({ ok: true, nextVisibleAt: holder.visibleAt });
+        }
+        if (holder) tally.socketSettled++;
+        check(await observe(source, nowMs, () => null), where);
         break;
       }
       case "create-dlq": {

@@ -6,3 +6,4 @@ export type { ErrorCode, OperationInput, OperationName, Output as OperationOutpu
 export type { RetryOptions } from "./retry";
 export { idempotentOperations } from "./retry";
 export { consume, type ConsumeOptions, type ConsumeSummary, type Outcome, type ReceivedMessage } from "./consume";
+export { LiveProtocol, LiveSocket, openLive, type LiveMessage, type LiveOptions, type LiveReady, type LiveTopicMessage } from "./live";

@@ -6,6 +6,7 @@ import { OperationContext, catalog, runOperation } from "../../operations";
 import { corsHeaders, preflight } from "../cors";
 import { jsonResponse, parseJsonText, readBodyText } from "../http";
 import { restErrorResponse } from "./errors";
+import { openQueueLive, openTopicLive } from "./live";
 import { buildOpenApi } from "./openapi";
 import { restRoutes, type RequestParts, type RestAnswer, type RestRoute } from "./routes";
 
@@ -127,4 +128,6 @@ restRouter.get("/openapi.json", () => jsonResponse(buildOpenApi(restRoutes), 200
 for (const route of restRoutes) {
   restRouter[route.method.toLowerCase() as "get"](route.path, (request: RestRequest, env: Env) => runRoute(route, request, env));
 }
+restRouter.get("/v1/queues/:queue/live", openQueueLive);
+restRouter.get("/v1/topics/:topic/live", openTopicLive);
 restRouter.all("*", routeMiss);

@@ -23,6 +23,10 @@ export class Waiters {
     return this.waiting.length;
   }
 
+  has(waiter: Waiter): boolean {
+    return this.waiting.includes(waiter);
+  }
+
   add(waiter: Waiter): void {
     this.waiting.push(waiter);
   }

@@ -1,0 +1,241 @@
+import * as v from "valibot";
+import type { Clock } from "../../clock";
+import { ErrorCode, ServiceError, unwrap, type Result } from "../../errors";
+import { LiveCloseCode, LiveLimits, LiveQueueOptions, QueueClientFrame, type LiveGrant } from "../../schema/live";
+import type { DeleteResult, OutgoingMessage, ReceivedMessage } from "../../schema/queue";
+import { acceptSocket, closeSocket, errorFrame, readFrame, refuseFrame, refusal, sendFrame, settingsOf, upgraded } from "../live";
+import type { Waiter, Waiters } from "./waiters";
+
+/** What a queue socket remembers across the object's eviction (WebSocket attachments survive it). */
+interface QueueSocketState {
+  kind: "queue";
+  id: string;
+  grant: LiveGrant;
+  visibilityTimeoutSeconds: number | null;
+  /** Messages the object may still push before the client grants more. */
+  credit: number;
+}
+
+const QueueSocketSettings = v.strictObject({
+  grant: v.strictObject({
+    canReceive: v.boolean(),
+    canSend: v.boolean(),
+    senderId: v.nullable(v.string()),
+    expiresAt: v.nullable(v.number()),
+  }),
+  options: LiveQueueOptions,
+});
+
+/** The queue operations a socket's frames run: the object's own, with their effects applied. */
+export interface LiveQueuePort {
+  exists(): boolean;
+  send(messages: OutgoingMessage[], senderId: string | null): Result<{ ids: string[] }>;
+  deleteMessages(receiptHandles: string[]): Result<DeleteResult[]>;
+  changeVisibility(receiptHandle: string, visibilityTimeoutSeconds: number): Result<{ nextVisibleAt: number }>;
+  /** Claims for waiting receivers: a socket was just given credit. */
+  wake(nowMs: number): void;
+}
+
+const QueueSocketTag = "queue";
+const WebSocketOpen = 1;
+
+/**
+ * A live socket as a waiting receiver: it waits while it has credit, takes its turn, and goes to
+ * the back of the line after each, so sockets, long polls and RPC receivers share the queue round
+ * robin. Messages are claimed by the engine's claim, as any receive's are.
+ */
+class SocketWaiter implements Waiter {
+  constructor(
+    public ws: WebSocket,
+    readonly state: QueueSocketState,
+    private readonly sockets: LiveQueueSockets,
+  ) {}
+
+  /** A batch while it waits alone; one message per turn while others wait, so that turns alternate. */
+  get max(): number {
+    return this.sockets.othersWaiting() ? 1 : Math.min(this.state.credit, LiveLimits.pushBatchMax);
+  }
+
+  get visibilityTimeoutSeconds(): number | undefined {
+    return this.state.visibilityTimeoutSeconds ?? undefined;
+  }
+
+  isLive(): boolean {
+    if (this.sockets.expired(this)) {
+      closeSocket(this.ws, LiveCloseCode.policy, "credential expired");
+      return false;
+    }
+    return this.state.credit > 0 && this.ws.readyState === WebSocketOpen;
+  }
+
+  deliver(result: Result<ReceivedMessage[]>): void {
+    if (!result.ok) {
+      closeSocket(this.ws, LiveCloseCode.deleted, result.error.message);
+      return;
+    }
+    this.state.credit -= result.value.length;
+    this.save();
+    // A socket gone meanwhile leaves its messages claimed: they come back when their visibility ends.
+    sendFrame(this.ws, { type: "messages", messages: result.value });
+    if (this.state.credit > 0) this.sockets.queue(this);
+  }
+
+  save(): void {
+    this.ws.serializeAttachment(this.state);
+  }
+}
+
+/**
+ * The queue's live sockets (`GET /v1/queues/{name}/live`), held with the WebSocket Hibernation API.
+ * Credit and settings live in each socket's attachment, so after an eviction the object finds its
+ * sockets again (`restore`) and keeps pushing to those with credit.
+ */
+export class LiveQueueSockets {
+  private readonly byId = new Map<string, SocketWaiter>();
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly waiters: Waiters,
+    private readonly port: LiveQueuePort,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Finds the sockets kept across an eviction; answers whether any has credit to push to. */
+  restore(): boolean {
+    let withCredit = false;
+    for (const ws of this.ctx.getWebSockets(QueueSocketTag)) {
+      const waiter = this.waiterOf(ws);
+      if (waiter && waiter.state.credit > 0) {
+        this.queue(waiter);
+        withCredit = true;
+      }
+    }
+    return withCredit;
+  }
+
+  /** Accepts an upgrade the service authorised; settings come from the service, not the client. */
+  accept(request: Request): Response {
+    if (!this.port.exists()) return refusal(ErrorCode.QueueNotFound, "queue does not exist");
+    if (this.ctx.getWebSockets().length >= LiveLimits.socketsPerObject) {
+      return refusal(ErrorCode.QuotaExceeded, `a queue holds at most ${LiveLimits.socketsPerObject} live sockets`);
+    }
+    const settings = v.parse(QueueSocketSettings, settingsOf(request));
+    const state: QueueSocketState = {
+      kind: "queue",
+      id: crypto.randomUUID(),
+      grant: settings.grant,
+      visibilityTimeoutSeconds: settings.options.visibilityTimeout ?? null,
+      credit: 0,
+    };
+    const { client, server } = acceptSocket(this.ctx, state, [QueueSocketTag]);
+    this.byId.set(state.id, new SocketWaiter(server, state, this));
+    const { canReceive, canSend } = state.grant;
+    sendFrame(server, { type: "ready", socket: state.id, canReceive, canSend, creditMax: LiveLimits.creditMax });
+    return upgraded(client);
+  }
+
+  /** One frame from a client: answered by a frame; a bad one by an error frame, nothing changed. */
+  message(ws: WebSocket, message: string | ArrayBuffer): void {
+    const waiter = this.waiterOf(ws);
+    if (!waiter) return;
+    if (this.expired(waiter)) {
+      closeSocket(ws, LiveCloseCode.policy, "credential expired");
+      return;
+    }
+    const read = readFrame(message, QueueClientFrame);
+    if (!read.ok) {
+      refuseFrame(ws, read);
+      return;
+    }
+    const frame = read.frame;
+    const id = frame.id;
+    try {
+      const answer = this.run(waiter, frame);
+      if (answer) sendFrame(ws, answer);
+      if (frame.type === "credit") this.port.wake(this.clock.nowMs());
+    } catch (error) {
+      sendFrame(ws, errorFrame(error, id));
+    }
+  }
+
+  private run(waiter: SocketWaiter, frame: QueueClientFrame): object {
+    const { grant } = waiter.state;
+    if (frame.type === "send") {
+      if (!grant.canSend) throw new ServiceError(ErrorCode.Forbidden, "this socket's credential may not send to the queue");
+      return { type: "sent", id: frame.id, ids: unwrap(this.port.send(frame.messages, grant.senderId)).ids };
+    }
+    if (!grant.canReceive) throw new ServiceError(ErrorCode.Forbidden, "this socket's credential may not receive from the queue");
+    switch (frame.type) {
+      case "credit": {
+        const credit = waiter.state.credit + frame.messages;
+        if (credit > LiveLimits.creditMax) {
+          throw new ServiceError(ErrorCode.InvalidParameter, `credit would be ${credit}; a socket holds at most ${LiveLimits.creditMax} unspent`);
+        }
+        waiter.state.credit = credit;
+        waiter.save();
+        this.queue(waiter);
+        return frame.id === undefined ? { type: "credited", credit } : { type: "credited", id: frame.id, credit };
+      }
+      case "ack": {
+        const [result] = unwrap(this.port.deleteMessages([frame.receiptHandle]));
+        if (result && !result.deleted) {
+          throw new ServiceError(ErrorCode.ReceiptHandleInvalid, result.error?.message ?? "receipt handle refused");
+        }
+        return { type: "acked", id: frame.id };
+      }
+      case "nack": {
+        const { nextVisibleAt } = unwrap(this.port.changeVisibility(frame.receiptHandle, frame.delaySeconds ?? 0));
+        return { type: "nacked", id: frame.id, nextVisibleAt };
+      }
+      case "extend": {
+        const { nextVisibleAt } = unwrap(this.port.changeVisibility(frame.receiptHandle, frame.visibilityTimeout));
+        return { type: "extended", id: frame.id, nextVisibleAt };
+      }
+    }
+  }
+
+  /** A socket closed: it waits no more; what it held comes back when its visibility ends. */
+  closed(ws: WebSocket, code?: number): void {
+    const waiter = this.waiterOf(ws);
+    if (waiter) {
+      this.byId.delete(waiter.state.id);
+      this.waiters.remove(waiter);
+    }
+    closeSocket(ws, code === undefined || code === 1005 || code === 1006 ? 1000 : code, "");
+  }
+
+  /** The queue was deleted: every socket closes with 4404. */
+  closeAll(reason: string): void {
+    for (const ws of this.ctx.getWebSockets(QueueSocketTag)) closeSocket(ws, LiveCloseCode.deleted, reason);
+    for (const waiter of this.byId.values()) this.waiters.remove(waiter);
+    this.byId.clear();
+  }
+
+  /** Puts a socket with credit in line, unless it already is. */
+  queue(waiter: SocketWaiter): void {
+    if (!this.waiters.has(waiter)) this.waiters.add(waiter);
+  }
+
+  /** Whether receivers besides the one at the front of the line wait. */
+  othersWaiting(): boolean {
+    return this.waiters.size > 1;
+  }
+
+  expired(waiter: SocketWaiter): boolean {
+    const { expiresAt } = waiter.state.grant;
+    return expiresAt !== null && this.clock.nowMs() >= expiresAt;
+  }
+
+  /** The waiter of a socket, rebuilt from its attachment after an eviction. */
+  private waiterOf(ws: WebSocket): SocketWaiter | null {
+    const state = ws.deserializeAttachment() as QueueSocketState | null;
+    if (!state || state.kind !== "queue") return null;
+    let waiter = this.byId.get(state.id);
+    if (!waiter) {
+      waiter = new SocketWaiter(ws, state, this);
+      this.byId.set(state.id, waiter);
+    }
+    waiter.ws = ws;
+    return waiter;
+  }
+}
