@@ -24,6 +24,7 @@ export const ErrorCode = {
   InvalidRewindTime: "InvalidRewindTime",
   RedriveInProgress: "RedriveInProgress",
   RedriveNotFound: "RedriveNotFound",
+  ConsumerNotFound: "ConsumerNotFound",
   TopicNotFound: "TopicNotFound",
   TopicAlreadyExists: "TopicAlreadyExists",
   SubscriptionNotFound: "SubscriptionNotFound",
@@ -78,6 +79,7 @@ export const ErrorTraitsOf = {
   // The running redrive ends.
   RedriveInProgress: clientLater,
   RedriveNotFound: client,
+  ConsumerNotFound: client,
   TopicNotFound: client,
   TopicAlreadyExists: client,
   SubscriptionNotFound: client,

@@ -35,6 +35,7 @@ const Documented: Record<string, number> = {
   InvalidRewindTime: 400,
   RedriveInProgress: 409,
   RedriveNotFound: 404,
+  ConsumerNotFound: 404,
   TopicNotFound: 404,
   TopicAlreadyExists: 409,
   SubscriptionNotFound: 404,
