@@ -1,12 +1,13 @@
 // Starts `wrangler dev` in its own process group on a free loopback port with its own state, log
 // and dev-registry folders, waits until it answers, and stops the whole group again.
 import { spawn } from "node:child_process";
-import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import ts from "typescript";
 import { workerdProcesses } from "./processes.mjs";
+
+export { serviceConfigWith } from "./wrangler-config.mjs";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const wranglerBin = path.join(repoRoot, "node_modules/wrangler/bin/wrangler.js");
@@ -32,20 +33,6 @@ export function snapshotApp(dir) {
   }
   symlinkSync(path.join(repoRoot, "node_modules"), path.join(dir, "node_modules"), "dir");
   return dir;
-}
-
-/**
- * Writes, beside the service's wrangler.jsonc in `appDir`, a copy that also declares `services`
- * (service bindings to other local Workers, such as a queue's consumer Worker), and returns its
- * name. The service's own config stays as it is deployed; JSONC is read with TypeScript's parser.
- */
-export function serviceConfigWith(appDir, services, name = "wrangler.with-services.json") {
-  const text = readFileSync(path.join(appDir, "wrangler.jsonc"), "utf8");
-  const { config, error } = ts.parseConfigFileTextToJson("wrangler.jsonc", text);
-  if (error) throw new Error(`wrangler.jsonc does not parse: ${ts.flattenDiagnosticMessageText(error.messageText, "\n")}`);
-  delete config.$schema;
-  writeFileSync(path.join(appDir, name), JSON.stringify({ ...config, services: [...(config.services ?? []), ...services] }, null, 2));
-  return name;
 }
 
 /** Process groups started and not yet stopped: stopped on any exit of this process. */
