@@ -77,6 +77,16 @@ describe("the consumer routes", () => {
     expect((await api("GET", `/v1/queues/${queue}/consumer`)).status).toBe(404);
   });
 
+  it("removes the consumer with its queue: a queue created again under the name has none", async () => {
+    const queue = await queueNamed();
+    await api("PUT", `/v1/queues/${queue}/consumer`, { binding: "QUEUE_CONSUMER" });
+
+    expect((await api("DELETE", `/v1/queues/${queue}`)).status).toBe(204);
+    expect((await api("PUT", `/v1/queues/${queue}`, {})).status).toBe(201);
+
+    expect((await api("GET", `/v1/queues/${queue}/consumer`)).body.error.code).toBe("ConsumerNotFound");
+  });
+
   it("delivers what is sent over HTTP to the consumer Worker, which acks it", async () => {
     const queue = await queueNamed();
     await api("PUT", `/v1/queues/${queue}/consumer`, { binding: "QUEUE_CONSUMER", maxWaitMs: 0 });

@@ -109,6 +109,21 @@ describe("a queue's consumer Worker", () => {
     expect((await consumerInfo(stub)).stats).toMatchObject({ delivered: 1, retried: 0, failed: 1 });
   });
 
+  it("fails, without delivering it again, a message whose abandoned delivery was its last attempt", async () => {
+    const { name, stub, clock } = await queueWithConsumer({ batchSize: 1, maxRetries: 0 }, { visibilityTimeout: 30 });
+
+    await sendBodies(stub, "hang@1");
+    await consumerWorker().waitForBatches(name, 1);
+    clock.set(Far + 30_000);
+    await fireAlarm(stub);
+    await consumerWorker().release(name);
+    await settle(stub, true);
+
+    expect(await deliveredBatches(name)).toEqual([[{ body: "hang@1", attempts: 1 }]]);
+    expect((await counts(stub)).total).toBe(0);
+    expect((await consumerInfo(stub)).stats).toMatchObject({ delivered: 1, acked: 0, failed: 1 });
+  });
+
   it("stops delivering while paused, keeps taking sends, and delivers on resume", async () => {
     const { name, stub } = await queueWithConsumer({ batchSize: 2 });
 
