@@ -32,6 +32,13 @@ export default defineConfig({
                   compatibilityDate: "2026-11-09",
                 },
                 {
+                  // A queue's consumer Worker, steered by message bodies (see its header).
+                  name: "queue-consumer",
+                  modules: true,
+                  scriptPath: "./test/support/queue-consumer-worker/index.js",
+                  compatibilityDate: "2026-11-09",
+                },
+                {
                   // A second Worker that reaches this service only through its RPC entrypoint.
                   name: "consumer",
                   modules: true,
@@ -46,6 +53,7 @@ export default defineConfig({
               // CMQ: the service's own RPC entrypoint, for the typed client's binding mode (test/client/).
               serviceBindings: {
                 CONSUMER: "consumer",
+                QUEUE_CONSUMER: "queue-consumer",
                 SINK: "sink",
                 AUDIT_WORKER: "sink",
                 CMQ: { name: "vitest-plugin-runner-edge-cmq", entrypoint: "QueueService" },

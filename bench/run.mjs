@@ -4,8 +4,8 @@
 // started, prints a table and writes bench/results/latest.json and bench/results/latest.svg.
 //
 //   --scenarios a,b,c   any of: floor, send-1, send-16, consume, wake, live, fanout, spread, sqs,
-//                       backlog, engine, peer, fifo (default: all; the floors a scenario is compared with are
-//                       measured too)
+//                       backlog, engine, peer, fifo, consumer (default: all; the floors a scenario is
+//                       compared with are measured too)
 //   --duration <s>      seconds of load per throughput case (default 10; smoke 1)
 //   --connections <n>   keep-alive connections (and sends in flight in the peer Worker) (default 10; smoke 4)
 //   --smoke             every scenario at a tiny size, in well under two minutes
@@ -26,7 +26,8 @@ import { parseArgs } from "node:util";
 import { createClient } from "./lib/http.mjs";
 import { connectProfiler, topSelfTime } from "./lib/profiler.mjs";
 import { formatTable, makeRow, renderSvg } from "./lib/report.mjs";
-import { killAllNow, snapshotApp, startWrangler, stopAll } from "./lib/wrangler.mjs";
+import { killAllNow, serviceConfigWith, snapshotApp, startWrangler, stopAll } from "./lib/wrangler.mjs";
+import { consumer } from "./scenarios/consumer.mjs";
 import { engine, peer } from "./scenarios/runtime.mjs";
 import { backlog, consume, fanout, spread, throughputTrio, wake } from "./scenarios/service.mjs";
 import { fifo } from "./scenarios/fifo.mjs";
@@ -37,9 +38,9 @@ const benchDir = import.meta.dirname;
 const repoRoot = path.resolve(benchDir, "..");
 const resultsDir = path.join(benchDir, "results");
 
-const AllScenarios = ["floor", "send-1", "send-16", "consume", "wake", "live", "fanout", "spread", "sqs", "backlog", "engine", "peer", "fifo"];
+const AllScenarios = ["floor", "send-1", "send-16", "consume", "wake", "live", "fanout", "spread", "sqs", "backlog", "engine", "peer", "fifo", "consumer"];
 /** What each scenario's figures are compared with. */
-const Needs = { "send-1": ["floor"], "send-16": ["send-1"], consume: ["send-16"], wake: ["floor"], live: ["send-1", "wake"] };
+const Needs = { "send-1": ["floor"], "send-16": ["send-1"], consume: ["send-16"], wake: ["floor"], live: ["send-1", "wake"], consumer: ["consume"] };
 
 const RootSecretId = "AKIDbenchroot000000000000000000000";
 const RootSecretKey = `bench-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
@@ -305,6 +306,31 @@ async function main() {
       } finally {
         await instance.stop();
         log("peer worker stopped");
+      }
+    });
+  }
+
+  if (opts.selected.has("consumer")) {
+    await attempt("consumer", async () => {
+      log("starting the service with bench/consumer-worker bound as BENCH_CONSUMER (one wrangler dev)");
+      const instance = await startWrangler({
+        name: "consumer",
+        // The service is the primary (it owns the port); the consumer Worker runs beside it.
+        configs: [serviceConfigWith(appDir, [{ binding: "BENCH_CONSUMER", service: "edge-cmq-bench-consumer" }]), "bench/consumer-worker/wrangler.jsonc"],
+        appDir,
+        workDir: path.join(workRoot, "consumer"),
+        env: runtimeEnv,
+        vars: { ROOT_SECRET_ID: RootSecretId, ROOT_SECRET_KEY: RootSecretKey },
+        healthPath: "/v1/health",
+        healthHeaders: authHeaders,
+      });
+      const client = createClient(instance.url, authHeaders);
+      try {
+        await profiled(instance, "consumer", () => consumer(ctx, instance, client));
+      } finally {
+        client.close();
+        await instance.stop();
+        log("consumer instance stopped");
       }
     });
   }

@@ -26,6 +26,7 @@ export const ErrorCode = {
   InvalidRewindTime: "InvalidRewindTime",
   RedriveInProgress: "RedriveInProgress",
   RedriveNotFound: "RedriveNotFound",
+  ConsumerNotFound: "ConsumerNotFound",
   TopicNotFound: "TopicNotFound",
   TopicAlreadyExists: "TopicAlreadyExists",
   SubscriptionNotFound: "SubscriptionNotFound",
@@ -81,6 +82,7 @@ export const ErrorTraitsOf = {
   // The running redrive ends.
   RedriveInProgress: clientLater,
   RedriveNotFound: client,
+  ConsumerNotFound: client,
   TopicNotFound: client,
   TopicAlreadyExists: client,
   SubscriptionNotFound: client,

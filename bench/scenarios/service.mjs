@@ -215,6 +215,7 @@ export async function consume(ctx) {
     running = instance;
   });
   const rate = deleted / load.seconds;
+  ctx.floor.consume = rate;
   ctx.add(
     makeRow({
       scenario: "consume",

@@ -15,7 +15,9 @@ import type {
 } from "../schema/queue";
 import { queueObject } from "./keys";
 import { LiveQueueSockets } from "./queue/live";
+import type { ConsumerInfo, ConsumerSettings } from "../schema/queue-consumer";
 import { changeTags, mergeQueueAttributes, sameAttributes } from "./queue/attributes";
+import { QueueConsumer } from "./queue/consumer/delivery";
 import { effects, mergeEffects, type Effects, type Outcome } from "./queue/effects";
 import { QueueEngine, type MoveBatch, type TransferredMessage } from "./queue/engine";
 import { needsContentDeduplicationIds, withContentDeduplicationIds } from "./queue/content-dedup";
@@ -46,6 +48,8 @@ export class QueueObject extends DurableObject<Env> {
   clock: Clock = systemClock;
   readonly engine: QueueEngine;
   readonly redrives: RedriveTasks;
+  /** The Worker this queue pushes batches to, when one is set. */
+  readonly consumer: QueueConsumer;
   private readonly scheduler: AlarmScheduler;
   private readonly waiters = new Waiters();
   /** Live sockets: a second kind of waiting receiver, kept across eviction by hibernation. */
@@ -59,10 +63,19 @@ export class QueueObject extends DurableObject<Env> {
     super(ctx, env);
     this.engine = new QueueEngine(ctx.storage.sql, ctx.storage);
     this.redrives = new RedriveTasks(ctx.storage.sql, this.engine.metadata, this.engine.moves);
+    this.consumer = new QueueConsumer(ctx.storage.sql, {
+      engine: this.engine,
+      env,
+      storage: ctx.storage,
+      nowMs: () => this.clock.nowMs(),
+      apply: (changes, nowMs) => this.apply(changes, nowMs),
+      arm: (deadlineMs) => this.scheduler.arm(deadlineMs),
+    });
     // Each part reports its next deadline; the scheduler owns the one alarm.
     this.scheduler = new AlarmScheduler(ctx.storage, [
       (nowMs) => this.engine.nextDeadline(nowMs),
       () => this.redrives.nextDeadline(),
+      (nowMs) => this.consumer.nextDeadline(nowMs),
       // Visibility ends change no stored state: they matter only while receivers wait.
       (nowMs) => (this.waiters.size > 0 && this.engine.meta ? this.engine.nextVisibleAfter(nowMs) : null),
     ]);
@@ -129,6 +142,7 @@ export class QueueObject extends DurableObject<Env> {
   private apply(changes: Effects, nowMs: number): void {
     for (const deadlineMs of changes.deadlines) this.scheduler.arm(deadlineMs);
     if (changes.wake) this.wake(nowMs);
+    this.consumer.onChange(nowMs);
     if (this.waiters.size > 0) for (const visibleAtMs of changes.visibleAt) this.scheduler.arm(visibleAtMs);
     if (changes.rescan) this.scheduler.reschedule(nowMs);
   }
@@ -186,11 +200,13 @@ export class QueueObject extends DurableObject<Env> {
     const existed = this.engine.meta !== null;
     this.waiters.endAll(fail(ErrorCode.QueueNotFound, "queue was deleted"));
     this.live.closeAll("queue was deleted");
+    this.consumer.forget();
     this.engine.destroy();
     await this.scheduler.clear();
     // deleteAll() also drops the tables of a SQLite-backed object: recreate them.
     await this.ctx.storage.deleteAll();
     this.engine.migrate();
+    this.consumer.store.migrate();
     return ok({ existed });
   }
 
@@ -293,6 +309,43 @@ export class QueueObject extends DurableObject<Env> {
   async cancelRedrive(startedAt?: number): Promise<Result<RedriveStatus>> {
     const nowMs = this.clock.nowMs();
     return toResult(() => this.redrives.cancel(nowMs, startedAt));
+  }
+
+  /** Sets (or replaces) the queue's consumer; delivery starts at once for what is due. */
+  async setConsumer(settings: ConsumerSettings): Promise<Result<{ created: boolean; consumer: ConsumerInfo }>> {
+    const nowMs = this.clock.nowMs();
+    return this.run(nowMs, () => {
+      this.engine.requireMeta();
+      const { created } = this.consumer.store.set(settings, nowMs);
+      return { value: { created, consumer: this.consumer.info(nowMs) }, effects: effects() };
+    });
+  }
+
+  async getConsumer(): Promise<Result<ConsumerInfo>> {
+    const nowMs = this.clock.nowMs();
+    return toResult(() => {
+      this.engine.requireMeta();
+      return this.consumer.info(nowMs);
+    });
+  }
+
+  /** Stops deliveries for good; batches in flight still settle. */
+  async deleteConsumer(): Promise<Result<{ existed: boolean }>> {
+    return toResult(() => {
+      this.engine.requireMeta();
+      this.consumer.store.require();
+      return this.consumer.store.delete();
+    });
+  }
+
+  /** Pauses or resumes deliveries; sends go on either way. */
+  async pauseConsumer(paused: boolean): Promise<Result<ConsumerInfo>> {
+    const nowMs = this.clock.nowMs();
+    return this.run(nowMs, () => {
+      this.engine.requireMeta();
+      this.consumer.store.setPaused(paused, nowMs);
+      return { value: this.consumer.info(nowMs), effects: effects() };
+    });
   }
 
   override async alarm(): Promise<void> {

@@ -1,6 +1,7 @@
 import { accountOperations } from "./accounts";
 import type { Operation } from "./operation";
 import { queueTagOperations } from "./queue-tags";
+import { queueConsumerOperations } from "./queue-consumer";
 import { queueOperations } from "./queues";
 import { topicOperations } from "./topics";
 
@@ -10,7 +11,7 @@ export { OperationContext, runOperation, type Access, type Operation } from "./o
  * The operation catalog: every operation of the service, once. The native REST routes, the RPC
  * entrypoint and /openapi.json are derived from it; other protocol adapters translate onto it.
  */
-export const catalog = { ...queueOperations, ...queueTagOperations, ...topicOperations, ...accountOperations };
+export const catalog = { ...queueOperations, ...queueTagOperations, ...queueConsumerOperations, ...topicOperations, ...accountOperations };
 
 export type OperationName = keyof typeof catalog;
 export type OperationInput<TName extends OperationName> = Parameters<(typeof catalog)[TName]["run"]>[1];

@@ -2,6 +2,7 @@ import { authorize, can } from "../auth/authenticate";
 import { ErrorCode, ServiceError, unwrap } from "../errors";
 import { AccountLimits, type Action } from "../schema/account";
 import type { CatalogEntry } from "../objects/catalog-object";
+import { serviceBinding } from "../delivery/service-binding";
 import { objectKeyPrefix, topicObject } from "../objects/keys";
 import { defaultSubscriptionAttributes, defaultTopicAttributes } from "../objects/topic/attributes";
 import { QueueName } from "../schema/queue";
@@ -134,8 +135,7 @@ export class TopicOperations {
       return;
     }
     if (protocol === "worker") {
-      const binding = (this.env as unknown as Record<string, unknown>)[endpoint] as { fetch?: unknown } | undefined;
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(endpoint) || !binding || typeof binding.fetch !== "function") {
+      if (!serviceBinding(this.env, endpoint)) {
         throw new ServiceError(
           ErrorCode.InvalidParameter,
           `endpoint: no service binding named ${endpoint} is configured on this Worker`,

@@ -64,6 +64,13 @@ const endpoints: Endpoint[] = [
   { name: "list queue tags", method: "GET", path: () => `/v1/queues/${Q}/tags`, need: "read", otherAccount: "QueueNotFound" },
   { name: "tag queue", method: "PATCH", path: () => `/v1/queues/${Q}/tags`, body: () => ({ tags: { intruder: "yes" } }), need: "manage", otherAccount: "QueueNotFound" },
   { name: "untag queue", method: "POST", path: () => `/v1/queues/${Q}/tags/delete`, body: () => ({ keys: ["owner"] }), need: "manage", otherAccount: "QueueNotFound" },
+  { name: "set consumer", method: "PUT", path: () => `/v1/queues/${Q}/consumer`, body: () => ({ binding: "SINK" }), need: "manage", otherAccount: "QueueNotFound" },
+  // A consumer takes and deletes the queue's messages: setting one also needs the right to receive them.
+  { name: "set consumer without receive", method: "PUT", path: () => `/v1/queues/${Q}/consumer`, body: () => ({ binding: "SINK" }), need: "receive", otherAccount: "QueueNotFound" },
+  { name: "get consumer", method: "GET", path: () => `/v1/queues/${Q}/consumer`, need: "read", otherAccount: "QueueNotFound" },
+  { name: "delete consumer", method: "DELETE", path: () => `/v1/queues/${Q}/consumer`, need: "manage", otherAccount: "QueueNotFound" },
+  { name: "pause consumer", method: "POST", path: () => `/v1/queues/${Q}/consumer/pause`, need: "manage", otherAccount: "QueueNotFound" },
+  { name: "resume consumer", method: "POST", path: () => `/v1/queues/${Q}/consumer/resume`, need: "manage", otherAccount: "QueueNotFound" },
   { name: "list topics", method: "GET", path: () => "/v1/topics", need: "read", otherAccount: "list", list: { field: "topics", name: T } },
   { name: "create topic", method: "PUT", path: () => `/v1/topics/${T}`, body: () => ({ maxMsgSize: 2048 }), need: "manage", otherAccount: "own", undo: { method: "DELETE", path: () => `/v1/topics/${T}` } },
   { name: "get topic", method: "GET", path: () => `/v1/topics/${T}`, need: "read", otherAccount: "TopicNotFound" },
@@ -90,7 +97,7 @@ const endpoints: Endpoint[] = [
 
 /** Everything an intruder could have changed, read with the root credentials. */
 async function accountState(): Promise<unknown> {
-  const [queue, peek, deadLetters, redrive, topic, subscriptions, keyList, accounts] = await Promise.all([
+  const [queue, peek, deadLetters, redrive, topic, subscriptions, keyList, accounts, consumer] = await Promise.all([
     api("GET", `/v1/queues/${Q}`),
     api("GET", `/v1/queues/${Q}/messages`),
     api("GET", `/v1/queues/${D}/messages`),
@@ -99,7 +106,10 @@ async function accountState(): Promise<unknown> {
     api("GET", `/v1/topics/${T}/subscriptions`),
     api("GET", "/v1/accounts/default/keys"),
     api("GET", "/v1/accounts"),
+    api("GET", `/v1/queues/${Q}/consumer`),
   ]);
+  // The consumer's settings and state; its counters' lag moves with the clock.
+  const { stats: _stats, ...consumerSettings } = consumer.body;
   return {
     queue: queue.body,
     peek: peek.body,
@@ -109,6 +119,7 @@ async function accountState(): Promise<unknown> {
     subscriptions: subscriptions.body,
     keys: keyList.body,
     accounts: accounts.body,
+    consumer: consumerSettings,
   };
 }
 
@@ -122,6 +133,9 @@ beforeAll(async () => {
   await api("PUT", `/v1/queues/${Q}-src`, { deadLetter: { queue: D, maxReceiveCount: 5 } });
   const deadLetterQueue = env.QUEUES.get(env.QUEUES.idFromName(`${Prefix}${D}`));
   expect(await deadLetterQueue.accept(deadLetterMessages(Q, "dead"))).toMatchObject({ ok: true });
+  // A paused consumer, so that Q keeps its message; a batch would also wait a minute to fill.
+  await api("PUT", `/v1/queues/${Q}/consumer`, { binding: "QUEUE_CONSUMER", batchSize: 100, maxWaitMs: 60_000 });
+  await api("POST", `/v1/queues/${Q}/consumer/pause`);
   await api("PUT", `/v1/topics/${T}`, {});
   await api("PUT", `/v1/topics/${T}/subscriptions/${S}`, { protocol: "queue", endpoint: Q });
   const otherAccount = await createAccount(`other-${id}`);

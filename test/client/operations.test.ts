@@ -112,6 +112,23 @@ describe.each(transports)("every operation over %s", (transport, makeClient) => 
     expect(after.tags).toEqual({ team: "orders" });
   });
 
+  it("sets a queue's consumer Worker, reads it, pauses, resumes and removes it", async () => {
+    const cmq = client();
+    const queue = uniqueName("cc");
+    await cmq.createQueue({ queue });
+
+    const set = await cmq.setQueueConsumer({ queue, binding: "QUEUE_CONSUMER", batchSize: 5 });
+    const got = await cmq.getQueueConsumer({ queue });
+    const paused = await cmq.pauseQueueConsumer({ queue });
+    const resumed = await cmq.resumeQueueConsumer({ queue });
+    const removed = await cmq.deleteQueueConsumer({ queue });
+
+    expect(set).toMatchObject({ created: true, consumer: { binding: "QUEUE_CONSUMER", batchSize: 5, maxRetries: 3, paused: false } });
+    expect(got).toEqual(set.consumer);
+    expect([paused.paused, resumed.paused]).toEqual([true, false]);
+    expect(removed).toBeUndefined();
+  });
+
   it("publishes to topics through subscriptions", async () => {
     const cmq = client();
     const topic = uniqueName("ct");

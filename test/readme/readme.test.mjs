@@ -9,6 +9,7 @@ const expectedOutput = [
   { command: "localhost:8787/v1/queues/orders-eu/messages/receive", output: '\\"id\\": 7' },
   { command: "localhost:8787/v1/queues/consumed/messages/receive", output: '"body":"hello, worker"' },
   { command: "localhost:8788/queues/greetings/receive", output: '"body":"hello from a Worker"' },
+  { command: "localhost:8787/v1/queues/processed/messages/receive", output: '"body":"processed: a"' },
 ];
 
 describe("the README's examples, run in order as written on a fresh npm start", () => {

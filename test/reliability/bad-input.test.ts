@@ -35,6 +35,7 @@ const Documented: Record<string, number> = {
   InvalidRewindTime: 400,
   RedriveInProgress: 409,
   RedriveNotFound: 404,
+  ConsumerNotFound: 404,
   TopicNotFound: 404,
   TopicAlreadyExists: 409,
   SubscriptionNotFound: 404,
@@ -254,6 +255,21 @@ const routes: RouteSpec[] = [
       { field: "maxPerSecond", bad: badInteger(1, 500) },
       { field: "maxMessages", bad: fc.oneof(notAnInteger, fc.integer({ max: 0 })) },
       { field: "destination", bad: fc.oneof(notAString, fc.constantFrom("", "1q", "a/b", "q".repeat(65), "ü")) },
+    ],
+  },
+  {
+    label: "set consumer",
+    method: "PUT",
+    path: (c) => `/v1/queues/${c.queue}/consumer`,
+    valid: () => ({ binding: "QUEUE_CONSUMER", batchSize: 10 }),
+    fields: [
+      // Names that are no service binding: this Worker's object namespaces, variables and secrets too.
+      { field: "binding", bad: fc.oneof(notAString, fc.constantFrom("", "1A", "a-b", "B".repeat(65), "QUEUES", "CATALOG", "REGION", "ROOT_SECRET_KEY", "constructor", "toString", "NOPE")) },
+      { field: "batchSize", bad: badInteger(1, 100) },
+      { field: "maxWaitMs", bad: badInteger(0, 60_000) },
+      { field: "maxConcurrency", bad: badInteger(1, 250) },
+      { field: "maxRetries", bad: badInteger(0, 100) },
+      { field: "retryDelaySeconds", bad: badInteger(0, 43_200) },
     ],
   },
   {

@@ -4,7 +4,12 @@
 // receive and delete. At the end every acknowledged message was received at least once from its
 // queue (and each acknowledged publish from each subscribed queue), a queue never held two copies
 // of one message, a message whose delete was acknowledged never came back, and duplicates are
-// counted: allowed only for messages whose delete was not acknowledged.
+// counted: allowed only for messages whose delete was not acknowledged. A fourth queue has a
+// consumer Worker (test/reliability/consumer-worker, in the same runtime, killed with it) that
+// reports each batch to a recorder in this process before acknowledging it: every acknowledged send
+// reaches it, and a message reaches it twice only when a crash fell between the two deliveries
+// (the ack that would have deleted it was lost with the runtime).
+import { createServer } from "node:http";
 import { call, callAnswered, copyOf, expectStatus, sleep } from "./lib/client.mjs";
 import { startService } from "./lib/service.mjs";
 import { socketConsumer } from "./lib/socket-consumer.mjs";
@@ -14,13 +19,29 @@ import { socketConsumer } from "./lib/socket-consumer.mjs";
  */
 export async function crashPart({ short, workDir, log, random }) {
   const settings = short
-    ? { loadMs: 9_000, kills: 2, producers: 3, publishers: 1, consumersPerQueue: 2, drainMs: 150_000 }
-    : { loadMs: 45_000, kills: 6, producers: 4, publishers: 2, consumersPerQueue: 3, drainMs: 180_000 };
+    ? { loadMs: 9_000, kills: 2, producers: 3, publishers: 1, workerProducers: 1, consumersPerQueue: 2, drainMs: 150_000 }
+    : { loadMs: 45_000, kills: 6, producers: 4, publishers: 2, workerProducers: 2, consumersPerQueue: 3, drainMs: 180_000 };
   const started = Date.now();
-  const service = await startService({ workDir, label: "crash" });
+  // What the consumer Worker reported: message id → body and the time of each delivery.
+  const workerSeen = new Map();
+  const recorder = await startRecorder((messages) => {
+    const at = Date.now();
+    for (const { id, body } of messages) {
+      const record = workerSeen.get(id) ?? { body, deliveries: [] };
+      if (record.body !== body) record.otherBody = true;
+      record.deliveries.push(at);
+      workerSeen.set(id, record);
+    }
+  });
+  const service = await startService({ workDir, label: "crash", consumer: { binding: "CRASH_CONSUMER", recorderUrl: recorder.url } });
   const problems = [];
   try {
     const queue = "crash-q";
+    const workerQueue = "crash-wq";
+    expectStatus(await callAnswered(service, "PUT", `/v1/queues/${workerQueue}`, { visibilityTimeout: 10 }), 201, "create the consumer Worker's queue");
+    // maxRetries at its most: a crash counts a delivery, and no message may run out of retries here.
+    const consumerSettings = { binding: "CRASH_CONSUMER", batchSize: 16, maxWaitMs: 200, maxConcurrency: 2, maxRetries: 100 };
+    expectStatus(await callAnswered(service, "PUT", `/v1/queues/${workerQueue}/consumer`, consumerSettings), 201, "set the consumer");
     const topic = "crash-t";
     const topicQueues = ["crash-tq1", "crash-tq2"];
     expectStatus(await callAnswered(service, "PUT", `/v1/queues/${queue}`, { visibilityTimeout: 5 }), 201, "create queue");
@@ -32,7 +53,7 @@ export async function crashPart({ short, workDir, log, random }) {
 
     // The ledger: what the service acknowledged, and what it may or may not have stored.
     const acked = new Map(); // queue name → Map(id → body)
-    for (const name of [queue, ...topicQueues]) acked.set(name, new Map());
+    for (const name of [queue, ...topicQueues, workerQueue]) acked.set(name, new Map());
     const uncertainBodies = new Set();
     const errors = new Map(); // unexpected answers, by kind
     const countError = (kind) => errors.set(kind, (errors.get(kind) ?? 0) + 1);
@@ -56,11 +77,11 @@ export async function crashPart({ short, workDir, log, random }) {
         const count = 1 + Math.floor(random() * 8);
         const bodies = Array.from({ length: count }, () => `${kind}-${p}-${sendCounter++}-${"x".repeat(Math.floor(random() * 200))}`);
         const at = Date.now();
-        const path = kind === "send" ? `/v1/queues/${queue}/messages` : `/v1/topics/${topic}/messages`;
+        const path = kind === "send" ? `/v1/queues/${queue}/messages` : kind === "wsend" ? `/v1/queues/${workerQueue}/messages` : `/v1/topics/${topic}/messages`;
         const result = await call(service, "POST", path, count === 1 ? { body: bodies[0] } : { messages: bodies.map((body) => ({ body })) }, { timeoutMs: 10_000 });
         if (result.status === 200) {
           const ids = count === 1 ? [result.body.id] : result.body.messages.map((m) => m.id);
-          const targets = kind === "send" ? [queue] : topicQueues;
+          const targets = kind === "send" ? [queue] : kind === "wsend" ? [workerQueue] : topicQueues;
           ids.forEach((id, i) => {
             for (const name of targets) acked.get(name).set(id, bodies[i]);
           });
@@ -138,6 +159,7 @@ export async function crashPart({ short, workDir, log, random }) {
     const tasks = [];
     for (let p = 0; p < settings.producers; p++) tasks.push(producer(p, "send"));
     for (let p = 0; p < settings.publishers; p++) tasks.push(producer(p, "publish"));
+    for (let p = 0; p < settings.workerProducers; p++) tasks.push(producer(p, "wsend"));
     const consumers = [];
     for (const name of [queue, ...topicQueues]) for (let c = 0; c < settings.consumersPerQueue; c++) consumers.push(consumer(name));
 
@@ -166,6 +188,9 @@ export async function crashPart({ short, workDir, log, random }) {
         const info = await call(service, "GET", `/v1/queues/${name}`);
         if (info.status !== 200 || info.body.counts.total !== 0) return false;
       }
+      for (const id of acked.get(workerQueue).keys()) if (!workerSeen.has(id)) return false;
+      const workerInfo = await call(service, "GET", `/v1/queues/${workerQueue}`);
+      if (workerInfo.status !== 200 || workerInfo.body.counts.total !== 0) return false;
       const subs = await call(service, "GET", `/v1/topics/${topic}/subscriptions`);
       return subs.status === 200 && subs.body.subscriptions.every((sub) => sub.stats.pending === 0);
     };
@@ -211,6 +236,34 @@ export async function crashPart({ short, workDir, log, random }) {
         }
       }
     }
+    // The consumer Worker's queue: every acknowledged send delivered; a second delivery only across a crash.
+    let workerLosses = 0;
+    let workerDuplicates = 0;
+    const crashBetween = (from, to) => outages.some(([down, up]) => down <= to && (up ?? Infinity) >= from);
+    for (const [id, body] of acked.get(workerQueue)) {
+      const record = workerSeen.get(id);
+      if (!record) {
+        workerLosses++;
+        if (workerLosses <= 10) problems.push(`${workerQueue}: acknowledged message ${id} never reached the consumer Worker`);
+      } else if (record.body !== body || record.otherBody) problems.push(`${workerQueue}: ${id} reached the consumer Worker with another body`);
+    }
+    for (const [id, record] of workerSeen) {
+      if (!acked.get(workerQueue).has(id) && !uncertainBodies.has(record.body)) problems.push(`${workerQueue}: the consumer Worker got ${id}, which nobody sent`);
+      if (record.deliveries.length < 2) continue;
+      workerDuplicates++;
+      for (let i = 1; i < record.deliveries.length; i++) {
+        if (!crashBetween(record.deliveries[i - 1], record.deliveries[i])) {
+          problems.push(`${workerQueue}: ${id} delivered again with no crash since its acknowledged delivery`);
+          break;
+        }
+      }
+    }
+    ackedTotal += acked.get(workerQueue).size;
+    losses += workerLosses;
+    if (workerLosses > 10) problems.push(`... ${workerLosses} acknowledged messages never reached the consumer Worker`);
+    const consumerStats = (await callAnswered(service, "GET", `/v1/queues/${workerQueue}/consumer`)).body.stats;
+    if (consumerStats.failed > 0) problems.push(`consumer Worker: ${consumerStats.failed} messages counted failed (${consumerStats.lastError})`);
+
     const subs = await callAnswered(service, "GET", `/v1/topics/${topic}/subscriptions`);
     for (const sub of subs.body.subscriptions) {
       if (sub.stats.failed > 0) problems.push(`subscription ${sub.name}: ${sub.stats.failed} deliveries counted failed (${sub.stats.lastError})`);
@@ -223,6 +276,9 @@ export async function crashPart({ short, workDir, log, random }) {
       messages: ackedTotal,
       sent: acked.get(queue).size,
       published: acked.get(topicQueues[0]).size,
+      sentToConsumerWorker: acked.get(workerQueue).size,
+      consumerWorkerDeliveries: [...workerSeen.values()].reduce((sum, record) => sum + record.deliveries.length, 0),
+      consumerWorkerDuplicates: workerDuplicates,
       kills: service.kills,
       reloads: service.unplannedRestarts,
       receives,
@@ -244,5 +300,25 @@ export async function crashPart({ short, workDir, log, random }) {
     return { summary, problems };
   } finally {
     await service.stop();
+    recorder.close();
   }
+}
+
+/** An HTTP server on loopback that hands each POSTed batch's messages to `record` and answers 204. */
+function startRecorder(record) {
+  const server = createServer((request, response) => {
+    const chunks = [];
+    request.on("data", (chunk) => chunks.push(chunk));
+    request.on("end", () => {
+      try {
+        record(JSON.parse(Buffer.concat(chunks).toString("utf8")).messages);
+        response.writeHead(204).end();
+      } catch {
+        response.writeHead(400).end();
+      }
+    });
+  });
+  return new Promise((resolve) => {
+    server.listen(0, "127.0.0.1", () => resolve({ url: `http://127.0.0.1:${server.address().port}/batches`, close: () => server.close() }));
+  });
 }

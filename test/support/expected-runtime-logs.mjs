@@ -13,6 +13,12 @@ const expected = [
   // (no code under src/ throws that message); the stack is sometimes left out.
   /^uncaught exception; source = Uncaught \(in promise\); stack = Error: subscriber failed(\n\s+at Object\.fetch \(\S+\/test\/support\/sink-worker\/index\.js:\d+:\d+\))?\n?$/,
   /^uncaught exception; exception = workerd\/jsg\/value\.h:\d+: failed: jsg\.Error: subscriber failed\n/,
+  // test/support/queue-consumer-worker throws "the consumer failed on purpose" for a body "throw",
+  // as a failing consumer Worker (no code under src/ throws that message).
+  /^uncaught exception; source = Uncaught \(in promise\); stack = Error: the consumer failed on purpose(\n\s+at QueueConsumerWorker\.consume \(\S+\/test\/support\/queue-consumer-worker\/index\.js:\d+:\d+\))?\n?$/,
+  // test/consumer/delivery.test.ts evicts a queue's object while its consumer Worker's call hangs:
+  // the runtime cancels that call, and says why.
+  /^uncaught exception; exception = workerd\/io\/io-context\.c\+\+:\d+: failed: jsg\.Error: The Workers runtime canceled this request because it detected that your Worker's code had hung and would never generate a response\./,
   // A body streamed past the 4 MiB limit is cut off by the service (test/api/malformed.test.ts);
   // the runtime reports the writer's broken pipe.
   /^exception = kj\/async-io\.c\+\+:\d+: disconnected: read end of pipe was aborted\n/,

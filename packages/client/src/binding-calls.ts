@@ -31,6 +31,11 @@ export const bindingCalls = {
   tagQueue: ["tagQueue", "queue", "tags"],
   untagQueue: ["untagQueue", "queue", "keys"],
   listQueueTags: ["listQueueTags", "queue"],
+  setQueueConsumer: ["setQueueConsumer", "queue", "*"],
+  getQueueConsumer: ["getQueueConsumer", "queue"],
+  deleteQueueConsumer: ["deleteQueueConsumer", "queue"],
+  pauseQueueConsumer: ["pauseQueueConsumer", "queue"],
+  resumeQueueConsumer: ["resumeQueueConsumer", "queue"],
 
   createTopic: ["createTopic", "topic", "*"],
   getTopic: ["getTopic", "topic"],

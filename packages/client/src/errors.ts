@@ -43,6 +43,7 @@ const codes = {
   InvalidRewindTime: [400, C],
   RedriveInProgress: [409, L],
   RedriveNotFound: [404, C],
+  ConsumerNotFound: [404, C],
   TopicNotFound: [404, C],
   TopicAlreadyExists: [409, C],
   SubscriptionNotFound: [404, C],

@@ -32,6 +32,11 @@ export const httpRoutes = {
   listQueueTags: ["GET", "/v1/queues/:queue/tags", "none"],
   tagQueue: ["PATCH", "/v1/queues/:queue/tags", "body"],
   untagQueue: ["POST", "/v1/queues/:queue/tags/delete", "body"],
+  setQueueConsumer: ["PUT", "/v1/queues/:queue/consumer", "body", "consumer"],
+  getQueueConsumer: ["GET", "/v1/queues/:queue/consumer", "none"],
+  deleteQueueConsumer: ["DELETE", "/v1/queues/:queue/consumer", "none"],
+  pauseQueueConsumer: ["POST", "/v1/queues/:queue/consumer/pause", "none"],
+  resumeQueueConsumer: ["POST", "/v1/queues/:queue/consumer/resume", "none"],
 
   listTopics: ["GET", "/v1/topics", "query"],
   createTopic: ["PUT", "/v1/topics/:topic", "body", "topic"],

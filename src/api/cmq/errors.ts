@@ -44,6 +44,7 @@ export const CmqErrorOf = {
   InvalidRewindTime: { code: 4000, module: 10680 },
   RedriveInProgress: invalidParameter,
   RedriveNotFound: invalidParameter,
+  ConsumerNotFound: invalidParameter,
   TopicNotFound: { code: 4440, module: 10600 },
   TopicAlreadyExists: { code: 4460, module: 10110 },
   SubscriptionNotFound: { code: 4440, module: 10600 },

@@ -26,6 +26,7 @@ export const HttpStatusOfError = {
   InvalidRewindTime: 400,
   RedriveInProgress: 409,
   RedriveNotFound: 404,
+  ConsumerNotFound: 404,
   TopicNotFound: 404,
   TopicAlreadyExists: 409,
   SubscriptionNotFound: 404,

@@ -2,6 +2,7 @@ import * as v from "valibot";
 import type { OperationName, OperationOutput } from "../../operations";
 import { OutgoingMessage, SendBatchBody } from "../../schema/queue";
 import { PublishBatchBody, PublishedMessage } from "../../schema/topic";
+import { ConsumerResult } from "../../schema/queue-consumer";
 import { QueueResult, SubscriptionResult, TopicResult } from "../../schema/results";
 import { inputOf } from "../input";
 
@@ -109,6 +110,18 @@ export const restRoutes: RestRoute[] = [
   route({ method: "PATCH", path: "/v1/queues/:queue/tags", operation: "tagQueue", fieldsFrom: "body" }),
   route({ method: "POST", path: "/v1/queues/:queue/tags/delete", operation: "untagQueue", fieldsFrom: "body" }),
   route({ method: "DELETE", path: "/v1/queues/:queue/redrive", operation: "cancelRedrive", fieldsFrom: "query" }),
+  route({
+    method: "PUT",
+    path: "/v1/queues/:queue/consumer",
+    operation: "setQueueConsumer",
+    fieldsFrom: "body",
+    toAnswer: (output) => ({ status: created(output.created), body: output.consumer }),
+    documentedAnswer: { status: 201, schema: ConsumerResult },
+  }),
+  route({ method: "GET", path: "/v1/queues/:queue/consumer", operation: "getQueueConsumer", fieldsFrom: "none" }),
+  route({ method: "DELETE", path: "/v1/queues/:queue/consumer", operation: "deleteQueueConsumer", fieldsFrom: "none" }),
+  route({ method: "POST", path: "/v1/queues/:queue/consumer/pause", operation: "pauseQueueConsumer", fieldsFrom: "none" }),
+  route({ method: "POST", path: "/v1/queues/:queue/consumer/resume", operation: "resumeQueueConsumer", fieldsFrom: "none" }),
 
   route({ method: "GET", path: "/v1/topics", operation: "listTopics", fieldsFrom: "query" }),
   route({

@@ -67,6 +67,16 @@ export const rpcMethods = {
   }),
   peek: method({ operation: "peekMessages", argument: "options", toInput: (queue: string, options: unknown = {}) => inputOf({ queue }, options, "options") }),
 
+  setQueueConsumer: method({
+    operation: "setQueueConsumer",
+    argument: "settings",
+    toInput: (queue: string, settings: unknown) => inputOf({ queue }, settings, "settings"),
+  }),
+  getQueueConsumer: method({ operation: "getQueueConsumer", toInput: (queue: string) => ({ queue }) }),
+  deleteQueueConsumer: method({ operation: "deleteQueueConsumer", toInput: (queue: string) => ({ queue }), toResult: nothing }),
+  pauseQueueConsumer: method({ operation: "pauseQueueConsumer", toInput: (queue: string) => ({ queue }) }),
+  resumeQueueConsumer: method({ operation: "resumeQueueConsumer", toInput: (queue: string) => ({ queue }) }),
+
   tagQueue: method({ operation: "tagQueue", toInput: (queue: string, tags: unknown) => ({ queue, tags }) }),
   untagQueue: method({ operation: "untagQueue", toInput: (queue: string, keys: unknown) => ({ queue, keys }) }),
   listQueueTags: method({ operation: "listQueueTags", toInput: (queue: string) => ({ queue }) }),

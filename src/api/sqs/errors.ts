@@ -49,6 +49,7 @@ export const SqsErrorOf = {
   // StartMessageMoveTask: "There is already a task running" is InvalidParameterValue.
   RedriveInProgress: InvalidParameterValue,
   RedriveNotFound: ResourceNotFound,
+  ConsumerNotFound: ResourceNotFound,
   TopicNotFound: ResourceNotFound,
   TopicAlreadyExists: InvalidParameterValue,
   SubscriptionNotFound: ResourceNotFound,

@@ -34,6 +34,7 @@ export const TcErrorOf = {
   InvalidRewindTime: "InvalidParameterValue",
   RedriveInProgress: "ResourceInUse",
   RedriveNotFound: "ResourceNotFound",
+  ConsumerNotFound: "ResourceNotFound",
   TopicNotFound: "ResourceNotFound.Topic",
   TopicAlreadyExists: "ResourceInUse.Topic",
   SubscriptionNotFound: "ResourceNotFound.Subscription",

@@ -98,6 +98,10 @@ export class QueueEngine {
     return this.messages.hasClaimable(nowMs);
   }
 
+  claimableSummary(limit: number, nowMs: number): { count: number; firstVisibleAt: number | null; oldestEnqueuedAt: number | null } {
+    return this.messages.claimableSummary(limit, nowMs);
+  }
+
   deleteMessages(handles: readonly string[], nowMs: number): Outcome<DeleteResult[]> {
     const results = this.messages.deleteMessages(handles, nowMs);
     // A message kept for rewind expires at enqueue + rewindSeconds, usually before any armed deadline.

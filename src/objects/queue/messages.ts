@@ -330,6 +330,27 @@ export class QueueMessages {
     );
   }
 
+  /**
+   * The first `limit` claimable messages in claim order: how many, when the earliest became
+   * visible, and when the oldest was enqueued (what a pushing consumer batches and lags by).
+   */
+  claimableSummary(limit: number, nowMs: number): { count: number; firstVisibleAt: number | null; oldestEnqueuedAt: number | null } {
+    const { attributes } = this.metadata.require();
+    const { clause, values } = this.claimableFilter(attributes, nowMs);
+    const row = this.sql
+      .exec<{ n: number; v: number | null; e: number | null }>(
+        `SELECT COUNT(*) AS n, MIN(visible_at) AS v, MIN(enqueued_at) AS e FROM (
+           SELECT visible_at, enqueued_at FROM messages
+           WHERE ${RowIs.stored} AND visible_at <= ? ${clause}
+           ORDER BY visible_at, seq LIMIT ?)`,
+        nowMs,
+        ...values,
+        limit,
+      )
+      .one();
+    return { count: row.n, firstVisibleAt: row.v, oldestEnqueuedAt: row.e };
+  }
+
   /** Finds the received row a handle names, if the handle is still the latest and in time. */
   private findReceived(handle: string, nowMs: number): { seq: number } {
     const parsed = parseReceiptHandle(handle);

@@ -1,6 +1,7 @@
 import type { Clock } from "../../clock";
 import { buildPushRequest, sendPush, type PushMessage } from "../../delivery/push";
 import { nextAttemptAt } from "../../delivery/retry";
+import { serviceBinding } from "../../delivery/service-binding";
 import { decodeAttributes } from "../../schema/message-attributes";
 import { HandOverMaxBytes, handOverBytes, splitByBytes } from "../hand-over";
 import { queueObject } from "../keys";
@@ -120,8 +121,8 @@ export async function pushDelivery(env: Env, meta: TopicMeta, sub: Subscription,
   const { endpoint, notifyContentFormat, signingSecret } = sub.attributes;
   try {
     if (sub.attributes.protocol === "worker") {
-      const binding = (env as unknown as Record<string, unknown>)[endpoint] as Fetcher | undefined;
-      if (!binding || typeof binding.fetch !== "function") return `no service binding named ${endpoint}`;
+      const binding = serviceBinding(env, endpoint);
+      if (!binding) return `no service binding named ${endpoint}`;
       const request = await buildPushRequest(`https://${endpoint}.worker/`, message, notifyContentFormat, signingSecret, clock.nowMs());
       return await sendPush(binding as unknown as { fetch: typeof fetch }, request);
     }

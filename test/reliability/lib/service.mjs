@@ -3,10 +3,11 @@
 // stopped as one; and a crash: SIGKILL of the runtime workerd, then the group is stopped and
 // started again on the same state folder.
 import { spawn } from "node:child_process";
-import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, symlinkSync } from "node:fs";
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { readJsonc, serviceConfigWith } from "../../../bench/lib/wrangler-config.mjs";
 
 export const repoRoot = path.resolve(import.meta.dirname, "../../..");
 const wranglerBin = path.join(repoRoot, "node_modules/wrangler/bin/wrangler.js");
@@ -25,6 +26,16 @@ export function snapshotApp(dir) {
   }
   symlinkSync(path.join(repoRoot, "node_modules"), path.join(dir, "node_modules"), "dir");
   return dir;
+}
+
+/** The service's config with the consumer Worker bound, and the consumer Worker's, written into `appDir`. */
+function consumerConfigs(appDir, { binding, recorderUrl }) {
+  const name = "edge-cmq-crash-consumer";
+  mkdirSync(path.join(appDir, "crash-consumer"), { recursive: true });
+  cpSync(path.join(repoRoot, "test/reliability/consumer-worker/index.js"), path.join(appDir, "crash-consumer/index.js"));
+  const consumerConfig = { name, main: "index.js", compatibility_date: readJsonc(path.join(appDir, "wrangler.jsonc")).compatibility_date, vars: { RECORDER_URL: recorderUrl } };
+  writeFileSync(path.join(appDir, "crash-consumer/wrangler.json"), JSON.stringify(consumerConfig, null, 2));
+  return [serviceConfigWith(appDir, [{ binding, service: name }]), "crash-consumer/wrangler.json"];
 }
 
 export function freePort() {
@@ -138,12 +149,17 @@ class EarlyExit extends Error {}
  * @param {string} options.workDir   this run's folder: app snapshot, state, logs
  * @param {string} options.label
  */
-export async function startService({ workDir, label }) {
+/**
+ * With `consumer`, test/reliability/consumer-worker runs beside the service in the same
+ * `wrangler dev`, bound to it as `consumer.binding` and reporting to `consumer.recorderUrl`.
+ */
+export async function startService({ workDir, label, consumer = null }) {
   const appDir = path.join(workDir, "app");
   if (!existsSync(appDir)) {
     mkdirSync(appDir, { recursive: true });
     snapshotApp(appDir);
   }
+  const configs = consumer ? consumerConfigs(appDir, consumer) : [];
   const service = {
     label,
     workDir,
@@ -179,7 +195,7 @@ export async function startService({ workDir, label }) {
       const inspectorPort = await freePort();
       const outputPath = path.join(this.logDir, "wrangler.out");
       const output = openSync(outputPath, "a");
-      const args = [wranglerBin, "dev", "--port", String(this.port), "--ip", "127.0.0.1", "--inspector-port", String(inspectorPort)];
+      const args = [wranglerBin, "dev", ...configs.flatMap((config) => ["-c", config]), "--port", String(this.port), "--ip", "127.0.0.1", "--inspector-port", String(inspectorPort)];
       args.push("--persist-to", this.stateDir, "--log-level", "warn", "--show-interactive-dev-session=false");
       args.push("--var", `ROOT_SECRET_ID:${RootSecretId}`, "--var", `ROOT_SECRET_KEY:${RootSecretKey}`);
       const child = spawn(process.execPath, args, {
