@@ -16,6 +16,7 @@ import { queueObject } from "./keys";
 import { changeTags, mergeQueueAttributes, sameAttributes } from "./queue/attributes";
 import { effects, mergeEffects, type Effects, type Outcome } from "./queue/effects";
 import { QueueEngine, type MoveBatch, type TransferredMessage } from "./queue/engine";
+import { QueueRateCounters, type QueueRates, type RateCounter } from "./queue/rates";
 import { RedriveTasks, type RedriveRequest } from "./queue/redrive";
 import { MoveKind } from "./queue/storage";
 import { LongPoll, Waiters } from "./queue/waiters";
@@ -43,6 +44,7 @@ export class QueueObject extends DurableObject<Env> {
   clock: Clock = systemClock;
   readonly engine: QueueEngine;
   readonly redrives: RedriveTasks;
+  readonly rates: QueueRateCounters;
   private readonly scheduler: AlarmScheduler;
   private readonly waiters = new Waiters();
   private readonly longPolls = new Map<string, LongPoll>();
@@ -54,6 +56,7 @@ export class QueueObject extends DurableObject<Env> {
     super(ctx, env);
     this.engine = new QueueEngine(ctx.storage.sql, ctx.storage);
     this.redrives = new RedriveTasks(ctx.storage.sql, this.engine.metadata, this.engine.moves);
+    this.rates = new QueueRateCounters(ctx.storage.sql);
     // Each part reports its next deadline; the scheduler owns the one alarm.
     this.scheduler = new AlarmScheduler(ctx.storage, [
       (nowMs) => this.engine.nextDeadline(nowMs),
@@ -137,19 +140,20 @@ export class QueueObject extends DurableObject<Env> {
     // deleteAll() also drops the tables of a SQLite-backed object: recreate them.
     await this.ctx.storage.deleteAll();
     this.engine.migrate();
+    this.rates.migrate();
     return ok({ existed });
   }
 
   /** Stores messages sent by `senderId` (see `senderIdOf`); null when not known. */
   async send(messages: OutgoingMessage[], senderId: string | null = null): Promise<Result<{ ids: string[] }>> {
     const nowMs = this.clock.nowMs();
-    return this.run(nowMs, () => this.engine.send(messages, nowMs, senderId));
+    return this.counted("sent", nowMs, this.run(nowMs, () => this.engine.send(messages, nowMs, senderId)), (sent) => sent.ids.length);
   }
 
   /** Stores messages handed over by a queue or a topic, once per idempotency key. */
   async accept(messages: TransferredMessage[]): Promise<Result<{ stored: number }>> {
     const nowMs = this.clock.nowMs();
-    return this.run(nowMs, () => this.engine.accept(messages, nowMs));
+    return this.counted("sent", nowMs, this.run(nowMs, () => this.engine.accept(messages, nowMs)), (accepted) => accepted.stored);
   }
 
   async receive(request: ReceiveRequest): Promise<Result<ReceivedMessage[]>> {
@@ -159,12 +163,12 @@ export class QueueObject extends DurableObject<Env> {
     const result = this.run(nowMs, () => this.engine.claim(request.max, request.visibilityTimeout, nowMs));
     if (!result.ok) return result;
     const waitSeconds = request.waitSeconds ?? this.engine.meta!.attributes.pollingWaitSeconds;
-    if (result.value.length > 0 || waitSeconds === 0) return result;
+    if (result.value.length > 0 || waitSeconds === 0) return this.counted("received", nowMs, result, (claimed) => claimed.length);
     return new Promise((resolve) => {
       const poll: LongPoll = new LongPoll(receiveId, request.max, request.visibilityTimeout, (answer) => {
         this.waiters.remove(poll);
         if (receiveId !== undefined) this.longPolls.delete(receiveId);
-        resolve(answer);
+        resolve(this.counted("received", this.clock.nowMs(), answer, (claimed) => claimed.length));
       });
       this.waiters.add(poll);
       if (receiveId !== undefined) this.longPolls.set(receiveId, poll);
@@ -196,7 +200,23 @@ export class QueueObject extends DurableObject<Env> {
 
   async deleteMessages(receiptHandles: string[]): Promise<Result<DeleteResult[]>> {
     const nowMs = this.clock.nowMs();
-    return this.run(nowMs, () => this.engine.deleteMessages(receiptHandles, nowMs));
+    const result = this.run(nowMs, () => this.engine.deleteMessages(receiptHandles, nowMs));
+    return this.counted("deleted", nowMs, result, (results) => results.filter((item) => item.deleted).length);
+  }
+
+  /** Messages sent, received and deleted per bucket over the rate window (see `QueueRateCounters`). */
+  async getRates(): Promise<Result<QueueRates>> {
+    const nowMs = this.clock.nowMs();
+    return toResult(() => {
+      this.engine.requireMeta();
+      return this.rates.read(nowMs);
+    });
+  }
+
+  /** Adds a successful operation's message count to a rate counter, in the operation's own write batch. */
+  private counted<T>(counter: RateCounter, nowMs: number, result: Result<T>, countOf: (value: T) => number): Result<T> {
+    if (result.ok) this.rates.count(counter, countOf(result.value), nowMs);
+    return result;
   }
 
   async changeVisibility(receiptHandle: string, visibilityTimeout: number): Promise<Result<{ nextVisibleAt: number }>> {
