@@ -49,6 +49,7 @@ function configWithBindings() {
   const config = readJsonc(serviceConfig);
   delete config.$schema;
   config.main = path.join(repoRoot, config.main);
+  if (config.assets) config.assets.directory = path.join(repoRoot, config.assets.directory);
   const bindings = others.map((file) => {
     const name = readJsonc(file).name;
     return { binding: bindingName(name), service: name };
