@@ -32,10 +32,16 @@ export function QueuePage({ client, name }: { client: EdgeCmqClient; name: strin
             <div><dt>Rewindable</dt><dd data-count="rewindable">{data.counts.rewindable}</dd></div>
           </dl>
           <p class="hint">Oldest message: {formatTime(data.oldestMessageAt)}. Created {formatTime(data.createdAt)}, changed {formatTime(data.modifiedAt)}.</p>
-          <RatesChart client={client} queue={name} />
-          <QueueMessages client={client} queue={name} onChange={queue.reload} />
-          <QueueAdmin client={client} queue={data} onChange={queue.reload} />
-          <DeadLetterView client={client} queue={name} />
+          <div class="columns">
+            <div>
+              <QueueMessages client={client} queue={name} onChange={queue.reload} />
+            </div>
+            <div>
+              <RatesChart client={client} queue={name} />
+              <QueueAdmin client={client} queue={data} onChange={queue.reload} />
+              <DeadLetterView client={client} queue={name} />
+            </div>
+          </div>
           <EditQueue client={client} queue={data} onSaved={queue.reload} />
           <Section title="Delete the queue">
             <ConfirmButton

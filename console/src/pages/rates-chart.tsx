@@ -26,9 +26,11 @@ type Bucket = { startAt: number; sent: number; received: number; deleted: number
 
 function Chart({ bucketSeconds, windowSeconds, buckets }: { bucketSeconds: number; windowSeconds: number; buckets: Bucket[] }) {
   const perSecond = (count: number) => count / bucketSeconds;
-  const peak = Math.max(1, ...buckets.flatMap((bucket) => Series.map((series) => perSecond(bucket[series.key]))));
+  const peak = Math.max(0, ...buckets.flatMap((bucket) => Series.map((series) => perSecond(bucket[series.key]))));
+  // A quiet queue draws flat lines at the bottom, not a full-height scale of nothing.
+  const scale = Math.max(peak, 1);
   const x = (index: number) => (buckets.length <= 1 ? 0 : (index / (buckets.length - 1)) * Width);
-  const y = (rate: number) => Height - (rate / peak) * Height;
+  const y = (rate: number) => Height - (rate / scale) * Height;
   const latest = buckets.at(-2) ?? buckets.at(-1);
   const summary = Series.map((series) => `${series.label} ${latest ? perSecond(latest[series.key]).toFixed(1) : 0}/s`).join(", ");
   return (

@@ -24,7 +24,6 @@ export function TopicPage({ client, name }: { client: EdgeCmqClient; name: strin
           <p class="hint">
             Routes by {data.filterType}; {data.subscriptionCount} subscriptions; {data.messageCount} messages kept. Created {formatTime(data.createdAt)}.
           </p>
-          <Publish client={client} topic={data} onPublished={subscriptions.reload} />
           <Section title="Subscriptions">
             <Status error={subscriptions.error} />
             {subscriptions.data && (
@@ -67,8 +66,15 @@ export function TopicPage({ client, name }: { client: EdgeCmqClient; name: strin
               </div>
             )}
           </Section>
-          <Subscribe client={client} topic={data} onSubscribed={subscriptions.reload} />
-          <EditTopic client={client} topic={data} onSaved={topic.reload} />
+          <div class="columns">
+            <div>
+              <Publish client={client} topic={data} onPublished={subscriptions.reload} />
+            </div>
+            <div>
+              <Subscribe client={client} topic={data} onSubscribed={subscriptions.reload} />
+              <EditTopic client={client} topic={data} onSaved={topic.reload} />
+            </div>
+          </div>
           <Section title="Delete the topic">
             <ConfirmButton
               label="Delete topic"
