@@ -12,6 +12,8 @@ const nodeTests = [
   "test/tcapi/**/*.test.ts",
   "test/client/**/*.node.test.mjs",
   "test/cli/**/*.node.test.mjs",
+  // The web console in headless Chromium against the built console (npm test builds it first).
+  "test/console/**/*.node.test.mjs",
 ];
 
 export default defineConfig({

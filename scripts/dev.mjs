@@ -5,8 +5,9 @@
 // runs another Worker beside the service, in the same session: the service stays the one served on
 // the port, and it gets a service binding to each such Worker, named after it in upper snake case
 // (`cmq-example-consumer` → CMQ_EXAMPLE_CONSUMER), usable as a `worker` subscription endpoint.
-// Other arguments go to wrangler as they are.
-import { spawn } from "node:child_process";
+// Other arguments go to wrangler as they are. The web console is built first (`npm run build`), so
+// that wrangler serves it at /console/.
+import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
@@ -49,6 +50,7 @@ function configWithBindings() {
   const config = readJsonc(serviceConfig);
   delete config.$schema;
   config.main = path.join(repoRoot, config.main);
+  if (config.assets) config.assets.directory = path.join(repoRoot, config.assets.directory);
   const bindings = others.map((file) => {
     const name = readJsonc(file).name;
     return { binding: bindingName(name), service: name };
@@ -81,8 +83,14 @@ if (defaultedVars.length > 0) {
   console.log("Development credentials (override with --var NAME:value):");
   for (const [name, value] of defaultedVars) console.log(`  ${name}=${value}`);
   const key = givenVars.has("ROOT_SECRET_KEY") ? "<your ROOT_SECRET_KEY>" : credentials.ROOT_SECRET_KEY;
-  console.log(`Try: curl -H "Authorization: Bearer ${key}" http://localhost:${servedPort}/v1/queues\n`);
+  console.log(`Try: curl -H "Authorization: Bearer ${key}" http://localhost:${servedPort}/v1/queues`);
+  console.log(`Web console: http://localhost:${servedPort}/console/ (sign in with ROOT_SECRET_KEY)\n`);
 }
+
+execFileSync(process.execPath, [path.join(repoRoot, "node_modules/vite/bin/vite.js"), "build", "--config", "console/vite.config.ts", "--logLevel", "warn"], {
+  cwd: repoRoot,
+  stdio: "inherit",
+});
 
 const child = spawn("wrangler", wranglerArgs, {
   stdio: "inherit",

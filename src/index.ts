@@ -1,4 +1,5 @@
 import { cmqAdapter } from "./api/cmq";
+import { consoleRedirectAdapter } from "./api/console";
 import { dispatch, type ProtocolAdapter } from "./api/dispatch";
 import { restAdapter } from "./api/rest";
 import { sqsAdapter } from "./api/sqs";
@@ -11,7 +12,7 @@ export { QueueObject } from "./objects/queue-object";
 export { TopicObject } from "./objects/topic-object";
 
 /** Protocol adapters, tried in order; the last one (the native REST API) takes what no other claims. */
-const adapters: readonly ProtocolAdapter[] = [sqsAdapter, tcapiAdapter, cmqAdapter, restAdapter];
+const adapters: readonly ProtocolAdapter[] = [sqsAdapter, tcapiAdapter, cmqAdapter, consoleRedirectAdapter, restAdapter];
 
 export default {
   fetch: (request, env, ctx) => dispatch(adapters, request, env, ctx),

@@ -13,7 +13,7 @@ const repoRoot = path.resolve(import.meta.dirname, "../..");
 const wranglerBin = path.join(repoRoot, "node_modules/wrangler/bin/wrangler.js");
 
 /** What a benchmark run needs of the working tree: the service, its config, the bench Workers. */
-const SnapshotEntries = ["src", "wrangler.jsonc", "package.json", "tsconfig.json", "bench/engine-worker", "bench/peer-worker", "bench/consumer-worker"];
+const SnapshotEntries = ["src", "wrangler.jsonc", "package.json", "tsconfig.json", "console/dist", "bench/engine-worker", "bench/peer-worker", "bench/consumer-worker"];
 
 /**
  * Copies the service and the benchmark Workers into `dir` (node_modules linked, not copied) and

@@ -21,6 +21,7 @@ import { QueueConsumer } from "./queue/consumer/delivery";
 import { effects, mergeEffects, type Effects, type Outcome } from "./queue/effects";
 import { QueueEngine, type MoveBatch, type TransferredMessage } from "./queue/engine";
 import { needsContentDeduplicationIds, withContentDeduplicationIds } from "./queue/content-dedup";
+import { QueueRateCounters, type QueueRates, type RateCounter } from "./queue/rates";
 import { RedriveTasks, type RedriveRequest } from "./queue/redrive";
 import { MoveKind } from "./queue/storage";
 import { LongPoll, Waiters } from "./queue/waiters";
@@ -50,6 +51,7 @@ export class QueueObject extends DurableObject<Env> {
   readonly redrives: RedriveTasks;
   /** The Worker this queue pushes batches to, when one is set. */
   readonly consumer: QueueConsumer;
+  readonly rates: QueueRateCounters;
   private readonly scheduler: AlarmScheduler;
   private readonly waiters = new Waiters();
   /** Live sockets: a second kind of waiting receiver, kept across eviction by hibernation. */
@@ -71,6 +73,7 @@ export class QueueObject extends DurableObject<Env> {
       apply: (changes, nowMs) => this.apply(changes, nowMs),
       arm: (deadlineMs) => this.scheduler.arm(deadlineMs),
     });
+    this.rates = new QueueRateCounters(ctx.storage.sql);
     // Each part reports its next deadline; the scheduler owns the one alarm.
     this.scheduler = new AlarmScheduler(ctx.storage, [
       (nowMs) => this.engine.nextDeadline(nowMs),
@@ -207,6 +210,7 @@ export class QueueObject extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
     this.engine.migrate();
     this.consumer.store.migrate();
+    this.rates.migrate();
     return ok({ existed });
   }
 
@@ -215,14 +219,14 @@ export class QueueObject extends DurableObject<Env> {
     // A FIFO queue that deduplicates by content needs the bodies' digests, which take an await: before the clock is read.
     if (needsContentDeduplicationIds(this.engine.meta?.attributes, messages)) messages = await withContentDeduplicationIds(messages);
     const nowMs = this.clock.nowMs();
-    return this.run(nowMs, () => this.engine.send(messages, nowMs, senderId));
+    return this.counted("sent", nowMs, this.run(nowMs, () => this.engine.send(messages, nowMs, senderId)), (sent) => sent.ids.length);
   }
 
   /** Stores messages handed over by a queue or a topic, once per idempotency key. */
   async accept(messages: TransferredMessage[]): Promise<Result<{ stored: number }>> {
     if (needsContentDeduplicationIds(this.engine.meta?.attributes, messages)) messages = await withContentDeduplicationIds(messages);
     const nowMs = this.clock.nowMs();
-    return this.run(nowMs, () => this.engine.accept(messages, nowMs));
+    return this.counted("sent", nowMs, this.run(nowMs, () => this.engine.accept(messages, nowMs)), (accepted) => accepted.stored);
   }
 
   async receive(request: ReceiveRequest): Promise<Result<ReceivedMessage[]>> {
@@ -232,12 +236,12 @@ export class QueueObject extends DurableObject<Env> {
     const result = this.run(nowMs, () => this.engine.claim(request.max, request.visibilityTimeout, nowMs));
     if (!result.ok) return result;
     const waitSeconds = request.waitSeconds ?? this.engine.meta!.attributes.pollingWaitSeconds;
-    if (result.value.length > 0 || waitSeconds === 0) return result;
+    if (result.value.length > 0 || waitSeconds === 0) return this.counted("received", nowMs, result, (claimed) => claimed.length);
     return new Promise((resolve) => {
       const poll: LongPoll = new LongPoll(receiveId, request.max, request.visibilityTimeout, (answer) => {
         this.waiters.remove(poll);
         if (receiveId !== undefined) this.longPolls.delete(receiveId);
-        resolve(answer);
+        resolve(this.counted("received", this.clock.nowMs(), answer, (claimed) => claimed.length));
       });
       this.waiters.add(poll);
       if (receiveId !== undefined) this.longPolls.set(receiveId, poll);
@@ -269,7 +273,23 @@ export class QueueObject extends DurableObject<Env> {
 
   async deleteMessages(receiptHandles: string[]): Promise<Result<DeleteResult[]>> {
     const nowMs = this.clock.nowMs();
-    return this.run(nowMs, () => this.engine.deleteMessages(receiptHandles, nowMs));
+    const result = this.run(nowMs, () => this.engine.deleteMessages(receiptHandles, nowMs));
+    return this.counted("deleted", nowMs, result, (results) => results.filter((item) => item.deleted).length);
+  }
+
+  /** Messages sent, received and deleted per bucket over the rate window (see `QueueRateCounters`). */
+  async getRates(): Promise<Result<QueueRates>> {
+    const nowMs = this.clock.nowMs();
+    return toResult(() => {
+      this.engine.requireMeta();
+      return this.rates.read(nowMs);
+    });
+  }
+
+  /** Adds a successful operation's message count to a rate counter, in the operation's own write batch. */
+  private counted<T>(counter: RateCounter, nowMs: number, result: Result<T>, countOf: (value: T) => number): Result<T> {
+    if (result.ok) this.rates.count(counter, countOf(result.value), nowMs);
+    return result;
   }
 
   async changeVisibility(receiptHandle: string, visibilityTimeout: number): Promise<Result<{ nextVisibleAt: number }>> {

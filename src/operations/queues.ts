@@ -18,6 +18,7 @@ import {
   PeekResult,
   PurgeResult,
   QueueListResult,
+  QueueRatesResult,
   QueueResult,
   ReceivedMessagesResult,
   RedriveResult,
@@ -77,6 +78,15 @@ export const queueOperations = {
     access: onQueue("read"),
     errors: ["QueueNotFound"],
     run: ({ queues }, { queue: name, ...query }) => queues.listDeadLetterSourceQueues(name, query),
+  }),
+  getQueueRates: operation({
+    group: "queues",
+    summary: "Messages sent, received and deleted per 10-second bucket over the last 15 minutes",
+    input: v.strictObject(queue),
+    output: QueueRatesResult,
+    access: onQueue("read"),
+    errors: ["QueueNotFound"],
+    run: ({ queues }, input) => queues.getRates(input.queue),
   }),
   deleteQueue: operation({
     group: "queues",

@@ -151,6 +151,15 @@ export const RedriveResult = v.object({
   lastError: v.nullable(v.string()),
 });
 
+export const QueueRatesResult = v.object({
+  bucketSeconds: v.pipe(v.number(), v.description("length of a bucket: a count divided by it is a rate per second")),
+  windowSeconds: v.pipe(v.number(), v.description("how far back the buckets reach")),
+  buckets: v.pipe(
+    v.array(v.object({ startAt: unixMs, sent: count, received: count, deleted: count })),
+    v.description("every bucket of the window, oldest first, the current (partial) one last"),
+  ),
+});
+
 const topicAttributeEntries = {
   maxMsgSize: v.number(),
   msgRetentionSeconds: v.number(),

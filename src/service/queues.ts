@@ -5,6 +5,7 @@ import { ErrorCode, ServiceError, unwrap } from "../errors";
 import { AccountLimits, type Action } from "../schema/account";
 import { checkFifoName, defaultQueueAttributes, LaterAttributeDefaults } from "../objects/queue/attributes";
 import type { ReceiveRequest } from "../objects/queue-object";
+import type { QueueRates } from "../objects/queue/rates";
 import {
   FifoNameSuffix,
   QueueLimits,
@@ -329,6 +330,10 @@ export class QueueOperations {
         maxMessages: request.maxMessages,
       }),
     );
+  }
+
+  async getRates(name: string): Promise<QueueRates> {
+    return unwrap(await this.queue(name, "read").getRates());
   }
 
   async getRedrive(name: string): Promise<RedriveStatus> {

@@ -60,6 +60,7 @@ const endpoints: Endpoint[] = [
   { name: "start redrive", method: "POST", path: () => `/v1/queues/${Q}/redrive`, body: () => ({}), need: "manage", otherAccount: "QueueNotFound" },
   { name: "redrive to the source queues", method: "POST", path: () => `/v1/queues/${D}/redrive`, body: () => ({}), need: "send", otherAccount: "QueueNotFound" },
   { name: "get redrive", method: "GET", path: () => `/v1/queues/${Q}/redrive`, need: "read", otherAccount: "QueueNotFound" },
+  { name: "get rates", method: "GET", path: () => `/v1/queues/${Q}/rates`, need: "read", otherAccount: "QueueNotFound" },
   { name: "cancel redrive", method: "DELETE", path: () => `/v1/queues/${Q}/redrive`, need: "manage", otherAccount: "QueueNotFound" },
   { name: "list queue tags", method: "GET", path: () => `/v1/queues/${Q}/tags`, need: "read", otherAccount: "QueueNotFound" },
   { name: "tag queue", method: "PATCH", path: () => `/v1/queues/${Q}/tags`, body: () => ({ tags: { intruder: "yes" } }), need: "manage", otherAccount: "QueueNotFound" },

@@ -933,7 +933,7 @@ describe("unknown actions and parameters", () => {
         Object.getOwnPropertyNames(Object.prototype).concat(
           ["fetch", "connect", "withCredentials", "root", "dup", "constructor", "then"],
           ["createQueue", "getQueue", "listQueues", "updateQueue", "deleteQueue", "send", "sendBatch", "receive", "deleteMessage", "deleteMessages"],
-          ["changeVisibility", "peek", "purge", "rewind", "startRedrive", "getRedrive", "cancelRedrive", "createTopic", "getTopic", "listTopics"],
+          ["changeVisibility", "peek", "purge", "rewind", "startRedrive", "getRedrive", "cancelRedrive", "getQueueRates", "createTopic", "getTopic", "listTopics"],
           ["updateTopic", "deleteTopic", "publish", "publishBatch", "subscribe", "getSubscription", "listSubscriptions", "updateSubscription", "unsubscribe"],
         ),
       );

@@ -27,6 +27,7 @@ export const bindingCalls = {
   peekMessages: ["peek", "queue", "*"],
   startRedrive: ["startRedrive", "queue", "*"],
   getRedrive: ["getRedrive", "queue"],
+  getQueueRates: ["getQueueRates", "queue"],
   cancelRedrive: ["cancelRedrive", "queue", "*"],
   tagQueue: ["tagQueue", "queue", "tags"],
   untagQueue: ["untagQueue", "queue", "keys"],

@@ -28,6 +28,7 @@ export const httpRoutes = {
   rewindQueue: ["POST", "/v1/queues/:queue/rewind", "body"],
   startRedrive: ["POST", "/v1/queues/:queue/redrive", "body"],
   getRedrive: ["GET", "/v1/queues/:queue/redrive", "none"],
+  getQueueRates: ["GET", "/v1/queues/:queue/rates", "none"],
   cancelRedrive: ["DELETE", "/v1/queues/:queue/redrive", "query"],
   listQueueTags: ["GET", "/v1/queues/:queue/tags", "none"],
   tagQueue: ["PATCH", "/v1/queues/:queue/tags", "body"],

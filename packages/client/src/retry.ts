@@ -22,7 +22,7 @@ export const idempotentOperations: ReadonlySet<string> = new Set<OperationName>(
   "health",
   "listQueues", "createQueue", "getQueue", "updateQueue", "deleteQueue", "listDeadLetterSourceQueues",
   "listQueueTags", "tagQueue", "untagQueue",
-  "receiveMessages", "deleteMessage", "deleteMessages", "changeVisibility", "peekMessages", "getRedrive", "cancelRedrive",
+  "receiveMessages", "deleteMessage", "deleteMessages", "changeVisibility", "peekMessages", "getRedrive", "cancelRedrive", "getQueueRates",
   "listTopics", "createTopic", "getTopic", "updateTopic", "deleteTopic",
   "listSubscriptions", "subscribe", "getSubscription", "updateSubscription", "unsubscribe",
   "listAccounts", "getAccount", "updateAccount", "listKeys", "updateKey", "deleteKey", "createToken",

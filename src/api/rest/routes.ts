@@ -106,6 +106,7 @@ export const restRoutes: RestRoute[] = [
     toAnswer: (output) => ({ status: 202, body: output }),
   }),
   route({ method: "GET", path: "/v1/queues/:queue/redrive", operation: "getRedrive", fieldsFrom: "none" }),
+  route({ method: "GET", path: "/v1/queues/:queue/rates", operation: "getQueueRates", fieldsFrom: "none" }),
   route({ method: "GET", path: "/v1/queues/:queue/tags", operation: "listQueueTags", fieldsFrom: "none" }),
   route({ method: "PATCH", path: "/v1/queues/:queue/tags", operation: "tagQueue", fieldsFrom: "body" }),
   route({ method: "POST", path: "/v1/queues/:queue/tags/delete", operation: "untagQueue", fieldsFrom: "body" }),

@@ -83,6 +83,7 @@ export const rpcMethods = {
 
   startRedrive: method({ operation: "startRedrive", argument: "options", toInput: (queue: string, options: unknown = {}) => inputOf({ queue }, options, "options") }),
   getRedrive: method({ operation: "getRedrive", toInput: (queue: string) => ({ queue }) }),
+  getQueueRates: method({ operation: "getQueueRates", toInput: (queue: string) => ({ queue }) }),
   cancelRedrive: method({ operation: "cancelRedrive", argument: "options", toInput: (queue: string, options: unknown = {}) => inputOf({ queue }, options, "options") }),
 
   createTopic: method({ operation: "createTopic", argument: "attributes", toInput: (topic: string, attributes: unknown = {}) => inputOf({ topic }, attributes, "attributes") }),

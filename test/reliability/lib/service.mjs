@@ -20,7 +20,7 @@ export const RootSecretKey = `reliability-${Math.random().toString(36).slice(2)}
  * whenever a watched source file changes, and other people edit the working tree while this runs.
  */
 export function snapshotApp(dir) {
-  for (const entry of ["src", "wrangler.jsonc", "package.json", "tsconfig.json"]) {
+  for (const entry of ["src", "wrangler.jsonc", "package.json", "tsconfig.json", "console/dist"]) {
     const from = path.join(repoRoot, entry);
     if (existsSync(from)) cpSync(from, path.join(dir, entry), { recursive: true });
   }

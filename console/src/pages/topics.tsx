@@ -1,0 +1,69 @@
+import type { EdgeCmqClient } from "@edge-cmq/client";
+import { useState } from "preact/hooks";
+import { CreateTopicBody, FilterTypes, TopicName } from "../../../src/schema/topic";
+import { href } from "../app";
+import { Field, Section, Select, Status, useAction, useLoad } from "../ui";
+import { check } from "../validate";
+
+const PageSize = 100;
+
+export function TopicsPage({ client }: { client: EdgeCmqClient }) {
+  const [search, setSearch] = useState("");
+  const list = useLoad(() => client.listTopics({ limit: PageSize, ...(search ? { search } : {}) }), [search]);
+  return (
+    <>
+      <h1>Topics</h1>
+      <div role="search">
+        <Field label="Search topics" type="search" value={search} onInput={setSearch} hint="Names containing this, in any case." />
+      </div>
+      <Status error={list.error} />
+      {list.data && (
+        <div class="table-wrap">
+          <table>
+            <caption>
+              {list.data.total} {list.data.total === 1 ? "topic" : "topics"}
+            </caption>
+            <thead>
+              <tr><th scope="col">Name</th><th scope="col">Filter</th><th scope="col">Retention (s)</th></tr>
+            </thead>
+            <tbody>
+              {list.data.topics.map((topic) => (
+                <tr>
+                  <th scope="row"><a href={href("topics", topic.name)}>{topic.name}</a></th>
+                  <td>{topic.filterType}</td>
+                  <td>{topic.msgRetentionSeconds}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <CreateTopic client={client} />
+    </>
+  );
+}
+
+function CreateTopic({ client }: { client: EdgeCmqClient }) {
+  const [name, setName] = useState("");
+  const [filterType, setFilterType] = useState<string>(FilterTypes[0]);
+  const action = useAction();
+  const submit = (event: Event) => {
+    event.preventDefault();
+    void action.run(async () => {
+      const topic = check(TopicName, name);
+      const attributes = check(CreateTopicBody, { filterType });
+      const created = await client.createTopic({ topic, ...attributes });
+      location.hash = href("topics", created.topic.name);
+    });
+  };
+  return (
+    <Section title="Create a topic">
+      <form onSubmit={submit} noValidate>
+        <Field label="Topic name" name="topic" value={name} onInput={setName} />
+        <Select label="Route by" value={filterType} options={FilterTypes} onChange={setFilterType} hint="tag: subscriptions filter by message tags; routingKey: by binding keys matched against a message's routing key. Fixed once created." />
+        <button type="submit" disabled={action.busy}>Create topic</button>
+        <Status error={action.error} />
+      </form>
+    </Section>
+  );
+}
