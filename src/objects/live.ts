@@ -11,10 +11,14 @@ export function refusal(code: Code, message: string): Response {
   return new Response(JSON.stringify({ code, message }), { status: 409, headers: { "content-type": "application/json" } });
 }
 
-/** The settings the service sent with an upgrade. */
+/** The settings the service sent with an upgrade; null for a request that is not one. */
 export function settingsOf(request: Request): unknown {
+  if (request.headers.get("upgrade") !== "websocket") return null;
   return JSON.parse(request.headers.get(LiveSettingsHeader) ?? "null");
 }
+
+/** An object's answer to a request that is not an upgrade sent by the service. */
+export const notAnUpgrade = () => refusal(ErrorCode.MalformedRequest, "an object answers only WebSocket upgrades sent by the service");
 
 /**
  * Accepts a socket for the WebSocket Hibernation API, so that an idle one costs nothing and

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { LiveLimits } from "../../src/schema/live";
 import { RootSecretKey, uniqueName } from "../support/http";
+import { queueStub } from "../objects/support";
 import { connect, createQueue } from "./support";
 
 const rootAuth = { headers: { authorization: `Bearer ${RootSecretKey}` } };
@@ -25,5 +26,20 @@ describe("live socket limits", () => {
     expect(refused.body.error.message).toContain(`${LiveLimits.socketsPerObject} live sockets`);
     expect(again.status).toBe(101);
     for (const client of [...open.slice(1), again.client!]) client.close();
+  });
+});
+
+describe("a queue's or topic's object asked for anything but an upgrade", () => {
+  it.each([
+    ["a plain request", {}],
+    ["an upgrade without the service's settings", { upgrade: "websocket" }],
+    ["an upgrade with settings the service does not send", { upgrade: "websocket", "x-edge-cmq-live": '{"grant": {"canReceive": "yes"}}' }],
+  ])("refuses %s without opening a socket", async (_case, headers) => {
+    const queue = await createQueue(uniqueName());
+
+    const response = await queueStub(queue).fetch(new Request("https://live.internal/", { headers }));
+
+    expect(response.webSocket).toBeNull();
+    expect(await response.json()).toMatchObject({ code: "MalformedRequest" });
   });
 });

@@ -3,7 +3,7 @@ import type { Clock } from "../../clock";
 import { ErrorCode, ServiceError, unwrap, type Result } from "../../errors";
 import { LiveCloseCode, LiveLimits, LiveQueueOptions, QueueClientFrame, type LiveGrant } from "../../schema/live";
 import type { DeleteResult, OutgoingMessage, ReceivedMessage } from "../../schema/queue";
-import { acceptSocket, closeSocket, errorFrame, readFrame, refuseFrame, refusal, sendFrame, settingsOf, upgraded } from "../live";
+import { acceptSocket, closeSocket, errorFrame, readFrame, notAnUpgrade, refuseFrame, refusal, sendFrame, settingsOf, upgraded } from "../live";
 import type { Waiter, Waiters } from "./waiters";
 
 /** What a queue socket remembers across the object's eviction (WebSocket attachments survive it). */
@@ -119,7 +119,9 @@ export class LiveQueueSockets {
     if (this.ctx.getWebSockets().length >= LiveLimits.socketsPerObject) {
       return refusal(ErrorCode.QuotaExceeded, `a queue holds at most ${LiveLimits.socketsPerObject} live sockets`);
     }
-    const settings = v.parse(QueueSocketSettings, settingsOf(request));
+    const parsed = v.safeParse(QueueSocketSettings, settingsOf(request));
+    if (!parsed.success) return notAnUpgrade();
+    const settings = parsed.output;
     const state: QueueSocketState = {
       kind: "queue",
       id: crypto.randomUUID(),

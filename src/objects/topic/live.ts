@@ -4,7 +4,7 @@ import { matchesAnyBindingKey, matchesTags } from "../../delivery/filters";
 import { ErrorCode, ServiceError } from "../../errors";
 import { LiveCloseCode, LiveLimits, LiveTopicOptions, QueueClientFrame } from "../../schema/live";
 import type { PublishedMessage } from "../../schema/topic";
-import { acceptSocket, closeSocket, errorFrame, readFrame, refuseFrame, refusal, sendFrame, settingsOf, upgraded } from "../live";
+import { acceptSocket, closeSocket, errorFrame, readFrame, notAnUpgrade, refuseFrame, refusal, sendFrame, settingsOf, upgraded } from "../live";
 import type { TopicMeta } from "./storage";
 
 /** What a topic socket remembers across the object's eviction: its filters and its credential's end. */
@@ -48,7 +48,9 @@ export class LiveTopicSockets {
     if (this.ctx.getWebSockets().length >= LiveLimits.socketsPerObject) {
       return refusal(ErrorCode.QuotaExceeded, `a topic holds at most ${LiveLimits.socketsPerObject} live sockets`);
     }
-    const settings = v.parse(TopicSocketSettings, settingsOf(request));
+    const parsed = v.safeParse(TopicSocketSettings, settingsOf(request));
+    if (!parsed.success) return notAnUpgrade();
+    const settings = parsed.output;
     const state: TopicSocketState = {
       kind: "topic",
       id: crypto.randomUUID(),
