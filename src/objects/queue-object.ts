@@ -68,7 +68,6 @@ export class QueueObject extends DurableObject<Env> {
     this.consumer = new QueueConsumer(ctx.storage.sql, {
       engine: this.engine,
       env,
-      storage: ctx.storage,
       nowMs: () => this.clock.nowMs(),
       apply: (changes, nowMs) => this.apply(changes, nowMs),
       arm: (deadlineMs) => this.scheduler.arm(deadlineMs),

@@ -1,7 +1,7 @@
 import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/clock";
-import { counts, createQueue, expectOk, inQueue, peekAll, queueStub, sendBodies } from "../objects/support";
+import { counts, createQueue, expectOk, expectParked, inQueue, peekAll, queueStub, sendBodies } from "../objects/support";
 import { Far, consumerInfo, consumerWorker, deliveredBatches, fireAlarm, queueWithConsumer, settle } from "../support/queue-consumer";
 
 describe("a queue's consumer Worker", () => {
@@ -206,6 +206,22 @@ describe("a queue's consumer Worker", () => {
     for (const id of ids) expect(Math.max(...deliveries.filter((m) => m.id === id).map((m) => m.attempts))).toBeGreaterThan(1);
     expect((await counts(fresh)).total).toBe(0);
     expect((await consumerInfo(fresh)).stats).toMatchObject({ acked: 2, failed: 0, inFlightBatches: 0 });
+  });
+
+  it("shares the queue with a parked long poll: each message goes to one of them", async () => {
+    const { name, stub } = await queueWithConsumer({ batchSize: 1 });
+    const parked = stub.receive({ max: 1, waitSeconds: 20, visibilityTimeout: undefined });
+    await expectParked(stub, 1);
+
+    const ids = expectOk(await stub.send([{ body: "a" }, { body: "b" }])).ids;
+    const polled = expectOk(await parked);
+    await settle(stub);
+
+    const pushed = (await consumerWorker().batches(name)).flat();
+    expect(polled).toHaveLength(1);
+    expect(pushed).toHaveLength(1);
+    expect([polled[0]!.id, pushed[0]!.id].sort()).toEqual([...ids].sort());
+    expect((await consumerInfo(stub)).stats).toMatchObject({ delivered: 1, acked: 1 });
   });
 
   it("reports lag as the age of the oldest message waiting for the consumer", async () => {

@@ -373,6 +373,16 @@ export class QueueMessages {
     return row;
   }
 
+  /** The row a receipt handle still holds (the latest handle, in time), or null. */
+  heldSeq(handle: string, nowMs: number): number | null {
+    try {
+      return this.findReceived(handle, nowMs).seq;
+    } catch (error) {
+      if (error instanceof ServiceError) return null;
+      throw error;
+    }
+  }
+
   deleteMessages(handles: readonly string[], nowMs: number): DeleteResult[] {
     const { attributes } = this.metadata.require();
     const results: DeleteResult[] = [];

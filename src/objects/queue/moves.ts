@@ -125,15 +125,17 @@ export class QueueMoves {
     return this.pendingMoves(nowMs);
   }
 
-  markMoving(seqs: readonly number[], kind: MoveKind, destination: string): void {
+  /** Marks rows moving to `destination`; with `dueAtMs`, the hand-over is due then rather than at the row's `visible_at`. */
+  markMoving(seqs: readonly number[], kind: MoveKind, destination: string, dueAtMs: number | null = null): void {
     if (seqs.length === 0) return;
     this.storage.transactionSync(() => {
       for (const seq of seqs) {
         this.sql.exec(
-          `UPDATE messages SET state = ${S.moving}, receipt = NULL, move_kind = ?, move_to = ?, move_key = ? WHERE seq = ?`,
+          `UPDATE messages SET state = ${S.moving}, receipt = NULL, move_kind = ?, move_to = ?, move_key = ?, visible_at = COALESCE(?, visible_at) WHERE seq = ?`,
           kind,
           destination,
           `${kind}:${crypto.randomUUID()}`,
+          dueAtMs,
           seq,
         );
       }

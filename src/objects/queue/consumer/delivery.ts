@@ -5,14 +5,13 @@ import type { ReceivedMessage } from "../../../schema/queue";
 import { ConsumerAnswer, type ConsumerBatch, type ConsumerInfo, type ConsumerMessage, type ConsumerSettings } from "../../../schema/queue-consumer";
 import type { Effects } from "../effects";
 import type { QueueEngine } from "../engine";
-import { MessageRowState as S, MoveKind, RowIs, parseReceiptHandle } from "../storage";
+import { MoveKind } from "../storage";
 import { ConsumerStore, type StatsDelta } from "./store";
 
 /** What the consumer needs from its queue object. */
 export interface ConsumerHost {
   readonly engine: QueueEngine;
   readonly env: Env;
-  readonly storage: DurableObjectStorage;
   nowMs(): number;
   /** Applies the effects of an engine operation the consumer ran (claims, deletes, visibility). */
   apply(changes: Effects, nowMs: number): void;
@@ -51,7 +50,7 @@ export class QueueConsumer {
   private pumping = false;
 
   constructor(
-    private readonly sql: SqlStorage,
+    sql: SqlStorage,
     private readonly host: ConsumerHost,
   ) {
     this.store = new ConsumerStore(sql);
@@ -256,22 +255,13 @@ export class QueueConsumer {
       this.host.apply(dropped.effects, nowMs);
       return dropped.value.filter((result) => result.deleted).length;
     }
-    const held = messages.map((message) => this.heldSeq(message.receiptHandle, nowMs)).filter((seq): seq is number => seq !== null);
-    engine.moves.markMoving(held, MoveKind.deadLetter, deadLetter.queue);
-    // A move is due when its row's visible_at passes: now, not at the claim's deadline.
-    for (const seq of held) this.sql.exec(`UPDATE messages SET visible_at = ? WHERE seq = ? AND ${RowIs.moving}`, nowMs, seq);
+    const held = messages
+      .map((message) => engine.messages.heldSeq(message.receiptHandle, nowMs))
+      .filter((seq): seq is number => seq !== null);
+    // Due now, not when the claim's visibility would have ended.
+    engine.moves.markMoving(held, MoveKind.deadLetter, deadLetter.queue, nowMs);
     if (held.length > 0) this.host.arm(nowMs);
     return held.length;
-  }
-
-  /** The row a receipt handle still holds (received, latest, in time), or null. */
-  private heldSeq(handle: string, nowMs: number): number | null {
-    const parsed = parseReceiptHandle(handle);
-    if (!parsed) return null;
-    const row = this.sql
-      .exec<{ seq: number }>(`SELECT seq FROM messages WHERE seq = ? AND state = ${S.received} AND receipt = ? AND visible_at > ?`, parsed.seq, parsed.receipt, nowMs)
-      .toArray()[0];
-    return row?.seq ?? null;
   }
 
   /** Resolves once no delivery is in flight and, with `withAbandoned`, once abandoned calls answered too. */
