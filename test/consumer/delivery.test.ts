@@ -232,4 +232,25 @@ describe("a queue's consumer Worker", () => {
 
     expect((await consumerInfo(stub)).stats).toMatchObject({ backlog: 1, lagMs: 1_500, delivered: 0 });
   });
+  it("on a FIFO queue, waits for a group's message in flight instead of asking again at once", async () => {
+    const { name, stub } = await queueWithConsumer({ batchSize: 1, maxConcurrency: 2 }, { fifo: true });
+
+    expectOk(
+      await stub.send([
+        { body: "hang", groupId: "g", deduplicationId: "1" },
+        { body: "ack", groupId: "g", deduplicationId: "2" },
+      ]),
+    );
+    await consumerWorker().waitForBatches(name, 1);
+    const whileHung = await consumerInfo(stub);
+    const alarmAtMs = await inQueue(stub, (_object, state) => state.storage.getAlarm());
+    await consumerWorker().release(name);
+    await settle(stub);
+
+    // The group's second message waits for the first: not counted as ready, and no alarm due now.
+    expect(whileHung.stats).toMatchObject({ inFlightBatches: 1, backlog: 0 });
+    expect(alarmAtMs).toBeGreaterThan(Far);
+    expect((await deliveredBatches(name)).map((batch) => batch.map((m) => m.body))).toEqual([["hang"], ["ack"]]);
+    expect((await counts(stub)).total).toBe(0);
+  });
 });

@@ -4,6 +4,9 @@ import { MessageRowState as S, RowIs } from "./storage";
 /** A message handed to a FIFO queue without a group id (a topic publish that named none) joins this group. */
 export const DefaultFifoGroupId = "default";
 
+/** Group heads read per query while selecting; a selection of any size pages through them. */
+const MaxHeadsPerPage = 1_000;
+
 /** A filter that keeps back messages due for a dead-letter move, as SQL and as a test of one row. */
 export interface ClaimableFilter {
   clause: string;
@@ -35,7 +38,7 @@ export class FifoGroups {
    */
   select(max: number, nowMs: number, filter: ClaimableFilter): number[] {
     const chosen: number[] = [];
-    const pageSize = Math.max(max * 2, 16);
+    const pageSize = Math.min(Math.max(max * 2, 16), MaxHeadsPerPage);
     let after: { visibleAt: number; seq: number } | null = null;
     while (chosen.length < max) {
       const heads: Array<{ seq: number; group_id: string; visible_at: number }> = this.sql

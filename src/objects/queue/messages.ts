@@ -336,18 +336,26 @@ export class QueueMessages {
    */
   claimableSummary(limit: number, nowMs: number): { count: number; firstVisibleAt: number | null; oldestEnqueuedAt: number | null } {
     const { attributes } = this.metadata.require();
-    const { clause, values } = this.claimableFilter(attributes, nowMs);
-    const row = this.sql
-      .exec<{ n: number; v: number | null; e: number | null }>(
-        `SELECT COUNT(*) AS n, MIN(visible_at) AS v, MIN(enqueued_at) AS e FROM (
-           SELECT visible_at, enqueued_at FROM messages
-           WHERE ${RowIs.stored} AND visible_at <= ? ${clause}
-           ORDER BY visible_at, seq LIMIT ?)`,
-        nowMs,
-        ...values,
-        limit,
-      )
-      .one();
+    const filter = this.claimableFilter(attributes, nowMs);
+    // On a FIFO queue, a visible message of a group in flight is not claimable: count what claim would take.
+    const row = attributes.fifo
+      ? this.sql
+          .exec<{ n: number; v: number | null; e: number | null }>(
+            "SELECT COUNT(*) AS n, MIN(visible_at) AS v, MIN(enqueued_at) AS e FROM messages WHERE seq IN (SELECT value FROM json_each(?))",
+            JSON.stringify(this.groups.select(limit, nowMs, filter)),
+          )
+          .one()
+      : this.sql
+          .exec<{ n: number; v: number | null; e: number | null }>(
+            `SELECT COUNT(*) AS n, MIN(visible_at) AS v, MIN(enqueued_at) AS e FROM (
+               SELECT visible_at, enqueued_at FROM messages
+               WHERE ${RowIs.stored} AND visible_at <= ? ${filter.clause}
+               ORDER BY visible_at, seq LIMIT ?)`,
+            nowMs,
+            ...filter.values,
+            limit,
+          )
+          .one();
     return { count: row.n, firstVisibleAt: row.v, oldestEnqueuedAt: row.e };
   }
 
