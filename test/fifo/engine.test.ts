@@ -268,3 +268,24 @@ describe("a FIFO queue's waiting receivers", () => {
     expect(bodies(woken)).toEqual(["2"]);
   });
 });
+
+describe("a FIFO dead-letter queue's redrive", () => {
+  it("keeps each group's order: a group with a message in flight waits, the others move", async () => {
+    const source = fifoName("src");
+    const { stub: sourceStub } = await createFifo({}, source);
+    const { stub: dlq } = await createFifo({}, fifoName("dlq"));
+    const letter = (body: string, groupId: string) => ({ ...deadLetters(source, body)[0]!, groupId, deduplicationId: body });
+    expectOk(await dlq.accept([letter("g1", "g"), letter("g2", "g"), letter("h1", "h"), letter("g3", "g")]));
+    const [held] = await receive(dlq, { max: 1 });
+    expect(held!.body).toBe("g1");
+    const nowMs = Date.now();
+    expectOk(await dlq.startRedrive({ destination: null, maxPerSecond: 100, maxMessages: undefined }));
+    await runDueAt(dlq, nowMs);
+    expect(bodies(await receive(sourceStub, { max: 10 }))).toEqual(["h1"]);
+    expectOk(await dlq.deleteMessages([held!.receiptHandle]));
+    await runDueAt(dlq, nowMs + 1_000);
+    const moved = await receive(sourceStub, { max: 10 });
+    expect(bodies(moved)).toEqual(["g2", "g3"]);
+    expect(moved.map((message) => message.groupId)).toEqual(["g", "g"]);
+  });
+});

@@ -126,6 +126,9 @@ const badInteger = (min: number, max: number) =>
     { weight: 3, arbitrary: notAnInteger },
   );
 const notAString = fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string({ maxLength: 3 }), { maxLength: 2 }), fc.dictionary(fc.string({ maxLength: 3 }), fc.string({ maxLength: 3 }), { maxKeys: 2 }));
+const notABoolean = fc.oneof(fc.constantFrom("true", "false", "", 0, 1, null), fc.array(fc.boolean(), { maxLength: 2 }));
+/** A FIFO group or deduplication id that is not 1 to 128 ASCII letters, digits and punctuation. */
+const badFifoId = fc.oneof(notAString, fc.constantFrom("", "g".repeat(129), "a b", "ü", "tab\t", "日本"));
 const notAnArray = fc.oneof(fc.string({ maxLength: 5 }), fc.integer(), fc.boolean(), fc.constant(null), fc.dictionary(fc.string({ maxLength: 3 }), fc.string({ maxLength: 3 }), { maxKeys: 2 }));
 /** Keys no request body knows, including ones that would matter to a careless object merge. */
 const unknownKey = (known: readonly string[]) =>
@@ -178,6 +181,10 @@ const queueAttributeFields: FieldSpec[] = [
       fc.record({ queue: fc.constant("dlq"), maxReceiveCount: fc.constant(3), maxTimeToLive: fc.constant(300) }),
     ),
   },
+  // The FIFO attributes: of the wrong type, not documented, or (valid ones) on a standard queue.
+  { field: "contentBasedDeduplication", bad: fc.oneof(notABoolean, fc.constant(true)) },
+  { field: "deduplicationScope", bad: fc.oneof(notAString, fc.constantFrom("group", "Queue", "", "messageGroup")) },
+  { field: "fifoThroughputLimit", bad: fc.oneof(notAString, fc.constantFrom("perGroup", "", "perMessageGroupId")) },
 ];
 
 const messageFields: FieldSpec[] = [
@@ -192,10 +199,17 @@ const messageFields: FieldSpec[] = [
       fc.array(fc.oneof(fc.integer(), fc.constant(null)), { minLength: 1, maxLength: 2 }),
     ),
   },
+  { field: "groupId", bad: badFifoId },
+  { field: "deduplicationId", bad: badFifoId },
 ];
 
 const routes: RouteSpec[] = [
-  { label: "create queue", method: "PUT", path: () => `/v1/queues/bad-${uid()}`, valid: () => ({}), fields: [...queueAttributeFields, { field: "locationHint", bad: fc.oneof(notAString, fc.constantFrom("WEUR", "mars", "", "weur ")) }] },
+  { label: "create queue", method: "PUT", path: () => `/v1/queues/bad-${uid()}`, valid: () => ({}), fields: [
+      ...queueAttributeFields,
+      { field: "locationHint", bad: fc.oneof(notAString, fc.constantFrom("WEUR", "mars", "", "weur ")) },
+      // A standard queue's name: fifo true is refused too.
+      { field: "fifo", bad: fc.oneof(notABoolean, fc.constant(true)) },
+    ] },
   { label: "update queue", method: "PATCH", path: (c) => `/v1/queues/${c.queue}`, valid: () => ({}), fields: queueAttributeFields },
   { label: "send", method: "POST", path: (c) => `/v1/queues/${c.queue}/messages`, valid: () => ({ body: "x" }), fields: messageFields },
   {
@@ -292,6 +306,8 @@ const routes: RouteSpec[] = [
       { field: "body", bad: fc.oneof(notAString, fc.constant("")) },
       { field: "tags", bad: fc.oneof(notAnArray, fc.array(fc.constant("t"), { minLength: 6, maxLength: 8 }), fc.constant(["t".repeat(17)])) },
       { field: "routingKey", bad: fc.oneof(notAString, fc.constantFrom("", "a..b", ".a", "a.", "a.*", "#", "k".repeat(65), Array(17).fill("w").join("."))) },
+      { field: "groupId", bad: badFifoId },
+      { field: "deduplicationId", bad: badFifoId },
     ],
   },
   {

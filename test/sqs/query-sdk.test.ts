@@ -299,3 +299,29 @@ describe("@aws-sdk/client-sqs 3.445 (query protocol) error paths", () => {
     expect([byUnknownId.name, byUnknownId.message]).toEqual([byWrongSecret.name, byWrongSecret.message]);
   });
 });
+
+describe("FIFO queues through the query protocol", () => {
+  it("creates a .fifo queue, sends in batches with groups and deduplication ids, and receives each group in order with its sequence numbers", async () => {
+    const created = await sqs.send(new CreateQueueCommand({ QueueName: `${uniqueName("query")}.fifo`, Attributes: { FifoQueue: "true", ContentBasedDeduplication: "true" } }));
+    const url = created.QueueUrl!;
+    const one = await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: "a1", MessageGroupId: "a" }));
+    expect(one.SequenceNumber).toMatch(/^\d{20}$/);
+    const batch = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: url,
+        Entries: [
+          { Id: "x", MessageBody: "b1", MessageGroupId: "b" },
+          { Id: "y", MessageBody: "a2", MessageGroupId: "a", MessageDeduplicationId: "a2" },
+          { Id: "z", MessageBody: "a1", MessageGroupId: "a" },
+        ],
+      }),
+    );
+    expect(batch.Successful!.find((entry) => entry.Id === "z")).toMatchObject({ MessageId: one.MessageId, SequenceNumber: one.SequenceNumber });
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, AttributeNames: ["All"] }));
+    expect(received.Messages!.map((message) => message.Body)).toEqual(["a1", "a2", "b1"]);
+    expect(received.Messages![1]!.Attributes).toMatchObject({ MessageGroupId: "a", MessageDeduplicationId: "a2" });
+    const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["FifoQueue", "ContentBasedDeduplication"] }));
+    expect(attributes.Attributes).toEqual({ FifoQueue: "true", ContentBasedDeduplication: "true" });
+    expect(sent.at(-1)!.contentType).toMatch(/^application\/x-www-form-urlencoded/);
+  });
+});

@@ -1,4 +1,5 @@
-import { FifoLimits, type QueueAttributes } from "../../schema/queue";
+import { ErrorCode, ServiceError } from "../../errors";
+import { FifoLimits, type OutgoingMessage, type QueueAttributes } from "../../schema/queue";
 import { MessageRowState as S, RowIs } from "./storage";
 
 /** A message handed to a FIFO queue without a group id (a topic publish that named none) joins this group. */
@@ -6,6 +7,35 @@ export const DefaultFifoGroupId = "default";
 
 /** Group heads read per query while selecting; a selection of any size pages through them. */
 const MaxHeadsPerPage = 1_000;
+
+/**
+ * A FIFO queue's message names its group and has a deduplication id (its own, or its body's
+ * SHA-256 when the queue deduplicates by content) and no delay of its own; a standard queue's may
+ * name a tenant as its group, and has no deduplication id.
+ */
+export function checkGroupFields(message: OutgoingMessage, index: number, attributes: QueueAttributes): void {
+  if (!attributes.fifo) {
+    if (message.deduplicationId !== undefined) {
+      throw new ServiceError(ErrorCode.InvalidParameter, `message ${index}: deduplicationId applies to FIFO queues only`);
+    }
+    return;
+  }
+  if (message.groupId === undefined) {
+    throw new ServiceError(ErrorCode.MissingParameter, `message ${index}: a FIFO queue's message needs a groupId`);
+  }
+  if (message.delaySeconds !== undefined) {
+    throw new ServiceError(
+      ErrorCode.InvalidParameter,
+      `message ${index}: a FIFO queue's messages have no delay of their own (the queue's delaySeconds applies)`,
+    );
+  }
+  if (message.deduplicationId === undefined) {
+    throw new ServiceError(
+      ErrorCode.InvalidParameter,
+      `message ${index}: this FIFO queue needs a deduplicationId, or contentBasedDeduplication turned on`,
+    );
+  }
+}
 
 /** A filter that keeps back messages due for a dead-letter move, as SQL and as a test of one row. */
 export interface ClaimableFilter {

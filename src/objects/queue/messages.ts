@@ -26,38 +26,9 @@ import {
 } from "./storage";
 import { delaySecondsOf } from "./attributes";
 import { noisyTenants } from "./fairness";
-import { DefaultFifoGroupId, FifoGroups, type ClaimableFilter } from "./fifo";
+import { checkGroupFields, DefaultFifoGroupId, FifoGroups, type ClaimableFilter } from "./fifo";
 
 const textEncoder = new TextEncoder();
-
-/**
- * A FIFO queue's message names its group and has a deduplication id (its own, or its body's
- * SHA-256 when the queue deduplicates by content) and no delay of its own; a standard queue's may
- * name a tenant as its group, and has no deduplication id.
- */
-function checkGroupFields(message: OutgoingMessage, index: number, attributes: QueueAttributes): void {
-  if (!attributes.fifo) {
-    if (message.deduplicationId !== undefined) {
-      throw new ServiceError(ErrorCode.InvalidParameter, `message ${index}: deduplicationId applies to FIFO queues only`);
-    }
-    return;
-  }
-  if (message.groupId === undefined) {
-    throw new ServiceError(ErrorCode.MissingParameter, `message ${index}: a FIFO queue's message needs a groupId`);
-  }
-  if (message.delaySeconds !== undefined) {
-    throw new ServiceError(
-      ErrorCode.InvalidParameter,
-      `message ${index}: a FIFO queue's messages have no delay of their own (the queue's delaySeconds applies)`,
-    );
-  }
-  if (message.deduplicationId === undefined) {
-    throw new ServiceError(
-      ErrorCode.InvalidParameter,
-      `message ${index}: this FIFO queue needs a deduplicationId, or contentBasedDeduplication turned on`,
-    );
-  }
-}
 
 /**
  * The life of a message in the queue: send, claim, delete, visibility changes, peek, purge and

@@ -238,16 +238,9 @@ export class QueueMoves {
   /** Visible messages a redrive may take now, oldest first, marked moving. Answers how many. */
   takeRedrivable(limit: number, destination: string | null, nowMs: number): number {
     if (limit <= 0) return 0;
-    // Without a destination, only messages that name their source can move: skip the others here, or
-    // they would fill every step's share at the head of the queue and the redrive would never advance.
-    const rows = this.sql
-      .exec<{ seq: number; source_queue: string | null }>(
-        `SELECT seq, source_queue FROM messages WHERE ${RowIs.stored} AND visible_at <= ? ${destination ? "" : "AND source_queue IS NOT NULL"}
-         ORDER BY visible_at, seq LIMIT ?`,
-        nowMs,
-        limit,
-      )
-      .toArray();
+    const rows = this.metadata.require().attributes.fifo
+      ? this.fifoRedrivable(limit, destination, nowMs)
+      : this.standardRedrivable(limit, destination, nowMs);
     const byDestination = new Map<string, number[]>();
     for (const row of rows) {
       const target = destination ?? row.source_queue!;
@@ -257,6 +250,40 @@ export class QueueMoves {
     }
     for (const [target, seqs] of byDestination) this.markMoving(seqs, MoveKind.redrive, target);
     return rows.length;
+  }
+
+  private standardRedrivable(limit: number, destination: string | null, nowMs: number): Array<{ seq: number; source_queue: string | null }> {
+    // Without a destination, only messages that name their source can move: skip the others here, or
+    // they would fill every step's share at the head of the queue and the redrive would never advance.
+    return this.sql
+      .exec<{ seq: number; source_queue: string | null }>(
+        `SELECT seq, source_queue FROM messages WHERE ${RowIs.stored} AND visible_at <= ? ${destination ? "" : "AND source_queue IS NOT NULL"}
+         ORDER BY visible_at, seq LIMIT ?`,
+        nowMs,
+        limit,
+      )
+      .toArray();
+  }
+
+  /**
+   * A FIFO queue's redrive keeps each group's order: it takes what a receive would hand out (a
+   * group's messages from its first on, none of a group with a message in flight), and without a
+   * destination stops a group at its first message that names no source.
+   */
+  private fifoRedrivable(limit: number, destination: string | null, nowMs: number): Array<{ seq: number; source_queue: string | null }> {
+    const seqs = this.messages.groups.select(limit, nowMs, { clause: "", values: [], admits: () => true });
+    const taken: Array<{ seq: number; source_queue: string | null }> = [];
+    const stopped = new Set<string>();
+    for (const seq of seqs) {
+      const row = this.sql.exec<{ seq: number; source_queue: string | null; group_id: string }>("SELECT seq, source_queue, group_id FROM messages WHERE seq = ?", seq).one();
+      if (stopped.has(row.group_id)) continue;
+      if (destination === null && row.source_queue === null) {
+        stopped.add(row.group_id);
+        continue;
+      }
+      taken.push(row);
+    }
+    return taken;
   }
 
   countRedrivable(destination: string | null, nowMs: number): number {
