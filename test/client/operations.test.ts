@@ -57,6 +57,7 @@ describe.each(transports)("every operation over %s", (transport, makeClient) => 
     const deletedOne = await cmq.deleteMessage({ queue, receiptHandle: again.messages[0]!.receiptHandle });
     const deletedMany = await cmq.deleteMessages({ queue, receiptHandles: [second!.receiptHandle, third!.receiptHandle] });
     await cmq.send(queue, "to purge");
+    const rates = await cmq.getQueueRates({ queue });
     const purged = await cmq.purgeQueue({ queue });
     const counts = (await cmq.getQueue({ queue })).counts;
 
@@ -68,6 +69,9 @@ describe.each(transports)("every operation over %s", (transport, makeClient) => 
     expect(again.messages.map((m) => [m.id, m.receiveCount])).toEqual([[one.id, 2]]);
     expect(deletedOne).toBeUndefined();
     expect(deletedMany.results.map((r) => r.deleted)).toEqual([true, true]);
+    expect(rates.buckets.reduce((sum, bucket) => sum + bucket.sent, 0)).toBe(4);
+    expect(rates.buckets.reduce((sum, bucket) => sum + bucket.received, 0)).toBe(4);
+    expect(rates.buckets.reduce((sum, bucket) => sum + bucket.deleted, 0)).toBe(3);
     expect(purged.purged).toBe(1);
     expect(counts.total).toBe(0);
   });

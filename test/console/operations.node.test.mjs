@@ -19,9 +19,13 @@ describe("the console's queues", () => {
     const page = await signedIn();
     const queue = unique("console-q");
 
-    await section(page, "Create a queue").getByLabel("Queue name").fill(queue);
-    await page.getByRole("button", { name: "Create queue" }).click();
+    const create = section(page, "Create a queue");
+    await create.getByLabel("Queue name", { exact: true }).fill(queue);
+    await create.getByLabel("Visibility timeout (s)").fill("45");
+    await create.getByLabel("Tags", { exact: true }).fill("team=orders");
+    await create.getByRole("button", { name: "Create queue" }).click();
     await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe(`Queue ${queue}`);
+    expect((await fixture.api("GET", `/v1/queues/${queue}`)).body).toMatchObject({ visibilityTimeout: 45, tags: { team: "orders" }, deadLetter: null });
     const send = section(page, "Send a message");
     await send.getByLabel("Body").fill("hello from the console");
     await send.getByLabel("Tags").fill("blue, urgent");

@@ -51,6 +51,17 @@ describe("the queue's rate counters", () => {
     expect((await rates(stub)).buckets.at(-1)).toMatchObject({ sent: 1, received: 1 });
   });
 
+  it("counts messages handed over by a topic or a queue once, however often the hand-over is retried", async () => {
+    const { stub } = await createQueue();
+    await withClock(stub, StartMs);
+    const handedOver = { idempotencyKey: "k1", id: crypto.randomUUID(), body: "m", tags: [], sourceQueue: null };
+
+    expectOk(await stub.accept([handedOver]));
+    expectOk(await stub.accept([handedOver]));
+
+    expect((await rates(stub)).buckets.at(-1)).toMatchObject({ sent: 1 });
+  });
+
   it("keeps its figures when the object is evicted", async () => {
     const { name, stub } = await createQueue();
     await withClock(stub, StartMs);

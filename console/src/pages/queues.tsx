@@ -1,9 +1,10 @@
 import type { EdgeCmqClient } from "@edge-cmq/client";
 import { useState } from "preact/hooks";
-import { CreateQueueBody, QueueName } from "../../../src/schema/queue";
+import { CreateQueueBody, LocationHints, QueueName } from "../../../src/schema/queue";
 import { href } from "../app";
-import { Field, Section, Status, useAction, useLoad } from "../ui";
-import { check } from "../validate";
+import { Field, Section, Select, Status, listOf, useLoad } from "../ui";
+import { check, explain } from "../validate";
+import { QueueAttributeForm } from "./queue-attributes";
 
 /** How often the list's counts are read again. */
 const RefreshMs = 5_000;
@@ -66,27 +67,41 @@ export function QueuesPage({ client }: { client: EdgeCmqClient }) {
   );
 }
 
+/** `team=orders, env=test` as tags; a pair without `=` is a key with an empty value. */
+const tagsOf = (text: string): Record<string, string> | undefined => {
+  const pairs = listOf(text);
+  if (!pairs) return undefined;
+  return Object.fromEntries(pairs.map((pair) => (pair.includes("=") ? [pair.slice(0, pair.indexOf("=")).trim(), pair.slice(pair.indexOf("=") + 1).trim()] : [pair, ""])));
+};
+
 function CreateQueue({ client, onCreated }: { client: EdgeCmqClient; onCreated: () => void }) {
   const [name, setName] = useState("");
-  const action = useAction();
-  const submit = (event: Event) => {
-    event.preventDefault();
-    void action.run(async () => {
-      const queue = check(QueueName, name);
-      const attributes = check(CreateQueueBody, {});
-      const created = await client.createQueue({ queue, ...attributes });
-      onCreated();
-      location.hash = href("queues", created.queue.name);
-      return `queue ${created.queue.name} ${created.created ? "created" : "exists already"}`;
-    });
-  };
+  const [tags, setTags] = useState("");
+  const [locationHint, setLocationHint] = useState("");
   return (
     <Section title="Create a queue">
-      <form onSubmit={submit} noValidate>
-        <Field label="Queue name" name="queue" value={name} onInput={setName} hint="Its attributes can be set on its page once it exists." />
-        <button type="submit" disabled={action.busy}>Create queue</button>
-        <Status error={action.error} done={action.done} />
-      </form>
+      <QueueAttributeForm
+        queue={null}
+        submitLabel="Create queue"
+        onSubmit={async (attributes) => {
+          const queue = check(QueueName, name);
+          const body = check(CreateQueueBody, { ...attributes, tags: tagsOf(tags), locationHint: locationHint || undefined });
+          const created = await client.createQueue({ queue, ...body });
+          onCreated();
+          location.hash = href("queues", created.queue.name);
+          return `queue ${created.queue.name} ${created.created ? "created" : "exists already"}`;
+        }}
+        extra={
+          <>
+            <Field label="Tags" name="queueTags" value={tags} onInput={setTags} hint={`key=value pairs, separated by commas; ${explain(CreateQueueBody, "tags")}.`} />
+            <Select label="Location hint" value={locationHint} options={["", ...LocationHints]} onChange={setLocationHint} hint={explain(CreateQueueBody, "locationHint")} />
+          </>
+        }
+      >
+        <div class="wide">
+          <Field label="Queue name" name="queue" value={name} onInput={setName} hint="Attributes left empty take their defaults." />
+        </div>
+      </QueueAttributeForm>
     </Section>
   );
 }

@@ -25,7 +25,8 @@ const Upserts: Record<RateCounter, string> = {
 };
 
 /**
- * Messages sent, received and deleted per 10-second bucket over the last 15 minutes: a bounded ring
+ * Messages stored (sent, or arriving from a topic, a dead-letter move or a redrive), handed out by
+ * receives, and deleted by receipt handle, per 10-second bucket over the last 15 minutes: a bounded ring
  * in SQLite. Each count is one upsert written in the same output-gated batch as the operation it
  * counts (one statement per operation, not per message), so the figures survive eviction and a
  * restart without a write of their own; at most 90 rows are ever kept.
