@@ -13,20 +13,16 @@ import { attributeBytes, encodeAttributes, type MessageAttributes } from "../../
 import type { QueueMetadata } from "./metadata";
 import {
   MessageRowState as S,
-  ReceivedColumns,
   RowIs,
   encodeTags,
-  newReceiptToken,
   parseReceiptHandle,
   toPeekedMessage,
-  toReceivedMessage,
   formatSequenceNumber,
   type MessageRow,
-  type ReceivedRow,
 } from "./storage";
 import { delaySecondsOf } from "./attributes";
-import { noisyTenants } from "./fairness";
-import { checkGroupFields, DefaultFifoGroupId, FifoGroups, type ClaimableFilter } from "./fifo";
+import { QueueClaims, type ClaimableSummary } from "./claims";
+import { checkGroupFields, DefaultFifoGroupId, FifoGroups } from "./fifo";
 
 const textEncoder = new TextEncoder();
 
@@ -39,6 +35,8 @@ export class QueueMessages {
   /** Rows in the waiting or received state, kept in memory for the heap limit. */
   private storedCount: number;
   readonly groups: FifoGroups;
+  /** Which messages a receive takes now, and in what order. */
+  readonly claims: QueueClaims;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -47,6 +45,7 @@ export class QueueMessages {
   ) {
     this.storedCount = this.countStored();
     this.groups = new FifoGroups(sql);
+    this.claims = new QueueClaims(sql, metadata, this.groups);
   }
 
   private countStored(): number {
@@ -223,111 +222,17 @@ export class QueueMessages {
     ).one().seq;
   }
 
-  /**
-   * Claims up to `max` visible messages for one receiver. The select and the update run with no
-   * await between them, so parallel receivers never claim the same message.
-   */
+  /** See `QueueClaims.claim`. */
   claim(max: number, visibilityTimeoutSeconds: number | undefined, nowMs: number): ReceivedMessage[] {
-    const { attributes } = this.metadata.require();
-    const deadline = nowMs + (visibilityTimeoutSeconds ?? attributes.visibilityTimeout) * 1000;
-    const receipt = newReceiptToken();
-    const filter = this.claimableFilter(attributes, nowMs);
-    const mark = (selection: string, ...values: SqlStorageValue[]) =>
-      this.sql
-        .exec<ReceivedRow>(
-          `UPDATE messages
-             SET state = ${S.received}, receive_count = receive_count + 1,
-                 first_received_at = COALESCE(first_received_at, ?), visible_at = ?, receipt = ?
-           WHERE seq IN (${selection})
-           RETURNING ${ReceivedColumns}`,
-          nowMs,
-          deadline,
-          receipt,
-          ...values,
-        )
-        .toArray();
-    if (attributes.fifo) {
-      // Handed out group by group, each group's in send order.
-      const order = this.groups.select(max, nowMs, filter);
-      if (order.length === 0) return [];
-      const place = new Map(order.map((seq, index) => [seq, index]));
-      const rows = mark(order.map(() => "?").join(", "), ...order);
-      rows.sort((a, b) => place.get(a.seq)! - place.get(b.seq)!);
-      return rows.map(toReceivedMessage);
-    }
-    const visible = `SELECT seq FROM messages WHERE ${RowIs.stored} AND visible_at <= ? ${filter.clause}`;
-    const noisy = noisyTenants(this.sql, nowMs);
-    let rows: ReceivedRow[];
-    if (noisy.length === 0) {
-      rows = mark(`${visible} ORDER BY visible_at, seq LIMIT ?`, nowMs, ...filter.values, max);
-    } else {
-      // Fair delivery: the quiet tenants' messages first, the noisy ones' only to fill the rest.
-      const noisyList = noisy.map(() => "?").join(", ");
-      rows = mark(
-        `${visible} AND (group_id IS NULL OR group_id NOT IN (${noisyList})) ORDER BY visible_at, seq LIMIT ?`,
-        nowMs,
-        ...filter.values,
-        ...noisy,
-        max,
-      );
-      if (rows.length < max) {
-        rows.push(...mark(`${visible} AND group_id IN (${noisyList}) ORDER BY visible_at, seq LIMIT ?`, nowMs, ...filter.values, ...noisy, max - rows.length));
-      }
-    }
-    rows.sort((a, b) => a.seq - b.seq);
-    return rows.map(toReceivedMessage);
-  }
-
-  /** Messages that are due for a dead-letter move are not handed to receivers. */
-  private claimableFilter(attributes: QueueAttributes, nowMs: number): ClaimableFilter {
-    const deadLetter = attributes.deadLetter;
-    if (!deadLetter) return { clause: "", values: [], admits: () => true };
-    if ("maxReceiveCount" in deadLetter) {
-      const limit = deadLetter.maxReceiveCount;
-      return { clause: "AND receive_count < ?", values: [limit], admits: (row) => row.receive_count < limit };
-    }
-    const bornAfterMs = nowMs - deadLetter.maxTimeToLive * 1000;
-    return { clause: "AND enqueued_at > ?", values: [bornAfterMs], admits: (row) => row.enqueued_at > bornAfterMs };
+    return this.claims.claim(max, visibilityTimeoutSeconds, nowMs);
   }
 
   hasClaimable(nowMs: number): boolean {
-    const { attributes } = this.metadata.require();
-    const filter = this.claimableFilter(attributes, nowMs);
-    if (attributes.fifo) return this.groups.select(1, nowMs, filter).length > 0;
-    return (
-      this.sql
-        .exec(`SELECT 1 FROM messages WHERE ${RowIs.stored} AND visible_at <= ? ${filter.clause} LIMIT 1`, nowMs, ...filter.values)
-        .toArray().length > 0
-    );
+    return this.claims.hasClaimable(nowMs);
   }
 
-  /**
-   * The first `limit` claimable messages in claim order: how many, when the earliest became
-   * visible, and when the oldest was enqueued (what a pushing consumer batches and lags by).
-   */
-  claimableSummary(limit: number, nowMs: number): { count: number; firstVisibleAt: number | null; oldestEnqueuedAt: number | null } {
-    const { attributes } = this.metadata.require();
-    const filter = this.claimableFilter(attributes, nowMs);
-    // On a FIFO queue, a visible message of a group in flight is not claimable: count what claim would take.
-    const row = attributes.fifo
-      ? this.sql
-          .exec<{ n: number; v: number | null; e: number | null }>(
-            "SELECT COUNT(*) AS n, MIN(visible_at) AS v, MIN(enqueued_at) AS e FROM messages WHERE seq IN (SELECT value FROM json_each(?))",
-            JSON.stringify(this.groups.select(limit, nowMs, filter)),
-          )
-          .one()
-      : this.sql
-          .exec<{ n: number; v: number | null; e: number | null }>(
-            `SELECT COUNT(*) AS n, MIN(visible_at) AS v, MIN(enqueued_at) AS e FROM (
-               SELECT visible_at, enqueued_at FROM messages
-               WHERE ${RowIs.stored} AND visible_at <= ? ${filter.clause}
-               ORDER BY visible_at, seq LIMIT ?)`,
-            nowMs,
-            ...filter.values,
-            limit,
-          )
-          .one();
-    return { count: row.n, firstVisibleAt: row.v, oldestEnqueuedAt: row.e };
+  claimableSummary(limit: number, nowMs: number): ClaimableSummary {
+    return this.claims.summary(limit, nowMs);
   }
 
   /** Finds the received row a handle names, if the handle is still the latest and in time. */
@@ -464,8 +369,7 @@ export class QueueMessages {
     return { rewound };
   }
 
-  /** When the next message that is not visible now becomes visible: what waiting receivers wait for. */
   nextVisibleAfter(nowMs: number): number | null {
-    return this.sql.exec<{ m: number | null }>(`SELECT MIN(visible_at) AS m FROM messages WHERE ${RowIs.stored} AND visible_at > ?`, nowMs).one().m;
+    return this.claims.nextVisibleAfter(nowMs);
   }
 }
