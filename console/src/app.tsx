@@ -65,15 +65,15 @@ export function App() {
         </button>
       </header>
       <main id="main" ref={mainRef} tabIndex={-1}>
-        <Page client={client} section={section} name={name} />
+        <Page client={client} signIn={signIn} section={section} name={name} />
       </main>
     </>
   );
 }
 
-function Page({ client, section, name }: { client: EdgeCmqClient; section: string; name: string | undefined }) {
+function Page({ client, signIn, section, name }: { client: EdgeCmqClient; signIn: SignIn; section: string; name: string | undefined }) {
   if (section === "queues") return name ? <QueuePage key={name} client={client} name={name} /> : <QueuesPage client={client} />;
-  if (section === "topics") return name ? <TopicPage key={name} client={client} name={name} /> : <TopicsPage client={client} />;
+  if (section === "topics") return name ? <TopicPage key={name} client={client} signIn={signIn} name={name} /> : <TopicsPage client={client} />;
   if (section === "accounts") return <AccountsPage client={client} />;
   return <p>No such page. <a href={href("queues")}>Go to the queues</a>.</p>;
 }

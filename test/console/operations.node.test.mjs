@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { unique, useConsole } from "./support.mjs";
+import { Phone, RootSecretKey, unique, useConsole } from "./support.mjs";
 
 const fixture = useConsole();
 
@@ -200,5 +200,157 @@ describe("the console's keys", () => {
 
     await expect.poll(() => other.getByRole("heading", { level: 1 }).textContent()).toBe("Queues");
     expect(await other.evaluate(() => Object.values(sessionStorage).join())).toContain(token);
+  });
+});
+
+describe("the console's live panel", () => {
+  /** Records each WebSocket the page opens with its subprotocol offer, before the console's scripts run. */
+  const recordSocketOffers = (page) =>
+    page.addInitScript(() => {
+      const Native = window.WebSocket;
+      window.socketOffers = [];
+      window.WebSocket = class extends Native {
+        constructor(url, protocols) {
+          window.socketOffers.push({ url: String(url), protocols: [].concat(protocols ?? []) });
+          super(url, protocols);
+        }
+      };
+    });
+  /** Resolves with the next socket the page opens, and one that resolves when it closes. */
+  const nextSocket = (page) =>
+    page.waitForEvent("websocket").then((socket) => ({ socket, closed: new Promise((resolve) => socket.once("close", resolve)) }));
+  const liveList = (page) => page.getByRole("list", { name: "Live messages" });
+  const liveBodies = (page) => liveList(page).locator("li pre").allTextContents();
+
+  it("watches a tag topic with a token minted for it, shows new messages newest first, filters by tag and stops", async () => {
+    const topic = unique("console-live");
+    await fixture.api("PUT", `/v1/topics/${topic}`, {});
+    const page = await fixture.open();
+    await recordSocketOffers(page);
+    await page.reload();
+    await fixture.signIn(page);
+    await page.goto(`${fixture.url}/console/#/topics/${topic}`);
+    const live = section(page, "Watch live");
+    const status = live.getByRole("status");
+    expect(await status.textContent()).toBe("Not watching.");
+
+    // With the keyboard: the filter, then Enter to start.
+    await live.getByLabel("Watch tags").focus();
+    await page.keyboard.type("orders");
+    const opened = nextSocket(page);
+    await page.keyboard.press("Enter");
+    const { socket, closed } = await opened;
+    await expect.poll(() => status.textContent()).toMatch(/^Live: /);
+
+    const publish = section(page, "Publish a test message");
+    await publish.getByLabel("Body").fill("first order");
+    await publish.getByLabel("Tags").fill("orders");
+    await publish.getByRole("button", { name: "Publish" }).click();
+    await expect.poll(() => publish.getByRole("status").textContent()).toMatch(/^published message /);
+    await fixture.api("POST", `/v1/topics/${topic}/messages`, { body: "an invoice", tags: ["billing"] });
+    const second = await fixture.api("POST", `/v1/topics/${topic}/messages`, { body: "second order", tags: ["orders", "eu"] });
+
+    // Messages reach a topic's socket in publishing order: the invoice would have come before the second order.
+    await expect.poll(() => liveBodies(page)).toEqual(["second order", "first order"]);
+    const newest = liveList(page).locator("li").first();
+    expect(await newest.getAttribute("data-message-id")).toBe(second.body.id);
+    expect(await newest.textContent()).toContain("orders, eu");
+    expect(await newest.textContent()).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+    expect(await liveList(page).textContent()).not.toContain("an invoice");
+    await fixture.screenshot(page, "topic-live-desktop");
+
+    // A key sign-in opens the socket with a browser token for this topic, never with the key.
+    const offers = await page.evaluate(() => window.socketOffers);
+    expect(offers).toHaveLength(1);
+    expect(new URL(offers[0].url).pathname).toBe(`/v1/topics/${topic}/live`);
+    expect(new URL(offers[0].url).searchParams.getAll("filterTags")).toEqual(["orders"]);
+    expect(offers[0].protocols[0]).toBe("edge-cmq.live.v1");
+    expect(offers[0].protocols[1]).toMatch(/^cmqt/);
+    expect(JSON.stringify(offers)).not.toContain(RootSecretKey);
+    // Every message pushed is granted again: the socket asked for credit after each batch.
+    const creditFrames = [];
+    socket.on("framesent", (frame) => creditFrames.push(JSON.parse(frame.payload)));
+    await fixture.api("POST", `/v1/topics/${topic}/messages`, { body: "third order", tags: ["orders"] });
+    await expect.poll(() => liveBodies(page)).toEqual(["third order", "second order", "first order"]);
+    await expect.poll(() => creditFrames.filter((frame) => frame.type === "credit").map((frame) => frame.messages)).toEqual([1]);
+
+    await live.getByRole("button", { name: "Stop watching" }).focus();
+    await page.keyboard.press("Enter");
+    await closed;
+    await expect.poll(() => status.textContent()).toBe("Closed: stopped.");
+    expect(await live.getByRole("button", { name: "Start watching" }).isVisible()).toBe(true);
+    // What was shown stays; nothing new arrives once stopped.
+    await fixture.api("POST", `/v1/topics/${topic}/messages`, { body: "after the stop", tags: ["orders"] });
+    await page.waitForTimeout(500);
+    expect(await liveBodies(page)).toEqual(["third order", "second order", "first order"]);
+  });
+
+  it("watches a routing-key topic by binding key with the signed-in token, at phone size, and closes the socket on leaving the page", async () => {
+    const topic = unique("console-live-rk");
+    await fixture.api("PUT", `/v1/topics/${topic}`, { filterType: "routingKey" });
+    const minted = await fixture.api("POST", "/v1/tokens", { actions: ["read", "receive"], resources: ["*"] });
+    const page = await fixture.open(Phone);
+    await recordSocketOffers(page);
+    await page.reload();
+    await page.getByLabel("a browser token").check();
+    await page.getByLabel("Browser token", { exact: true }).fill(minted.body.token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Queues");
+    await page.goto(`${fixture.url}/console/#/topics/${topic}`);
+    const live = section(page, "Watch live");
+
+    await live.getByLabel("Watch binding keys").fill("order.*");
+    const opened = nextSocket(page);
+    await live.getByRole("button", { name: "Start watching" }).click();
+    const { closed } = await opened;
+    await expect.poll(() => live.getByRole("status").textContent()).toMatch(/^Live: /);
+    await fixture.api("POST", `/v1/topics/${topic}/messages`, { body: "created", routingKey: "order.created" });
+    await fixture.api("POST", `/v1/topics/${topic}/messages`, { body: "paid invoice", routingKey: "invoice.paid" });
+    await fixture.api("POST", `/v1/topics/${topic}/messages`, { body: "shipped", routingKey: "order.shipped" });
+
+    await expect.poll(() => liveBodies(page)).toEqual(["shipped", "created"]);
+    expect(await liveList(page).locator("li").first().textContent()).toContain("order.shipped");
+    const offers = await page.evaluate(() => window.socketOffers);
+    expect(offers.map((offer) => offer.protocols)).toEqual([["edge-cmq.live.v1", minted.body.token]]);
+    expect(new URL(offers[0].url).searchParams.getAll("bindingKeys")).toEqual(["order.*"]);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await fixture.screenshot(page, "topic-live-phone");
+
+    await page.getByRole("link", { name: "Topics" }).first().click();
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Topics");
+    await closed;
+  });
+
+  it("shows why the service closed the socket when the topic is deleted meanwhile", async () => {
+    // The page's next reload of the deleted topic is refused, and the browser logs that itself.
+    fixture.expectConsoleErrors(/status of 404/);
+    const topic = unique("console-live-del");
+    await fixture.api("PUT", `/v1/topics/${topic}`, {});
+    const page = await signedIn(`#/topics/${topic}`);
+    const live = section(page, "Watch live");
+    await live.getByRole("button", { name: "Start watching" }).click();
+    await expect.poll(() => live.getByRole("status").textContent()).toMatch(/^Live: /);
+
+    expect((await fixture.api("DELETE", `/v1/topics/${topic}`)).status).toBe(204);
+
+    await expect.poll(() => live.getByRole("status").textContent()).toMatch(/^Closed: 4404 \S/);
+    expect(await live.getByRole("button", { name: "Start watching" }).isVisible()).toBe(true);
+  });
+
+  it("refuses more filter tags than a subscription takes, as the API does, without opening a socket", async () => {
+    const topic = unique("console-live-bad");
+    await fixture.api("PUT", `/v1/topics/${topic}`, {});
+    const page = await signedIn(`#/topics/${topic}`);
+    const live = section(page, "Watch live");
+    let sockets = 0;
+    page.on("websocket", () => sockets++);
+
+    await live.getByLabel("Watch tags").fill("a, b, c, d, e, f");
+    await live.getByRole("button", { name: "Start watching" }).click();
+
+    await expect.poll(() => live.getByRole("alert").textContent()).toMatch(/at most 5 filter tags/);
+    expect(await live.getByRole("status").textContent()).toBe("Not watching.");
+    expect(sockets).toBe(0);
   });
 });

@@ -3,13 +3,15 @@ import { useState } from "preact/hooks";
 import { CreateSubscriptionBody, NotifyStrategies, Protocols, PublishedMessage, SubscriptionName, UpdateTopicBody } from "../../../src/schema/topic";
 import { href } from "../app";
 import { ConfirmButton, Field, Section, Select, Status, formatTime, jsonOf, listOf, numberOf, useAction, useLoad } from "../ui";
+import type { SignIn } from "../session";
 import { check, explain } from "../validate";
+import { WatchLive } from "./topic-live";
 
 type Topic = OperationOutput<"getTopic">;
 
 const RefreshMs = 5_000;
 
-export function TopicPage({ client, name }: { client: EdgeCmqClient; name: string }) {
+export function TopicPage({ client, signIn, name }: { client: EdgeCmqClient; signIn: SignIn; name: string }) {
   const topic = useLoad(() => client.getTopic({ topic: name }), [name], RefreshMs);
   const subscriptions = useLoad(() => client.listSubscriptions({ topic: name }), [name], RefreshMs);
   const action = useAction();
@@ -75,6 +77,7 @@ export function TopicPage({ client, name }: { client: EdgeCmqClient; name: strin
               <EditTopic client={client} topic={data} onSaved={topic.reload} />
             </div>
           </div>
+          <WatchLive client={client} signIn={signIn} topic={data} />
           <Section title="Delete the topic">
             <ConfirmButton
               label="Delete topic"
