@@ -73,7 +73,7 @@ describe("the console with the keyboard alone", () => {
     await page.keyboard.press("Enter");
     await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Queues");
     // A new page puts the focus on its content; the sections are just before it.
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe("main");
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("main");
     await page.keyboard.press("Shift+Tab");
     expect(await focused()).toBe("Sign out");
     await page.keyboard.press("Shift+Tab");
@@ -99,11 +99,11 @@ describe("the console with the keyboard alone", () => {
 
     await page.getByRole("button", { name: "Delete queue" }).focus();
     await page.keyboard.press("Enter");
-    const confirmFocused = await page.evaluate(() => document.activeElement?.textContent);
+    // The confirmation renders, then takes the focus: wait for that before typing on.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe("Yes, delete queue");
     await page.keyboard.press("Tab");
     await page.keyboard.press("Enter");
 
-    expect(confirmFocused).toBe("Yes, delete queue");
     expect((await fixture.api("GET", `/v1/queues/${queue}`)).status).toBe(200);
     expect(await page.getByRole("button", { name: "Delete queue" }).isVisible()).toBe(true);
   });
