@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsCliFor, hasAwsCli } from "./aws-cli.mjs";
 import { md5Hex } from "./boto3.mjs";
 import { startSqsService, type SqsTestService } from "./service.mjs";
+import { uniqueName } from "./sdk-support";
 
 /**
  * The AWS CLI from Debian's packages (`awscli` 2.9, whose botocore speaks SQS's query protocol)
@@ -10,8 +11,6 @@ import { startSqsService, type SqsTestService } from "./service.mjs";
  */
 let service: SqsTestService;
 let aws: ReturnType<typeof awsCliFor>;
-
-const uniqueName = (prefix: string) => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
 
 async function ok(...args: string[]) {
   const result = await aws(...args);

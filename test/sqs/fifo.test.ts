@@ -11,12 +11,11 @@ import {
 } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSqsService, type SqsTestService } from "./service.mjs";
+import { clientSettings, failureOf, uniqueName } from "./sdk-support";
 
 /** FIFO queues through the real `@aws-sdk/client-sqs` against the real service (`wrangler dev`). */
 let service: SqsTestService;
 let sqs: SQSClient;
-
-const uniqueName = (prefix: string) => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
 
 async function fifoQueue(attributes: Record<string, string> = {}): Promise<string> {
   const created = await sqs.send(
@@ -25,24 +24,11 @@ async function fifoQueue(attributes: Record<string, string> = {}): Promise<strin
   return created.QueueUrl!;
 }
 
-async function failure(request: () => Promise<unknown>): Promise<SQSServiceException> {
-  try {
-    await request();
-  } catch (error) {
-    if (error instanceof SQSServiceException) return error;
-    throw error;
-  }
-  throw new Error("the command succeeded");
-}
+const failure = (request: () => Promise<unknown>) => failureOf(SQSServiceException, request);
 
 beforeAll(async () => {
   service = await startSqsService();
-  sqs = new SQSClient({
-    endpoint: service.url,
-    region: "eu-west-1",
-    credentials: { accessKeyId: service.key.secretId, secretAccessKey: service.key.secretKey },
-    maxAttempts: 1,
-  });
+  sqs = new SQSClient(clientSettings(service.url, service.key.secretId, service.key.secretKey));
 });
 
 afterAll(async () => {

@@ -17,6 +17,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { md5OfMessageAttributes } from "./attribute-digest.mjs";
 import { startSqsService, type SqsTestService } from "./service.mjs";
+import { clientSettings, uniqueName } from "./sdk-support";
 
 /**
  * Message attributes through the real `@aws-sdk/client-sqs` against the real service. The SDK
@@ -30,8 +31,6 @@ let sqs: SQSClient;
 let querySqs: QuerySQSClient;
 const queryBodies: string[] = [];
 
-const uniqueName = (prefix: string) => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
-
 const Attributes: Record<string, MessageAttributeValue> = {
   greeting: { DataType: "String", StringValue: "héllo ✓" },
   "custom.label": { DataType: "String.custom-label", StringValue: "x" },
@@ -43,18 +42,8 @@ const Attributes: Record<string, MessageAttributeValue> = {
 
 beforeAll(async () => {
   service = await startSqsService();
-  sqs = new SQSClient({
-    endpoint: service.url,
-    region: "eu-west-1",
-    credentials: { accessKeyId: service.key.secretId, secretAccessKey: service.key.secretKey },
-    maxAttempts: 1,
-  });
-  querySqs = new QuerySQSClient({
-    endpoint: service.url,
-    region: "eu-west-1",
-    credentials: { accessKeyId: service.key.secretId, secretAccessKey: service.key.secretKey },
-    maxAttempts: 1,
-  });
+  sqs = new SQSClient(clientSettings(service.url, service.key.secretId, service.key.secretKey));
+  querySqs = new QuerySQSClient(clientSettings(service.url, service.key.secretId, service.key.secretKey));
   querySqs.middlewareStack.add(
     (next) => async (args) => {
       queryBodies.push(String((args.request as { body: unknown }).body));

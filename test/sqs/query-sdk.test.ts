@@ -24,6 +24,7 @@ import {
 } from "sqs-query-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSqsService, type SqsTestService } from "./service.mjs";
+import { clientSettings, failureOf, uniqueName } from "./sdk-support";
 
 /**
  * `@aws-sdk/client-sqs` 3.445.0, the last release that spoke SQS's query protocol (form bodies,
@@ -36,7 +37,7 @@ let sqs: SQSClient;
 const sent: Array<{ contentType: string; body: string }> = [];
 
 function clientFor(accessKeyId: string, secretAccessKey: string): SQSClient {
-  const client = new SQSClient({ endpoint: service.url, region: "eu-west-1", credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
+  const client = new SQSClient(clientSettings(service.url, accessKeyId, secretAccessKey));
   client.middlewareStack.add(
     (next) => async (args) => {
       const request = args.request as { headers: Record<string, string>; body: string };
@@ -48,23 +49,12 @@ function clientFor(accessKeyId: string, secretAccessKey: string): SQSClient {
   return client;
 }
 
-const uniqueName = (prefix: string) => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
-
 async function newQueue(attributes?: Record<string, string>): Promise<string> {
   const created = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName("query"), Attributes: attributes }));
   return created.QueueUrl!;
 }
 
-/** The error a command throws, for assertions on its type, name and status. */
-async function failure(request: () => Promise<unknown>): Promise<SQSServiceException> {
-  try {
-    await request();
-  } catch (error) {
-    if (error instanceof SQSServiceException) return error;
-    throw error;
-  }
-  throw new Error("the command succeeded");
-}
+const failure = (request: () => Promise<unknown>) => failureOf(SQSServiceException, request);
 
 beforeAll(async () => {
   service = await startSqsService();

@@ -19,6 +19,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSqsService, type SqsTestService } from "./service.mjs";
+import { clientSettings, failureOf, uniqueName } from "./sdk-support";
 
 /**
  * Queue-level SQS semantics with the real `@aws-sdk/client-sqs` against the real service
@@ -28,8 +29,6 @@ import { startSqsService, type SqsTestService } from "./service.mjs";
 let service: SqsTestService;
 let sqs: SQSClient;
 
-const uniqueName = (prefix: string) => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
-
 async function newQueue(attributes?: Record<string, string>, tags?: Record<string, string>): Promise<{ url: string; arn: string }> {
   const created = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName("qa"), Attributes: attributes, tags }));
   const read = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: created.QueueUrl, AttributeNames: ["QueueArn"] }));
@@ -38,16 +37,7 @@ async function newQueue(attributes?: Record<string, string>, tags?: Record<strin
 
 const redrivePolicy = (deadLetterTargetArn: string, maxReceiveCount: number | string) => JSON.stringify({ deadLetterTargetArn, maxReceiveCount });
 
-/** The error a command throws, for assertions on its type, name and status. */
-async function failure(request: () => Promise<unknown>): Promise<SQSServiceException> {
-  try {
-    await request();
-  } catch (error) {
-    if (error instanceof SQSServiceException) return error;
-    throw error;
-  }
-  throw new Error("the command succeeded");
-}
+const failure = (request: () => Promise<unknown>) => failureOf(SQSServiceException, request);
 
 /** Reads the latest move task of `sourceArn` until `done` holds of it (the service moves on its own alarm). */
 async function taskUntil(sourceArn: string, done: (task: ListMessageMoveTasksResultEntry) => boolean): Promise<ListMessageMoveTasksResultEntry> {
@@ -62,12 +52,7 @@ async function taskUntil(sourceArn: string, done: (task: ListMessageMoveTasksRes
 
 beforeAll(async () => {
   service = await startSqsService();
-  sqs = new SQSClient({
-    endpoint: service.url,
-    region: "eu-west-1",
-    credentials: { accessKeyId: service.key.secretId, secretAccessKey: service.key.secretKey },
-    maxAttempts: 1,
-  });
+  sqs = new SQSClient(clientSettings(service.url, service.key.secretId, service.key.secretKey));
 });
 
 afterAll(async () => {

@@ -18,6 +18,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSqsService, type SqsTestService } from "./service.mjs";
+import { clientSettings, failureOf, uniqueName } from "./sdk-support";
 
 /**
  * The real `@aws-sdk/client-sqs` against the real service (`wrangler dev`), its endpoint the only
@@ -27,25 +28,14 @@ let service: SqsTestService;
 let sqs: SQSClient;
 
 const clientFor = (accessKeyId: string, secretAccessKey: string) =>
-  new SQSClient({ endpoint: service.url, region: "eu-west-1", credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
-
-const uniqueName = (prefix: string) => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+  new SQSClient(clientSettings(service.url, accessKeyId, secretAccessKey));
 
 async function newQueue(attributes?: Record<string, string>): Promise<string> {
   const created = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName("sdk"), Attributes: attributes }));
   return created.QueueUrl!;
 }
 
-/** The error a command throws, for assertions on its type, name and status. */
-async function failure(request: () => Promise<unknown>): Promise<SQSServiceException> {
-  try {
-    await request();
-  } catch (error) {
-    if (error instanceof SQSServiceException) return error;
-    throw error;
-  }
-  throw new Error("the command succeeded");
-}
+const failure = (request: () => Promise<unknown>) => failureOf(SQSServiceException, request);
 
 beforeAll(async () => {
   service = await startSqsService();
