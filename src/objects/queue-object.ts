@@ -89,21 +89,13 @@ export class QueueObject extends DurableObject<Env> {
     });
   }
 
+  /** Frames run the object's own methods, so a socket's sends, acks and changes are a request's, rates and digests included. */
   private livePort() {
     return {
       exists: () => this.engine.meta !== null,
-      send: (messages: OutgoingMessage[], senderId: string | null) => {
-        const nowMs = this.clock.nowMs();
-        return this.run(nowMs, () => this.engine.send(messages, nowMs, senderId));
-      },
-      deleteMessages: (handles: string[]) => {
-        const nowMs = this.clock.nowMs();
-        return this.run(nowMs, () => this.engine.deleteMessages(handles, nowMs));
-      },
-      changeVisibility: (handle: string, seconds: number) => {
-        const nowMs = this.clock.nowMs();
-        return this.run(nowMs, () => this.engine.changeVisibility(handle, seconds, nowMs));
-      },
+      send: (messages: OutgoingMessage[], senderId: string | null) => this.send(messages, senderId),
+      deleteMessages: (handles: string[]) => this.deleteMessages(handles),
+      changeVisibility: (handle: string, seconds: number) => this.changeVisibility(handle, seconds),
       wake: (nowMs: number) => this.wakeLive(nowMs),
     };
   }
@@ -121,7 +113,7 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    this.live.message(ws, message);
+    await this.live.message(ws, message);
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {

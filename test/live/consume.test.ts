@@ -164,6 +164,35 @@ describe("consuming over a live socket", () => {
     live.close();
   });
 
+  it("sends as a request does: a FIFO queue that deduplicates by content answers a repeated body with the first id", async () => {
+    const queue = await createQueue(`${uniqueName()}.fifo`, { fifo: true, contentBasedDeduplication: true });
+    const live = await openLive(`/v1/queues/${queue}/live`);
+
+    const first = await live.call({ type: "send", id: "s1", messages: [{ body: "same", groupId: "g" }] });
+    const again = await live.call({ type: "send", id: "s2", messages: [{ body: "same", groupId: "g" }] });
+
+    expect(first.type).toBe("sent");
+    expect(again).toMatchObject({ type: "sent", ids: first.ids });
+    expect(await counts(queue)).toMatchObject({ total: 1 });
+    live.close();
+  });
+
+  it("counts a socket's sends and acks in the queue's rates, as a request's", async () => {
+    const queue = await createQueue(uniqueName());
+    const live = await openLive(`/v1/queues/${queue}/live`);
+
+    await live.call({ type: "send", id: "s1", messages: [{ body: "a" }, { body: "b" }] });
+    live.send({ type: "credit", messages: 1 });
+    const [pushed] = (await live.take("messages")).messages;
+    const acked = await live.call({ type: "ack", id: "a1", receiptHandle: pushed.receiptHandle });
+    const rates = (await api("GET", `/v1/queues/${queue}/rates`)).body;
+    const total = (name: string) => rates.buckets.reduce((sum: number, bucket: Record<string, number>) => sum + bucket[name]!, 0);
+
+    expect(acked.type).toBe("acked");
+    expect([total("sent"), total("deleted")]).toEqual([2, 1]);
+    live.close();
+  });
+
   it("refuses a send over the queue's limits with the REST code, storing nothing", async () => {
     const queue = await createQueue(uniqueName(), { maxMsgSize: 1024 });
     const live = await openLive(`/v1/queues/${queue}/live`);

@@ -26,12 +26,12 @@ const QueueSocketSettings = v.strictObject({
   options: LiveQueueOptions,
 });
 
-/** The queue operations a socket's frames run: the object's own, with their effects applied. */
+/** The queue operations a socket's frames run: the object's own methods, as a request runs them. */
 export interface LiveQueuePort {
   exists(): boolean;
-  send(messages: OutgoingMessage[], senderId: string | null): Result<{ ids: string[] }>;
-  deleteMessages(receiptHandles: string[]): Result<DeleteResult[]>;
-  changeVisibility(receiptHandle: string, visibilityTimeoutSeconds: number): Result<{ nextVisibleAt: number }>;
+  send(messages: OutgoingMessage[], senderId: string | null): Promise<Result<{ ids: string[] }>>;
+  deleteMessages(receiptHandles: string[]): Promise<Result<DeleteResult[]>>;
+  changeVisibility(receiptHandle: string, visibilityTimeoutSeconds: number): Promise<Result<{ nextVisibleAt: number }>>;
   /** Claims for waiting receivers: a socket was just given credit. */
   wake(nowMs: number): void;
 }
@@ -137,7 +137,7 @@ export class LiveQueueSockets {
   }
 
   /** One frame from a client: answered by a frame; a bad one by an error frame, nothing changed. */
-  message(ws: WebSocket, message: string | ArrayBuffer): void {
+  async message(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     const waiter = this.waiterOf(ws);
     if (!waiter) return;
     if (this.expired(waiter)) {
@@ -152,7 +152,7 @@ export class LiveQueueSockets {
     const frame = read.frame;
     const id = frame.id;
     try {
-      const answer = this.run(waiter, frame);
+      const answer = await this.run(waiter, frame);
       if (answer) sendFrame(ws, answer);
       if (frame.type === "credit") this.port.wake(this.clock.nowMs());
     } catch (error) {
@@ -160,11 +160,11 @@ export class LiveQueueSockets {
     }
   }
 
-  private run(waiter: SocketWaiter, frame: QueueClientFrame): object {
+  private async run(waiter: SocketWaiter, frame: QueueClientFrame): Promise<object> {
     const { grant } = waiter.state;
     if (frame.type === "send") {
       if (!grant.canSend) throw new ServiceError(ErrorCode.Forbidden, "this socket's credential may not send to the queue");
-      return { type: "sent", id: frame.id, ids: unwrap(this.port.send(frame.messages, grant.senderId)).ids };
+      return { type: "sent", id: frame.id, ids: unwrap(await this.port.send(frame.messages, grant.senderId)).ids };
     }
     if (!grant.canReceive) throw new ServiceError(ErrorCode.Forbidden, "this socket's credential may not receive from the queue");
     switch (frame.type) {
@@ -179,18 +179,18 @@ export class LiveQueueSockets {
         return frame.id === undefined ? { type: "credited", credit } : { type: "credited", id: frame.id, credit };
       }
       case "ack": {
-        const [result] = unwrap(this.port.deleteMessages([frame.receiptHandle]));
+        const [result] = unwrap(await this.port.deleteMessages([frame.receiptHandle]));
         if (result && !result.deleted) {
           throw new ServiceError(ErrorCode.ReceiptHandleInvalid, result.error?.message ?? "receipt handle refused");
         }
         return { type: "acked", id: frame.id };
       }
       case "nack": {
-        const { nextVisibleAt } = unwrap(this.port.changeVisibility(frame.receiptHandle, frame.delaySeconds ?? 0));
+        const { nextVisibleAt } = unwrap(await this.port.changeVisibility(frame.receiptHandle, frame.delaySeconds ?? 0));
         return { type: "nacked", id: frame.id, nextVisibleAt };
       }
       case "extend": {
-        const { nextVisibleAt } = unwrap(this.port.changeVisibility(frame.receiptHandle, frame.visibilityTimeout));
+        const { nextVisibleAt } = unwrap(await this.port.changeVisibility(frame.receiptHandle, frame.visibilityTimeout));
         return { type: "extended", id: frame.id, nextVisibleAt };
       }
     }
