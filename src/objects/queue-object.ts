@@ -21,7 +21,7 @@ import { QueueConsumer } from "./queue/consumer/delivery";
 import { effects, mergeEffects, type Effects, type Outcome } from "./queue/effects";
 import { QueueEngine, type MoveBatch, type TransferredMessage } from "./queue/engine";
 import { needsContentDeduplicationIds, withContentDeduplicationIds } from "./queue/content-dedup";
-import { QueueRateCounters, type QueueRates, type RateCounter } from "./queue/rates";
+import { QueueRateCounters, type QueueRates } from "./queue/rates";
 import { RedriveTasks, type RedriveRequest } from "./queue/redrive";
 import { MoveKind } from "./queue/storage";
 import { LongPoll, Waiters } from "./queue/waiters";
@@ -134,6 +134,8 @@ export class QueueObject extends DurableObject<Env> {
 
   /** The one place effects take hold: deadlines go to the scheduler, claimable messages to live waiters. */
   private apply(changes: Effects, nowMs: number): void {
+    // Counted in the operation's own write batch, whoever ran it: a request, a socket, a consumer Worker.
+    this.rates.countAll(changes.counted, nowMs);
     for (const deadlineMs of changes.deadlines) this.scheduler.arm(deadlineMs);
     if (changes.wake) this.wake(nowMs);
     this.consumer.onChange(nowMs);
@@ -210,14 +212,14 @@ export class QueueObject extends DurableObject<Env> {
     // A FIFO queue that deduplicates by content needs the bodies' digests, which take an await: before the clock is read.
     if (needsContentDeduplicationIds(this.engine.meta?.attributes, messages)) messages = await withContentDeduplicationIds(messages);
     const nowMs = this.clock.nowMs();
-    return this.counted("sent", nowMs, this.run(nowMs, () => this.engine.send(messages, nowMs, senderId)), (sent) => sent.ids.length);
+    return this.run(nowMs, () => this.engine.send(messages, nowMs, senderId));
   }
 
   /** Stores messages handed over by a queue or a topic, once per idempotency key. */
   async accept(messages: TransferredMessage[]): Promise<Result<{ stored: number }>> {
     if (needsContentDeduplicationIds(this.engine.meta?.attributes, messages)) messages = await withContentDeduplicationIds(messages);
     const nowMs = this.clock.nowMs();
-    return this.counted("sent", nowMs, this.run(nowMs, () => this.engine.accept(messages, nowMs)), (accepted) => accepted.stored);
+    return this.run(nowMs, () => this.engine.accept(messages, nowMs));
   }
 
   async receive(request: ReceiveRequest): Promise<Result<ReceivedMessage[]>> {
@@ -227,12 +229,12 @@ export class QueueObject extends DurableObject<Env> {
     const result = this.run(nowMs, () => this.engine.claim(request.max, request.visibilityTimeout, nowMs));
     if (!result.ok) return result;
     const waitSeconds = request.waitSeconds ?? this.engine.meta!.attributes.pollingWaitSeconds;
-    if (result.value.length > 0 || waitSeconds === 0) return this.counted("received", nowMs, result, (claimed) => claimed.length);
+    if (result.value.length > 0 || waitSeconds === 0) return result;
     return new Promise((resolve) => {
       const poll: LongPoll = new LongPoll(receiveId, request.max, request.visibilityTimeout, (answer) => {
         this.waiters.remove(poll);
         if (receiveId !== undefined) this.longPolls.delete(receiveId);
-        resolve(this.counted("received", this.clock.nowMs(), answer, (claimed) => claimed.length));
+        resolve(answer);
       });
       this.waiters.add(poll);
       if (receiveId !== undefined) this.longPolls.set(receiveId, poll);
@@ -264,8 +266,7 @@ export class QueueObject extends DurableObject<Env> {
 
   async deleteMessages(receiptHandles: string[]): Promise<Result<DeleteResult[]>> {
     const nowMs = this.clock.nowMs();
-    const result = this.run(nowMs, () => this.engine.deleteMessages(receiptHandles, nowMs));
-    return this.counted("deleted", nowMs, result, (results) => results.filter((item) => item.deleted).length);
+    return this.run(nowMs, () => this.engine.deleteMessages(receiptHandles, nowMs));
   }
 
   /** Messages sent, received and deleted per bucket over the rate window (see `QueueRateCounters`). */
@@ -275,12 +276,6 @@ export class QueueObject extends DurableObject<Env> {
       this.engine.requireMeta();
       return this.rates.read(nowMs);
     });
-  }
-
-  /** Adds a successful operation's message count to a rate counter, in the operation's own write batch. */
-  private counted<T>(counter: RateCounter, nowMs: number, result: Result<T>, countOf: (value: T) => number): Result<T> {
-    if (result.ok) this.rates.count(counter, countOf(result.value), nowMs);
-    return result;
   }
 
   async changeVisibility(receiptHandle: string, visibilityTimeout: number): Promise<Result<{ nextVisibleAt: number }>> {

@@ -253,4 +253,14 @@ describe("a queue's consumer Worker", () => {
     expect((await deliveredBatches(name)).map((batch) => batch.map((m) => m.body))).toEqual([["hang"], ["ack"]]);
     expect((await counts(stub)).total).toBe(0);
   });
+  it("counts what a consumer Worker takes and acknowledges in the queue's rates", async () => {
+    const { stub } = await queueWithConsumer({ batchSize: 3 });
+
+    await sendBodies(stub, "ack", "ack", "ack");
+    await settle(stub);
+    const rates = expectOk(await stub.getRates());
+    const total = (counter: "sent" | "received" | "deleted") => rates.buckets.reduce((sum, bucket) => sum + bucket[counter], 0);
+
+    expect([total("sent"), total("received"), total("deleted")]).toEqual([3, 3, 3]);
+  });
 });

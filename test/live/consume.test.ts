@@ -164,7 +164,7 @@ describe("consuming over a live socket", () => {
     live.close();
   });
 
-  it("sends as a request does: a FIFO queue that deduplicates by content answers a repeated body with the first id", async () => {
+  it("sends as a request does: a FIFO queue that deduplicates by content answers a repeated body with the first id, storing it once", async () => {
     const queue = await createQueue(`${uniqueName()}.fifo`, { fifo: true, contentBasedDeduplication: true });
     const live = await openLive(`/v1/queues/${queue}/live`);
 
@@ -174,10 +174,13 @@ describe("consuming over a live socket", () => {
     expect(first.type).toBe("sent");
     expect(again).toMatchObject({ type: "sent", ids: first.ids });
     expect(await counts(queue)).toMatchObject({ total: 1 });
+    // The duplicate stored nothing, so the rates count one message sent.
+    const { buckets } = (await api("GET", `/v1/queues/${queue}/rates`)).body;
+    expect(buckets.reduce((sum: number, bucket: { sent: number }) => sum + bucket.sent, 0)).toBe(1);
     live.close();
   });
 
-  it("counts a socket's sends and acks in the queue's rates, as a request's", async () => {
+  it("counts a socket's sends, pushes and acks in the queue's rates, as a request's", async () => {
     const queue = await createQueue(uniqueName());
     const live = await openLive(`/v1/queues/${queue}/live`);
 
@@ -189,7 +192,7 @@ describe("consuming over a live socket", () => {
     const total = (name: string) => rates.buckets.reduce((sum: number, bucket: Record<string, number>) => sum + bucket[name]!, 0);
 
     expect(acked.type).toBe("acked");
-    expect([total("sent"), total("deleted")]).toEqual([2, 1]);
+    expect([total("sent"), total("received"), total("deleted")]).toEqual([2, 1, 1]);
     live.close();
   });
 

@@ -10,7 +10,7 @@ describe("engine effects", () => {
 
     const sent = await inQueue(stub, (o) => o.engine.send([{ body: "m" }], T0).effects);
 
-    expect(sent).toEqual({ wake: true, deadlines: [T0 + RetentionMs], visibleAt: [], rescan: false });
+    expect(sent).toEqual({ wake: true, deadlines: [T0 + RetentionMs], visibleAt: [], rescan: false, counted: { sent: 1, received: 0, deleted: 0 } });
   });
 
   it("reports when a delayed message becomes visible, without a wake", async () => {

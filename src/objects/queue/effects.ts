@@ -11,6 +11,8 @@ export interface Effects {
   visibleAt: number[];
   /** Deadlines may have moved in ways only a full scan finds. */
   rescan: boolean;
+  /** Messages stored, handed out and deleted, for the queue's rates. */
+  counted: { sent: number; received: number; deleted: number };
 }
 
 export interface Outcome<T> {
@@ -19,11 +21,16 @@ export interface Outcome<T> {
 }
 
 export function effects(changes: Partial<Effects> = {}): Effects {
-  return { wake: false, deadlines: [], visibleAt: [], rescan: false, ...changes };
+  return { wake: false, deadlines: [], visibleAt: [], rescan: false, counted: { sent: 0, received: 0, deleted: 0 }, ...changes };
 }
 
 export function outcome<T>(value: T, changes: Partial<Effects> = {}): Outcome<T> {
   return { value, effects: effects(changes) };
+}
+
+/** Counts for the queue's rates, the others 0. */
+export function counted(counts: Partial<Effects["counted"]>): Effects["counted"] {
+  return { sent: 0, received: 0, deleted: 0, ...counts };
 }
 
 /** The effects of several operations together. */
@@ -33,5 +40,10 @@ export function mergeEffects(all: readonly Effects[]): Effects {
     deadlines: all.flatMap((e) => e.deadlines),
     visibleAt: all.flatMap((e) => e.visibleAt),
     rescan: all.some((e) => e.rescan),
+    counted: {
+      sent: all.reduce((sum, e) => sum + e.counted.sent, 0),
+      received: all.reduce((sum, e) => sum + e.counted.received, 0),
+      deleted: all.reduce((sum, e) => sum + e.counted.deleted, 0),
+    },
   };
 }

@@ -1,6 +1,6 @@
 import type { DeleteResult, OutgoingMessage, PeekedMessage, QueueAttributes, QueueInfo, ReceivedMessage, SentMessage } from "../../schema/queue";
 import { QueueExpiry, newMessageDeadline } from "./deadlines";
-import { outcome, type Effects, type Outcome } from "./effects";
+import { counted, outcome, type Effects, type Outcome } from "./effects";
 import { QueueMessages } from "./messages";
 import { QueueMetadata, type QueueMeta } from "./metadata";
 import { QueueMoves, type MoveBatch, type TransferredMessage } from "./moves";
@@ -69,19 +69,25 @@ export class QueueEngine {
   }
 
   send(messages: readonly OutgoingMessage[], nowMs: number, senderId: string | null = null): Outcome<{ ids: string[]; messages: SentMessage[] }> {
-    const { ids, messages: sent, visibleNow, visibleAt } = this.messages.send(messages, nowMs, senderId);
-    return outcome({ ids, messages: sent }, { wake: visibleNow, deadlines: [newMessageDeadline(this.metadata.require().attributes, nowMs)], visibleAt });
+    const { ids, messages: sent, stored, visibleNow, visibleAt } = this.messages.send(messages, nowMs, senderId);
+    return outcome(
+      { ids, messages: sent },
+      { wake: visibleNow, deadlines: [newMessageDeadline(this.metadata.require().attributes, nowMs)], visibleAt, counted: counted({ sent: stored }) },
+    );
   }
 
   accept(messages: readonly TransferredMessage[], nowMs: number): Outcome<{ stored: number }> {
     const { stored, visibleNow, visibleAt } = this.moves.accept(messages, nowMs);
     if (stored === 0) return outcome({ stored });
-    return outcome({ stored }, { wake: visibleNow, deadlines: [newMessageDeadline(this.metadata.require().attributes, nowMs, true)], visibleAt });
+    return outcome(
+      { stored },
+      { wake: visibleNow, deadlines: [newMessageDeadline(this.metadata.require().attributes, nowMs, true)], visibleAt, counted: counted({ sent: stored }) },
+    );
   }
 
   claim(max: number, visibilityTimeoutSeconds: number | undefined, nowMs: number): Outcome<ReceivedMessage[]> {
     const claimed = this.messages.claim(max, visibilityTimeoutSeconds, nowMs);
-    return outcome(claimed, this.visibilityEffects(claimed.map((message) => message.nextVisibleAt)));
+    return outcome(claimed, { ...this.visibilityEffects(claimed.map((message) => message.nextVisibleAt)), counted: counted({ received: claimed.length }) });
   }
 
   /**
@@ -109,7 +115,7 @@ export class QueueEngine {
     const keptForRewind = (this.metadata.meta?.attributes.rewindSeconds ?? 0) > 0 && deleted;
     // On a FIFO queue a delete can unblock a group: its next message is for the waiting receivers.
     const unblocks = (this.metadata.meta?.attributes.fifo ?? false) && deleted;
-    return outcome(results, { rescan: keptForRewind, wake: unblocks });
+    return outcome(results, { rescan: keptForRewind, wake: unblocks, counted: counted({ deleted: results.filter((r) => r.deleted).length }) });
   }
 
   changeVisibility(handle: string, visibilityTimeoutSeconds: number, nowMs: number): Outcome<{ nextVisibleAt: number }> {

@@ -96,7 +96,7 @@ export class QueueMessages {
     messages: readonly OutgoingMessage[],
     nowMs: number,
     senderId: string | null,
-  ): { ids: string[]; messages: SentMessage[]; visibleNow: boolean; visibleAt: number[] } {
+  ): { ids: string[]; messages: SentMessage[]; stored: number; visibleNow: boolean; visibleAt: number[] } {
     const { attributes } = this.metadata.require();
     let batchBytes = 0;
     messages.forEach((message, index) => {
@@ -183,7 +183,7 @@ export class QueueMessages {
     if (messages.length === 1 && !attributes.fifo) insertAll();
     else this.storage.transactionSync(insertAll);
     this.storedCount += stored;
-    return { ids: sent.map((message) => message.id), messages: sent, visibleNow, visibleAt };
+    return { ids: sent.map((message) => message.id), messages: sent, stored, visibleNow, visibleAt };
   }
 
   /** Stores one message handed over by another object, visible at `visibleAtMs`; the caller counts it. */

@@ -9,7 +9,8 @@ export const RateWindowSeconds = 900;
 const bucketMs = RateBucketSeconds * 1000;
 const windowMs = RateWindowSeconds * 1000;
 
-export type RateCounter = "sent" | "received" | "deleted";
+const RateCounters = ["sent", "received", "deleted"] as const;
+export type RateCounter = (typeof RateCounters)[number];
 
 /** Every bucket of the window, oldest first, the current (partial) one last; quiet ones hold zeros. */
 export type QueueRates = v.InferOutput<typeof QueueRatesResult>;
@@ -56,6 +57,11 @@ export class QueueRateCounters {
       this.sql.exec("DELETE FROM queue_rates WHERE start_at <= ?", startAt - windowMs);
     }
     this.sql.exec(Upserts[counter], startAt, count);
+  }
+
+  /** Adds an operation's counts, each to its counter. */
+  countAll(counts: Record<RateCounter, number>, nowMs: number): void {
+    for (const counter of RateCounters) this.count(counter, counts[counter], nowMs);
   }
 
   /** The window ending with the bucket that holds `nowMs`. */
