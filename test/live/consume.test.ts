@@ -196,6 +196,35 @@ describe("consuming over a live socket", () => {
     live.close();
   });
 
+  it("stores frames sent back to back each on its own, in order: a refused one among them changes nothing of the others", async () => {
+    const queue = await createQueue(uniqueName(), { maxMsgSize: 1024 });
+    const live = await openLive(`/v1/queues/${queue}/live`);
+    const bodies = Array.from({ length: 20 }, (_, index) => (index === 7 ? "x".repeat(2000) : `m${index}`));
+
+    // Sent without waiting, so that they reach the object together.
+    for (const [index, body] of bodies.entries()) live.send({ type: "send", id: `s${index}`, messages: [{ body }] });
+    const answers = await Promise.all(bodies.map((_, index) => live.take(index === 7 ? "error" : "sent", `s${index}`)));
+    const peeked = (await api("GET", `/v1/queues/${queue}/messages?limit=50`)).body.messages;
+
+    expect(answers[7]).toMatchObject({ type: "error", id: "s7", error: { code: "MessageTooLarge" } });
+    expect(peeked.map((message: { body: string }) => message.body)).toEqual(bodies.filter((_, index) => index !== 7));
+    expect(peeked.map((message: { id: string }) => message.id)).toEqual(answers.filter((_, index) => index !== 7).map((answer) => answer.ids[0]));
+    live.close();
+  });
+
+  it("deduplicates FIFO frames sent back to back by content, as separate requests would be", async () => {
+    const queue = await createQueue(`${uniqueName()}.fifo`, { fifo: true, contentBasedDeduplication: true });
+    const live = await openLive(`/v1/queues/${queue}/live`);
+
+    for (const [index, body] of ["same", "other", "same"].entries()) live.send({ type: "send", id: `s${index}`, messages: [{ body, groupId: "g" }] });
+    const [first, other, again] = await Promise.all([0, 1, 2].map((index) => live.take("sent", `s${index}`)));
+
+    expect(again!.ids).toEqual(first!.ids);
+    expect(other!.ids).not.toEqual(first!.ids);
+    expect(await counts(queue)).toMatchObject({ total: 2 });
+    live.close();
+  });
+
   it("refuses a send over the queue's limits with the REST code, storing nothing", async () => {
     const queue = await createQueue(uniqueName(), { maxMsgSize: 1024 });
     const live = await openLive(`/v1/queues/${queue}/live`);

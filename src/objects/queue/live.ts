@@ -26,10 +26,17 @@ const QueueSocketSettings = v.strictObject({
   options: LiveQueueOptions,
 });
 
+/** One socket's `send` frame: its messages and who sent them. */
+export interface SendRequest {
+  messages: OutgoingMessage[];
+  senderId: string | null;
+}
+
 /** The queue operations a socket's frames run: the object's own methods, as a request runs them. */
 export interface LiveQueuePort {
   exists(): boolean;
-  send(messages: OutgoingMessage[], senderId: string | null): Promise<Result<{ ids: string[] }>>;
+  /** Each send all or nothing on its own, answered in order. */
+  sendEach(sends: readonly SendRequest[]): Promise<Array<Result<{ ids: string[] }>>>;
   deleteMessages(receiptHandles: string[]): Promise<Result<DeleteResult[]>>;
   changeVisibility(receiptHandle: string, visibilityTimeoutSeconds: number): Promise<Result<{ nextVisibleAt: number }>>;
   /** Claims for waiting receivers: a socket was just given credit. */
@@ -38,6 +45,36 @@ export interface LiveQueuePort {
 
 const QueueSocketTag = "queue";
 const WebSocketOpen = 1;
+
+/**
+ * Send frames gathered while the object is busy: frames that arrive in the same turn of the event
+ * loop, from one socket or several, are stored in one transaction, so a producer that sends one
+ * message per frame pays one commit per turn rather than per message.
+ */
+class SendGatherer {
+  private pending: Array<{ send: SendRequest; answer: (result: Result<{ ids: string[] }>) => void; fail: (error: unknown) => void }> = [];
+
+  constructor(private readonly port: LiveQueuePort) {}
+
+  send(send: SendRequest): Promise<Result<{ ids: string[] }>> {
+    return new Promise((answer, fail) => {
+      // A zero timer fires once the frames already delivered to the object have been read.
+      if (this.pending.length === 0) setTimeout(() => void this.flush(), 0);
+      this.pending.push({ send, answer, fail });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      const results = await this.port.sendEach(batch.map((each) => each.send));
+      batch.forEach((each, index) => each.answer(results[index]!));
+    } catch (error) {
+      for (const each of batch) each.fail(error);
+    }
+  }
+}
 
 /**
  * A live socket as a waiting receiver: it waits while it has credit, takes its turn, and goes to
@@ -92,13 +129,16 @@ class SocketWaiter implements Waiter {
  */
 export class LiveQueueSockets {
   private readonly byId = new Map<string, SocketWaiter>();
+  private readonly sends: SendGatherer;
 
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly waiters: Waiters,
     private readonly port: LiveQueuePort,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.sends = new SendGatherer(port);
+  }
 
   /** Finds the sockets kept across an eviction; answers whether any has credit to push to. */
   restore(): boolean {
@@ -164,7 +204,7 @@ export class LiveQueueSockets {
     const { grant } = waiter.state;
     if (frame.type === "send") {
       if (!grant.canSend) throw new ServiceError(ErrorCode.Forbidden, "this socket's credential may not send to the queue");
-      return { type: "sent", id: frame.id, ids: unwrap(await this.port.send(frame.messages, grant.senderId)).ids };
+      return { type: "sent", id: frame.id, ids: unwrap(await this.sends.send({ messages: frame.messages, senderId: grant.senderId })).ids };
     }
     if (!grant.canReceive) throw new ServiceError(ErrorCode.Forbidden, "this socket's credential may not receive from the queue");
     switch (frame.type) {
