@@ -57,6 +57,9 @@ export const QueueClientFrame = v.variant("type", [
 ]);
 export type QueueClientFrame = v.InferOutput<typeof QueueClientFrame>;
 
+/** Frames a client sends to a topic's socket: credit, as on a queue socket, and `ping`. */
+export const TopicClientFrame = v.variant("type", [v.strictObject({ type: v.literal("ping") }), QueueClientFrame.options[0]]);
+
 /** What a queue socket's connection asks for (query parameters of the upgrade). */
 export const LiveQueueOptions = v.strictObject({
   /** Hide pushed messages this long instead of the queue's default. */

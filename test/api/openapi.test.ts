@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { HttpStatusOfError, restRoutes } from "../../src/api/rest";
+import { liveRoutes } from "../../src/api/rest/live-routes";
+import { LiveProtocol } from "../../src/schema/live";
 import { catalog, operationNames } from "../../src/operations";
 import { QueueLimits } from "../../src/schema/queue";
 import { api } from "../support/http";
@@ -31,7 +33,7 @@ describe("document", () => {
     const documented = Object.entries(doc.paths).flatMap(([path, methods]) =>
       Object.keys(methods as object).map((method) => `${method.toUpperCase()} ${path}`),
     );
-    const table = restRoutes.map((route) => `${route.method} ${toOpenApiPath(route.path)}`);
+    const table = [...restRoutes.map((route) => `${route.method} ${toOpenApiPath(route.path)}`), ...liveRoutes.map((route) => `GET ${toOpenApiPath(route.path)}`)];
     expect(new Set(table).size).toBe(table.length);
     expect(documented.sort()).toEqual([...table].sort());
   });
@@ -39,7 +41,40 @@ describe("document", () => {
   it("lists exactly the operations of the catalog, each once", () => {
     const ids = Object.values(doc.paths).flatMap((methods) => Object.values(methods as object).map((op: any) => op.operationId));
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.sort()).toEqual([...operationNames].sort());
+    expect(ids.sort()).toEqual([...operationNames, ...liveRoutes.map((route) => route.operationId)].sort());
+  });
+
+  it.each(liveRoutes.map((route) => [route.path, route] as const))("describes the WebSocket upgrade at %s", (_label, route) => {
+    const op = operation("GET", toOpenApiPath(route.path));
+    const headers = op.parameters.filter((p: any) => p.in === "header").map((p: any) => [p.name, p.required]);
+    const offer = op.parameters.find((p: any) => p.name === "Sec-WebSocket-Protocol");
+
+    expect(op.operationId).toBe(route.operationId);
+    expect(Object.keys(op.responses)).toContain("101");
+    expect(headers).toEqual([
+      ["Upgrade", true],
+      ["Sec-WebSocket-Protocol", true],
+    ]);
+    expect(offer.description).toContain(LiveProtocol);
+    // A browser token in the offer stands in for Authorization.
+    expect(op.security).toEqual([{}, { bearer: [] }]);
+    for (const code of route.errors) {
+      expect(op.responses[HttpStatusOfError[code]].description).toContain(code);
+    }
+    // The client's frames, from the schema the object reads them with.
+    const frames = op["x-client-frames"];
+    const frameTypes = (frames.anyOf ?? frames.oneOf).map((frame: any) => frame.properties.type.const ?? frame.properties.type.enum?.[0]);
+    expect(frameTypes).toContain("credit");
+  });
+
+  it("documents a queue socket's visibility timeout and a topic socket's filters as query parameters", () => {
+    const queryOf = (path: string) => Object.fromEntries(operation("GET", path).parameters.filter((p: any) => p.in === "query").map((p: any) => [p.name, p]));
+    const queue = queryOf("/v1/queues/{queue}/live");
+    const topic = queryOf("/v1/topics/{topic}/live");
+
+    expect(queue.visibilityTimeout.schema).toMatchObject({ type: "integer", minimum: QueueLimits.visibilityTimeoutSeconds.min, maximum: QueueLimits.visibilityTimeoutSeconds.max });
+    expect(topic.filterTags).toMatchObject({ style: "form", explode: true, schema: { type: "array" } });
+    expect(topic.bindingKeys).toMatchObject({ style: "form", explode: true, schema: { type: "array" } });
   });
 
   it("is the same document on every request", async () => {

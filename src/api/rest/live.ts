@@ -7,6 +7,7 @@ import { LiveProtocol, LiveQueueOptions, LiveTopicOptions } from "../../schema/l
 import { parse } from "../../schema/parse";
 import { LiveOperations } from "../../service/live";
 import { scopeOf } from "../../service/queues";
+import type { LiveRoute } from "./live-routes";
 
 interface LiveRequest extends IRequest {
   principal?: Principal;
@@ -87,3 +88,9 @@ export async function openTopicLive(request: LiveRequest, env: Env): Promise<Res
   );
   return selected(await new LiveOperations(env, scopeOf(env, principal)).openTopic(String(request.params.topic), options));
 }
+
+/** How each live route is opened. */
+export const openLive: Record<LiveRoute["kind"], (request: LiveRequest, env: Env) => Promise<Response>> = {
+  queue: openQueueLive,
+  topic: openTopicLive,
+};

@@ -3,7 +3,9 @@ import * as v from "valibot";
 import { ErrorCode, type ErrorCode as Code } from "../../errors";
 import { catalog, type Access } from "../../operations";
 import { HttpStatusOfError } from "./errors";
+import type { LiveRoute } from "./live-routes";
 import type { RestRoute } from "./routes";
+import { LiveProtocol } from "../../schema/live";
 
 /** Codes any operation may answer, besides its own. */
 const CommonErrors: Code[] = [
@@ -94,10 +96,69 @@ function fieldsBesides(schema: v.GenericSchema, params: string[]): v.GenericSche
   return v.strictObject(entries);
 }
 
+/** An operation's error answers, grouped by HTTP status, the common ones included. */
+function errorResponses(codes: readonly Code[]): Record<number, unknown> {
+  const codesByStatus = new Map<number, string[]>();
+  for (const code of new Set([...CommonErrors, ...codes])) {
+    const status = HttpStatusOfError[code];
+    codesByStatus.set(status, [...(codesByStatus.get(status) ?? []), code]);
+  }
+  const responses: Record<number, unknown> = {};
+  for (const [status, grouped] of [...codesByStatus].sort(([a], [b]) => a - b)) {
+    responses[status] = { description: grouped.join(", "), content: { "application/json": { schema: ErrorBody } } };
+  }
+  return responses;
+}
+
+/** Query parameters from an options schema; a list is the name repeated (`?filterTags=a&filterTags=b`). */
+function queryParameters(schema: v.GenericSchema): unknown[] {
+  const properties = (openApiSchema(schema) as { properties?: Record<string, { type?: string }> }).properties ?? {};
+  return Object.entries(properties).map(([name, property]) => ({
+    name,
+    in: "query",
+    required: false,
+    schema: property,
+    ...(property.type === "array" && { style: "form", explode: true }),
+  }));
+}
+
+/**
+ * A WebSocket upgrade as OpenAPI 3.0 can say it: a GET answered 101, the subprotocol offer as a
+ * header (a browser's token travels in it), and the client's frames as a vendor extension.
+ */
+function livePath(route: LiveRoute): unknown {
+  const params = [...route.path.matchAll(/:(\w+)/g)].map(([, name]) => name!);
+  return {
+    operationId: route.operationId,
+    summary: route.summary,
+    tags: ["live"],
+    "x-required-access": route.access,
+    parameters: [
+      ...params.map((name) => ({ name, in: "path", required: true, schema: { type: "string" } })),
+      ...queryParameters(route.options),
+      { name: "Upgrade", in: "header", required: true, schema: { type: "string", enum: ["websocket"] } },
+      {
+        name: "Sec-WebSocket-Protocol",
+        in: "header",
+        required: true,
+        description: `\`${LiveProtocol}\`, then optionally a browser token (\`cmqt.…\`) as a second offered subprotocol, for clients that cannot send Authorization`,
+        schema: { type: "string" },
+      },
+    ],
+    responses: {
+      101: { description: `Switching Protocols to ${LiveProtocol}: JSON text frames, the client's as \`x-client-frames\` describes` },
+      ...errorResponses(route.errors),
+    },
+    // `{}`: a browser token in the subprotocol offer stands in for Authorization.
+    security: [{}, { bearer: [] }],
+    "x-client-frames": openApiSchema(route.clientFrames),
+  };
+}
+
 let cached: unknown;
 
-/** The OpenAPI 3.0 document of the native API, built from its routes and the operation catalog. */
-export function buildOpenApi(routes: readonly RestRoute[]): unknown {
+/** The OpenAPI 3.0 document of the native API, built from its routes, the operation catalog and the live routes. */
+export function buildOpenApi(routes: readonly RestRoute[], liveRoutes: readonly LiveRoute[]): unknown {
   if (cached) return cached;
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
@@ -121,14 +182,7 @@ export function buildOpenApi(routes: readonly RestRoute[]): unknown {
     if (success.status === 201) {
       responses[200] = { description: "an identical one exists", content: (responses[201] as { content: unknown }).content };
     }
-    const codesByStatus = new Map<number, string[]>();
-    for (const code of new Set([...CommonErrors, ...(operation.errors as Code[])])) {
-      const status = HttpStatusOfError[code];
-      codesByStatus.set(status, [...(codesByStatus.get(status) ?? []), code]);
-    }
-    for (const [status, codes] of [...codesByStatus].sort(([a], [b]) => a - b)) {
-      responses[status] = { description: codes.join(", "), content: { "application/json": { schema: ErrorBody } } };
-    }
+    Object.assign(responses, errorResponses(operation.errors as Code[]));
     (paths[path] ??= {})[route.method.toLowerCase()] = {
       operationId: route.operation,
       summary: operation.summary,
@@ -148,6 +202,7 @@ export function buildOpenApi(routes: readonly RestRoute[]): unknown {
       security: operation.access.kind === "public" ? [{}, { bearer: [] }] : [{ bearer: [] }],
     };
   }
+  for (const route of liveRoutes) (paths[route.path.replace(/:(\w+)/g, "{$1}")] ??= {}).get = livePath(route);
   cached = {
     openapi: "3.0.3",
     info: { title: "edge-cmq native API", version: "1" },

@@ -6,7 +6,8 @@ import { OperationContext, catalog, runOperation } from "../../operations";
 import { corsHeaders, preflight } from "../cors";
 import { jsonResponse, parseJsonText, readBodyText } from "../http";
 import { restErrorResponse } from "./errors";
-import { openQueueLive, openTopicLive } from "./live";
+import { openLive } from "./live";
+import { liveRoutes } from "./live-routes";
 import { buildOpenApi } from "./openapi";
 import { restRoutes, type RequestParts, type RestAnswer, type RestRoute } from "./routes";
 
@@ -124,10 +125,9 @@ export const restRouter = Router<RestRequest, [Env, ExecutionContext, string]>({
 });
 
 restRouter.options("*", preflight);
-restRouter.get("/openapi.json", () => jsonResponse(buildOpenApi(restRoutes), 200));
+restRouter.get("/openapi.json", () => jsonResponse(buildOpenApi(restRoutes, liveRoutes), 200));
 for (const route of restRoutes) {
   restRouter[route.method.toLowerCase() as "get"](route.path, (request: RestRequest, env: Env) => runRoute(route, request, env));
 }
-restRouter.get("/v1/queues/:queue/live", openQueueLive);
-restRouter.get("/v1/topics/:topic/live", openTopicLive);
+for (const route of liveRoutes) restRouter.get(route.path, openLive[route.kind]);
 restRouter.all("*", routeMiss);

@@ -2,7 +2,7 @@ import * as v from "valibot";
 import type { Clock } from "../../clock";
 import { matchesAnyBindingKey, matchesTags } from "../../delivery/filters";
 import { ErrorCode, ServiceError } from "../../errors";
-import { LiveCloseCode, LiveLimits, LiveTopicOptions, QueueClientFrame } from "../../schema/live";
+import { LiveCloseCode, LiveLimits, LiveTopicOptions, TopicClientFrame } from "../../schema/live";
 import type { PublishedMessage } from "../../schema/topic";
 import { acceptSocket, closeSocket, errorFrame, readFrame, notAnUpgrade, refuseFrame, refusal, sendFrame, settingsOf, upgraded } from "../live";
 import type { TopicMeta } from "./storage";
@@ -23,12 +23,6 @@ interface TopicSocketState {
 const TopicSocketSettings = v.strictObject({ expiresAt: v.nullable(v.number()), options: LiveTopicOptions });
 
 const TopicSocketTag = "topic";
-
-/** A topic socket grants credit, as a queue socket does; pings are answered by the runtime. */
-const TopicClientFrame = v.variant("type", [
-  v.strictObject({ type: v.literal("ping") }),
-  QueueClientFrame.options[0],
-]);
 
 /**
  * Live views of a topic (`GET /v1/topics/{name}/live`): each socket is a subscription that lasts as
