@@ -1,5 +1,6 @@
 import { requireConfigured } from "../auth/authenticate";
 import { ErrorCode, ServiceError } from "../errors";
+import { urlOf } from "../request-url";
 
 
 /**
@@ -33,7 +34,7 @@ export async function dispatch(
   let adapter = adapters[adapters.length - 1]!;
   let response: Response;
   try {
-    const url = new URL(request.url);
+    const url = urlOf(request);
     adapter = adapters.find((candidate) => candidate.claims(request, url)) ?? adapter;
     if (!KnownMethods.has(request.method)) {
       throw new ServiceError(ErrorCode.MethodNotAllowed, `method ${request.method} is not supported`, { allow: [...KnownMethods] });

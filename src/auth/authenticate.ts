@@ -1,5 +1,6 @@
 import { systemClock } from "../clock";
 import { ErrorCode, ServiceError } from "../errors";
+import { urlOf } from "../request-url";
 import { DefaultAccountId, type StoredKey } from "../objects/account-object";
 import type { AccountInfo, Action, Policy } from "../schema/account";
 import { constantTimeEqual, openSecret, randomString, sealSecret, serviceKeys, sha256Hex } from "./crypto";
@@ -231,7 +232,7 @@ export async function authenticate(request: Request, body: string, env: Env, now
   if (header.startsWith(SigV4Algorithm)) {
     const auth = parseSigV4Authorization(header);
     if (!auth) throw unauthenticated("malformed AWS4-HMAC-SHA256 credentials");
-    const signable = { method: request.method, url: request.url, headers: request.headers, body };
+    const signable = { method: request.method, url: urlOf(request), headers: request.headers, body };
     const envelope = await checkSigV4Envelope(signable, auth, nowMs);
     return signedPrincipal(env, root, auth.accessKeyId, nowMs, (secretKey) => verifySigV4(signable, auth, envelope, secretKey));
   }

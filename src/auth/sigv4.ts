@@ -27,7 +27,7 @@ export interface SigV4Authorization {
 
 export interface SignableRequest {
   method: string;
-  url: string;
+  url: URL;
   headers: Headers;
   body: string;
 }
@@ -97,7 +97,7 @@ function canonicalQuery(search: string): string {
 const trimAll = (value: string): string => value.trim().replace(/\s+/g, " ");
 
 function canonicalRequest(request: SignableRequest, auth: SigV4Authorization, host: string, payloadHash: string): string {
-  const url = new URL(request.url);
+  const { url } = request;
   const headers = auth.signedHeaders
     .map((name) => `${name}:${trimAll(name === "host" ? host : (request.headers.get(name) ?? ""))}\n`)
     .join("");
@@ -197,6 +197,6 @@ export async function checkSigV4Envelope(request: SignableRequest, auth: SigV4Au
 
 /** Verifies the signature in constant time against `secretKey`. */
 export async function verifySigV4(request: SignableRequest, auth: SigV4Authorization, envelope: SigV4Envelope, secretKey: string): Promise<boolean> {
-  const host = request.headers.get("host") ?? new URL(request.url).host;
+  const host = request.headers.get("host") ?? request.url.host;
   return signatureMatches(request, auth, envelope.amzDate, secretKey, host, envelope.payloadHash);
 }

@@ -1,5 +1,6 @@
 import { authenticate, presentsCredentials } from "../../auth/authenticate";
 import { OperationContext } from "../../operations";
+import { urlOf } from "../../request-url";
 import type { ProtocolAdapter } from "../dispatch";
 import { parseJsonText, readBodyText } from "../http";
 import { sqsActions } from "./actions";
@@ -16,9 +17,9 @@ const isAction = (name: string): name is SqsAction => Object.hasOwn(SqsRequest, 
  * One request: the body is read first (the signature covers it), the caller authenticated, the
  * action's wire schema checked, and the action translated onto the catalog.
  */
-async function handle(request: Request, env: Env, requestId: string): Promise<Response> {
+async function handle(request: Request, env: Env, requestId: string, target: string): Promise<Response> {
   const bodyText = await readBodyText(request);
-  const action = request.headers.get("x-amz-target")!.slice(TargetPrefix.length);
+  const action = target.slice(TargetPrefix.length);
   if (!presentsCredentials(request)) {
     throw new SqsWireError(SqsWire.MissingAuthenticationToken, "Request is missing Authentication Token: sign it with AWS Signature Version 4.");
   }
@@ -26,12 +27,10 @@ async function handle(request: Request, env: Env, requestId: string): Promise<Re
   if (UnsupportedActions.has(action)) throw new SqsWireError(SqsWire.UnsupportedOperation, `${action} is not supported yet.`);
   if (!isAction(action)) throw new SqsWireError(SqsWire.InvalidAction, `The action ${action} is not valid for this endpoint.`);
   const input = parseWire(SqsRequest[action], parseJsonText(bodyText));
-  const call = { context: new OperationContext(env, principal, request.signal), origin: new URL(request.url).origin };
+  const call = { context: new OperationContext(env, principal, request.signal), origin: urlOf(request).origin };
   const output = await (sqsActions[action] as (call: unknown, input: unknown) => Promise<unknown>)(call, input);
   return new Response(JSON.stringify(output), { status: 200, headers: { "content-type": JsonContentType, "x-amzn-requestid": requestId } });
 }
-
-const isJsonRequest = (request: Request) => (request.headers.get("x-amz-target") ?? "").startsWith(TargetPrefix);
 
 /**
  * SQS's two protocols, both SigV4-signed: AWS JSON 1.0 (`POST` with `X-Amz-Target: AmazonSQS.<Action>`)
@@ -46,9 +45,10 @@ export const sqsAdapter: ProtocolAdapter = {
     return target === null ? claimsQuery(request) : target.startsWith(TargetPrefix);
   },
   handle: async (request, env, _ctx, requestId) => {
-    const isJson = isJsonRequest(request);
+    const target = request.headers.get("x-amz-target");
+    const isJson = target !== null && target.startsWith(TargetPrefix);
     try {
-      return await (isJson ? handle(request, env, requestId) : handleQuery(request, env, requestId));
+      return await (isJson ? handle(request, env, requestId, target) : handleQuery(request, env, requestId));
     } catch (error) {
       return isJson ? sqsErrorResponse(error, requestId) : sqsQueryErrorResponse(error, requestId);
     }

@@ -1,5 +1,6 @@
 import { authenticate, presentsCredentials } from "../../auth/authenticate";
 import { OperationContext } from "../../operations";
+import { urlOf } from "../../request-url";
 import { readBodyText } from "../http";
 import { sqsActions } from "./actions";
 import { SqsWire, SqsWireError } from "./errors";
@@ -159,7 +160,7 @@ export async function handleQuery(request: Request, env: Env, requestId: string)
     throw new SqsWireError(SqsWire.MissingAuthenticationToken, "Request is missing Authentication Token: sign it with AWS Signature Version 4.");
   }
   const principal = await authenticate(request, bodyText, env);
-  const url = new URL(request.url);
+  const url = urlOf(request);
   const { action, input } = decodeQueryRequest([...url.searchParams, ...new URLSearchParams(bodyText)], url);
   if (UnsupportedActions.has(action)) throw new SqsWireError(SqsWire.UnsupportedOperation, `${action} is not supported yet.`);
   if (!isAction(action)) throw invalidAction(action);
