@@ -8,7 +8,9 @@
 // consumer Worker (test/reliability/consumer-worker, in the same runtime, killed with it) that
 // reports each batch to a recorder in this process before acknowledging it: every acknowledged send
 // reaches it, and a message reaches it twice only when a crash fell between the two deliveries
-// (the ack that would have deleted it was lost with the runtime).
+// (the ack that would have deleted it was lost with the runtime). A fifth queue is FIFO: each
+// producer sends to a group of its own, and each group's messages must first arrive in the order
+// their sends were acknowledged, crashes or not.
 import { createServer } from "node:http";
 import { call, callAnswered, copyOf, expectStatus, sleep } from "./lib/client.mjs";
 import { startService } from "./lib/service.mjs";
@@ -19,8 +21,8 @@ import { socketConsumer } from "./lib/socket-consumer.mjs";
  */
 export async function crashPart({ short, workDir, log, random }) {
   const settings = short
-    ? { loadMs: 9_000, kills: 2, producers: 3, publishers: 1, workerProducers: 1, consumersPerQueue: 2, drainMs: 150_000 }
-    : { loadMs: 45_000, kills: 6, producers: 4, publishers: 2, workerProducers: 2, consumersPerQueue: 3, drainMs: 180_000 };
+    ? { loadMs: 9_000, kills: 2, producers: 3, publishers: 1, workerProducers: 1, fifoProducers: 2, consumersPerQueue: 2, drainMs: 150_000 }
+    : { loadMs: 45_000, kills: 6, producers: 4, publishers: 2, workerProducers: 2, fifoProducers: 3, consumersPerQueue: 3, drainMs: 180_000 };
   const started = Date.now();
   // What the consumer Worker reported: message id → body and the time of each delivery.
   const workerSeen = new Map();
@@ -42,6 +44,8 @@ export async function crashPart({ short, workDir, log, random }) {
     // maxRetries at its most: a crash counts a delivery, and no message may run out of retries here.
     const consumerSettings = { binding: "CRASH_CONSUMER", batchSize: 16, maxWaitMs: 200, maxConcurrency: 2, maxRetries: 100 };
     expectStatus(await callAnswered(service, "PUT", `/v1/queues/${workerQueue}/consumer`, consumerSettings), 201, "set the consumer");
+    const fifoQueue = "crash-f.fifo";
+    expectStatus(await callAnswered(service, "PUT", `/v1/queues/${fifoQueue}`, { fifo: true, visibilityTimeout: 5 }), 201, "create the FIFO queue");
     const topic = "crash-t";
     const topicQueues = ["crash-tq1", "crash-tq2"];
     expectStatus(await callAnswered(service, "PUT", `/v1/queues/${queue}`, { visibilityTimeout: 5 }), 201, "create queue");
@@ -53,7 +57,10 @@ export async function crashPart({ short, workDir, log, random }) {
 
     // The ledger: what the service acknowledged, and what it may or may not have stored.
     const acked = new Map(); // queue name → Map(id → body)
-    for (const name of [queue, ...topicQueues, workerQueue]) acked.set(name, new Map());
+    for (const name of [queue, ...topicQueues, fifoQueue, workerQueue]) acked.set(name, new Map());
+    // The FIFO queue's groups: ids in the order their sends were acknowledged.
+    const groupOrder = new Map();
+    const consumed = [queue, ...topicQueues, fifoQueue];
     const uncertainBodies = new Set();
     const errors = new Map(); // unexpected answers, by kind
     const countError = (kind) => errors.set(kind, (errors.get(kind) ?? 0) + 1);
@@ -77,14 +84,18 @@ export async function crashPart({ short, workDir, log, random }) {
         const count = 1 + Math.floor(random() * 8);
         const bodies = Array.from({ length: count }, () => `${kind}-${p}-${sendCounter++}-${"x".repeat(Math.floor(random() * 200))}`);
         const at = Date.now();
-        const path = kind === "send" ? `/v1/queues/${queue}/messages` : kind === "wsend" ? `/v1/queues/${workerQueue}/messages` : `/v1/topics/${topic}/messages`;
-        const result = await call(service, "POST", path, count === 1 ? { body: bodies[0] } : { messages: bodies.map((body) => ({ body })) }, { timeoutMs: 10_000 });
+        const paths = { send: `/v1/queues/${queue}/messages`, wsend: `/v1/queues/${workerQueue}/messages`, fsend: `/v1/queues/${fifoQueue}/messages` };
+        const path = paths[kind] ?? `/v1/topics/${topic}/messages`;
+        const group = `g${p}`;
+        const messages = bodies.map((body) => (kind === "fsend" ? { body, groupId: group, deduplicationId: body.slice(0, 40) } : { body }));
+        const result = await call(service, "POST", path, count === 1 ? messages[0] : { messages }, { timeoutMs: 10_000 });
         if (result.status === 200) {
           const ids = count === 1 ? [result.body.id] : result.body.messages.map((m) => m.id);
-          const targets = kind === "send" ? [queue] : kind === "wsend" ? [workerQueue] : topicQueues;
+          const targets = kind === "send" ? [queue] : kind === "wsend" ? [workerQueue] : kind === "fsend" ? [fifoQueue] : topicQueues;
           ids.forEach((id, i) => {
             for (const name of targets) acked.get(name).set(id, bodies[i]);
           });
+          if (kind === "fsend") groupOrder.set(group, [...(groupOrder.get(group) ?? []), ...ids]);
         } else {
           for (const body of bodies) uncertainBodies.add(body);
           if (!unanswered(result, at)) countError(`${kind} ${result.status} ${result.body?.error?.code ?? ""}`);
@@ -95,8 +106,9 @@ export async function crashPart({ short, workDir, log, random }) {
 
     // What consumers saw, per queue and message id.
     const seen = new Map();
-    for (const name of [queue, ...topicQueues]) seen.set(name, new Map());
+    for (const name of consumed) seen.set(name, new Map());
     let receives = 0;
+    let firstReceives = 0;
     let stopConsume = false;
     const consumer = async (name) => {
       while (!stopConsume) {
@@ -111,7 +123,7 @@ export async function crashPart({ short, workDir, log, random }) {
         if (messages.length === 0) continue;
         receives += messages.length;
         for (const message of messages) {
-          const record = seen.get(name).get(message.id) ?? { body: message.body, receives: 0, copies: new Set(), deleteAcked: false, afterDeleteAck: 0 };
+          const record = seen.get(name).get(message.id) ?? { body: message.body, receives: 0, copies: new Set(), deleteAcked: false, afterDeleteAck: 0, first: firstReceives++ };
           record.receives++;
           record.copies.add(copyOf(message.receiptHandle));
           if (record.deleteAcked) record.afterDeleteAck++;
@@ -160,8 +172,9 @@ export async function crashPart({ short, workDir, log, random }) {
     for (let p = 0; p < settings.producers; p++) tasks.push(producer(p, "send"));
     for (let p = 0; p < settings.publishers; p++) tasks.push(producer(p, "publish"));
     for (let p = 0; p < settings.workerProducers; p++) tasks.push(producer(p, "wsend"));
+    for (let p = 0; p < settings.fifoProducers; p++) tasks.push(producer(p, "fsend"));
     const consumers = [];
-    for (const name of [queue, ...topicQueues]) for (let c = 0; c < settings.consumersPerQueue; c++) consumers.push(consumer(name));
+    for (const name of consumed) for (let c = 0; c < settings.consumersPerQueue; c++) consumers.push(consumer(name));
 
     // Kills at random moments of the load, at least 2.5 s of running service apart.
     const restartMs = [];
@@ -183,7 +196,7 @@ export async function crashPart({ short, workDir, log, random }) {
     // Drain: consumers go on until every acknowledged message was seen, the queues are empty and the
     // topic has no delivery pending (a delivery cut by a crash is attempted again when the object restarts).
     const drained = async () => {
-      for (const name of [queue, ...topicQueues]) {
+      for (const name of consumed) {
         for (const id of acked.get(name).keys()) if (!seen.get(name).has(id)) return false;
         const info = await call(service, "GET", `/v1/queues/${name}`);
         if (info.status !== 200 || info.body.counts.total !== 0) return false;
@@ -210,7 +223,7 @@ export async function crashPart({ short, workDir, log, random }) {
     let backAfterDelete = 0;
     let ackedTotal = 0;
     let uncertainStored = 0;
-    for (const name of [queue, ...topicQueues]) {
+    for (const name of consumed) {
       const ledger = acked.get(name);
       ackedTotal += ledger.size;
       for (const [id, body] of ledger) {
@@ -234,6 +247,16 @@ export async function crashPart({ short, workDir, log, random }) {
           backAfterDelete++;
           problems.push(`${name}: ${id} received again after its delete was acknowledged`);
         }
+      }
+    }
+    // The FIFO queue: within a group, first receives in the order the sends were acknowledged.
+    let fifoOutOfOrder = 0;
+    for (const [group, ids] of groupOrder) {
+      const firsts = ids.map((id) => seen.get(fifoQueue).get(id)?.first).filter((first) => first !== undefined);
+      const at = firsts.findIndex((first, i) => i > 0 && first < firsts[i - 1]);
+      if (at > 0) {
+        fifoOutOfOrder++;
+        problems.push(`${fifoQueue}: group ${group} received out of send order at its message ${at + 1}`);
       }
     }
     // The consumer Worker's queue: every acknowledged send delivered; a second delivery only across a crash.
@@ -276,6 +299,8 @@ export async function crashPart({ short, workDir, log, random }) {
       messages: ackedTotal,
       sent: acked.get(queue).size,
       published: acked.get(topicQueues[0]).size,
+      sentToFifoQueue: acked.get(fifoQueue).size,
+      fifoGroupsOutOfOrder: fifoOutOfOrder,
       sentToConsumerWorker: acked.get(workerQueue).size,
       consumerWorkerDeliveries: [...workerSeen.values()].reduce((sum, record) => sum + record.deliveries.length, 0),
       consumerWorkerDuplicates: workerDuplicates,
