@@ -6,7 +6,10 @@ import { QueuesPage } from "./pages/queues";
 import { SignInPage } from "./pages/sign-in";
 import { TopicPage } from "./pages/topic";
 import { TopicsPage } from "./pages/topics";
+import { Rights, RightsProvider, type WhoAmI } from "./rights";
 import { clientFor, forgetSignIn, storedSignIn, storeSignIn, type SignIn } from "./session";
+import { Status } from "./ui";
+import { messageOf } from "./validate";
 
 /** Pages are addressed by the URL's fragment (`#/queues/orders`): the static files need no fallback route. */
 function useRoute(): string[] {
@@ -24,21 +27,44 @@ export const href = (...parts: string[]): string => `#/${parts.map(encodeURIComp
 
 export function App() {
   const [signIn, setSignIn] = useState<SignIn | null>(storedSignIn);
+  const [identity, setIdentity] = useState<WhoAmI | null>(null);
+  const [identityError, setIdentityError] = useState<string | null>(null);
   const client = useMemo(() => (signIn ? clientFor(signIn) : null), [signIn]);
+  const rights = useMemo(() => (identity ? new Rights(identity) : null), [identity]);
   const route = useRoute();
   const mainRef = useRef<HTMLElement>(null);
   // A new page moves focus to its content, as a page load would, for keyboard and screen-reader users.
-  useEffect(() => mainRef.current?.focus(), [route.join("/")]);
+  useEffect(() => mainRef.current?.focus(), [route.join("/"), rights]);
+  // Credentials kept from before a reload: ask again who they are.
+  useEffect(() => {
+    if (!client || identity) return;
+    client.whoami().then(setIdentity, (failure: unknown) => setIdentityError(messageOf(failure)));
+  }, [client]);
+  const signOut = () => {
+    forgetSignIn();
+    setSignIn(null);
+    setIdentity(null);
+    setIdentityError(null);
+  };
 
   if (!client || !signIn) {
     return (
       <SignInPage
-        onSignIn={(given) => {
+        onSignIn={(given, who) => {
           storeSignIn(given);
+          setIdentity(who);
           setSignIn(given);
           if (!location.hash) location.hash = "#/queues";
         }}
       />
+    );
+  }
+  if (!rights) {
+    return (
+      <main>
+        <Status error={identityError} />
+        {identityError ? <button type="button" onClick={signOut}>Sign out</button> : <p role="status">Signing in…</p>}
+      </main>
     );
   }
   const [section = "queues", name] = route;
@@ -52,20 +78,20 @@ export function App() {
         <nav aria-label="Sections">
           <a href={href("queues")} aria-current={section === "queues" ? "page" : undefined}>Queues</a>
           <a href={href("topics")} aria-current={section === "topics" ? "page" : undefined}>Topics</a>
-          <a href={href("accounts")} aria-current={section === "accounts" ? "page" : undefined}>Accounts</a>
+          {/* Every account is root's to see; other credentials see their own. */}
+          <a href={href("accounts")} aria-current={section === "accounts" ? "page" : undefined}>{rights.isRoot ? "Accounts" : "Account"}</a>
         </nav>
-        <button
-          type="button"
-          onClick={() => {
-            forgetSignIn();
-            setSignIn(null);
-          }}
-        >
+        <span class="hint" data-identity>
+          {rights.isRoot ? "root" : `${identity!.kind} ${identity!.secretId ?? "of root"}`} in {identity!.account}
+        </span>
+        <button type="button" onClick={signOut}>
           Sign out
         </button>
       </header>
       <main id="main" ref={mainRef} tabIndex={-1}>
-        <Page client={client} signIn={signIn} section={section} name={name} />
+        <RightsProvider value={rights}>
+          <Page client={client} signIn={signIn} section={section} name={name} />
+        </RightsProvider>
       </main>
     </>
   );

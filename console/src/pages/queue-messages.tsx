@@ -1,6 +1,7 @@
 import type { EdgeCmqClient, OperationOutput } from "@edge-cmq/client";
 import { useState } from "preact/hooks";
 import { OutgoingMessage, ReceiveBody } from "../../../src/schema/queue";
+import { Allowed, refusal, useRights } from "../rights";
 import { Field, Section, Status, formatTime, jsonOf, listOf, numberOf, useAction } from "../ui";
 import { check, explain } from "../validate";
 
@@ -35,6 +36,7 @@ function SendMessage({ client, queue, onSent }: { client: EdgeCmqClient; queue: 
   };
   return (
     <Section title="Send a message">
+      <Allowed refusal={refusal(useRights(), "send", `queue:${queue}`)}>
       <form onSubmit={submit} noValidate>
         <Field label="Body" name="body" multiline value={body} onInput={setBody} />
         <Field label="Delay (s)" name="delaySeconds" value={delay} onInput={setDelay} hint="Empty: the queue's delivery delay." />
@@ -43,6 +45,7 @@ function SendMessage({ client, queue, onSent }: { client: EdgeCmqClient; queue: 
         <button type="submit" disabled={action.busy}>Send</button>
         <Status error={action.error} done={action.done} />
       </form>
+      </Allowed>
     </Section>
   );
 }
@@ -109,11 +112,13 @@ function ReceiveMessages({ client, queue, onChange }: { client: EdgeCmqClient; q
     });
   return (
     <Section title="Receive and delete">
+      <Allowed refusal={refusal(useRights(), "receive", `queue:${queue}`)}>
       <form onSubmit={receive} noValidate class="row">
         <Field label="How many" name="max" value={max} onInput={setMax} hint={explain(ReceiveBody, "max") || undefined} />
         <Field label="Hide for (s)" name="visibilityTimeout" value={visibility} onInput={setVisibility} hint={explain(ReceiveBody, "visibilityTimeout")} />
         <button type="submit" disabled={action.busy}>Receive</button>
       </form>
+      </Allowed>
       <Status error={action.error} done={action.done} />
       {received.length > 0 && (
         <ul class="messages" aria-label="Received messages">

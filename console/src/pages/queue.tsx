@@ -1,11 +1,13 @@
 import type { EdgeCmqClient, OperationOutput } from "@edge-cmq/client";
 import { UpdateQueueBody } from "../../../src/schema/queue";
 import { href } from "../app";
+import { Allowed, refusal, useRights } from "../rights";
 import { ConfirmButton, Section, Status, formatTime, useAction, useLoad } from "../ui";
 import { check } from "../validate";
 import { QueueAttributeForm } from "./queue-attributes";
 import { DeadLetterView, QueueAdmin } from "./queue-admin";
 import { QueueMessages } from "./queue-messages";
+import { QueueTagsView } from "./queue-tags";
 import { RatesChart } from "./rates-chart";
 
 type Queue = OperationOutput<"getQueue">;
@@ -15,6 +17,7 @@ const RefreshMs = 5_000;
 export function QueuePage({ client, name }: { client: EdgeCmqClient; name: string }) {
   const queue = useLoad(() => client.getQueue({ queue: name }), [name], RefreshMs);
   const action = useAction();
+  const manageRefusal = refusal(useRights(), "manage", `queue:${name}`);
   const data = queue.data;
   return (
     <>
@@ -40,10 +43,12 @@ export function QueuePage({ client, name }: { client: EdgeCmqClient; name: strin
               <RatesChart client={client} queue={name} />
               <QueueAdmin client={client} queue={data} onChange={queue.reload} />
               <DeadLetterView client={client} queue={name} />
+              <QueueTagsView client={client} queue={name} />
             </div>
           </div>
           <EditQueue client={client} queue={data} onSaved={queue.reload} />
           <Section title="Delete the queue">
+            <Allowed refusal={manageRefusal}>
             <ConfirmButton
               label="Delete queue"
               question={`Delete queue ${name} and every message in it?`}
@@ -54,6 +59,7 @@ export function QueuePage({ client, name }: { client: EdgeCmqClient; name: strin
                 })
               }
             />
+            </Allowed>
           </Section>
         </>
       )}
@@ -65,6 +71,7 @@ export function QueuePage({ client, name }: { client: EdgeCmqClient; name: strin
 function EditQueue({ client, queue, onSaved }: { client: EdgeCmqClient; queue: Queue; onSaved: () => void }) {
   return (
     <Section title="Attributes">
+      <Allowed refusal={refusal(useRights(), "manage", `queue:${queue.name}`)}>
       <QueueAttributeForm
         queue={queue}
         submitLabel="Save attributes"
@@ -75,6 +82,7 @@ function EditQueue({ client, queue, onSaved }: { client: EdgeCmqClient; queue: Q
           return "attributes saved";
         }}
       />
+      </Allowed>
     </Section>
   );
 }

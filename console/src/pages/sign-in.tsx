@@ -1,9 +1,10 @@
 import { useState } from "preact/hooks";
+import type { WhoAmI } from "../rights";
 import { clientFor, type SignIn } from "../session";
 import { Field, Status, useAction } from "../ui";
 
 /** Signs in with a key or a browser token, checked against the service before it is kept. */
-export function SignInPage({ onSignIn }: { onSignIn: (signIn: SignIn) => void }) {
+export function SignInPage({ onSignIn }: { onSignIn: (signIn: SignIn, identity: WhoAmI) => void }) {
   const [kind, setKind] = useState<SignIn["kind"]>("key");
   const [secretId, setSecretId] = useState("");
   const [secretKey, setSecretKey] = useState("");
@@ -14,9 +15,8 @@ export function SignInPage({ onSignIn }: { onSignIn: (signIn: SignIn) => void })
     event.preventDefault();
     const signIn: SignIn = kind === "key" ? { kind, secretId: secretId.trim(), secretKey } : { kind, token: token.trim() };
     void action.run(async () => {
-      // Any authenticated operation proves the credentials; listing one queue is the cheapest.
-      await clientFor(signIn).listQueues({ limit: 1 });
-      onSignIn(signIn);
+      // Asking who they are proves the credentials and tells the console what they may do.
+      onSignIn(signIn, await clientFor(signIn).whoami());
     });
   };
 
