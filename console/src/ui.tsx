@@ -117,7 +117,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], refreshMs?: 
 }
 
 /** A destructive button that asks once more, in place, before it acts. */
-export function ConfirmButton(props: { label: string; question: string; onConfirm: () => void; disabled?: boolean }) {
+export function ConfirmButton(props: { label: string; question: string; onConfirm: () => void; disabled?: boolean; ariaLabel?: string }) {
   const [asking, setAsking] = useState(false);
   const confirmRef = useRef<HTMLButtonElement>(null);
   useEffect(() => {
@@ -125,7 +125,7 @@ export function ConfirmButton(props: { label: string; question: string; onConfir
   }, [asking]);
   if (!asking) {
     return (
-      <button type="button" class="danger" disabled={props.disabled} onClick={() => setAsking(true)}>
+      <button type="button" class="danger" disabled={props.disabled} aria-label={props.ariaLabel} onClick={() => setAsking(true)}>
         {props.label}
       </button>
     );
@@ -215,9 +215,10 @@ export function usePages<T extends { nextCursor: string | null }>(
   };
 }
 
-/** Previous and next page of a `usePages` list, and its page size. */
-export function Pager(props: { label: string; pages: ReturnType<typeof usePages<{ nextCursor: string | null }>> }) {
+/** Previous and next page of a `usePages` list, and its page size; not shown while every size holds the whole list. */
+export function Pager(props: { label: string; pages: ReturnType<typeof usePages<{ nextCursor: string | null }>>; total: number | undefined }) {
   const { pages } = props;
+  if (!pages.previous && !pages.next && (props.total ?? 0) <= Number(PageSizes[0])) return null;
   return (
     <nav class="pager row" aria-label={`Pages of ${props.label}`}>
       <button type="button" disabled={!pages.previous} onClick={() => pages.previous?.()}>

@@ -95,7 +95,7 @@ function AccountList({ client, chosen, onChoose }: { client: EdgeCmqClient; chos
           </table>
         </div>
       )}
-      <Pager label="Accounts" pages={list} />
+      <Pager label="Accounts" pages={list} total={list.data?.total} />
     </Section>
   );
 }

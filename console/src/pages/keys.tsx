@@ -92,7 +92,7 @@ export function Keys({ client, account }: { client: EdgeCmqClient; account: stri
           </table>
         </div>
       )}
-      <Pager label="Keys" pages={keys} />
+      <Pager label="Keys" pages={keys} total={keys.data?.total} />
       <Allowed refusal={changeRefusal}>
       <form onSubmit={create} noValidate>
         <Field label="Policy of the new key (JSON)" name="policy" multiline value={policy} onInput={setPolicy} hint="Statements of actions (manage, read, send, receive, publish or *) on resources (*, queue:<pattern>, topic:<pattern>)." />

@@ -12,7 +12,7 @@ export function QueueTagsView({ client, queue }: { client: EdgeCmqClient; queue:
   const [key, setKey] = useState("");
   const [value, setValue] = useState("");
   const action = useAction();
-  const entries = Object.entries(tags.data?.tags ?? {});
+  const entries = Object.entries(tags.data?.tags ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const add = (event: Event) => {
     event.preventDefault();
     void action.run(async () => {
@@ -47,7 +47,7 @@ export function QueueTagsView({ client, queue }: { client: EdgeCmqClient; queue:
                     <th scope="row" class="mono">{tagKey}</th>
                     <td class="mono">{tagValue}</td>
                     <td>
-                      <ConfirmButton label="Remove" question={`Remove tag ${tagKey}?`} onConfirm={() => remove(tagKey)} />
+                      <ConfirmButton label="Remove" ariaLabel={`Remove tag ${tagKey}`} question={`Remove tag ${tagKey}?`} onConfirm={() => remove(tagKey)} />
                     </td>
                   </tr>
                 ))}

@@ -62,7 +62,7 @@ export function QueuesPage({ client }: { client: EdgeCmqClient }) {
           </table>
         </div>
       )}
-      <Pager label="Queues" pages={list} />
+      <Pager label="Queues" pages={list} total={list.data?.total} />
       <Allowed refusal={rights.mayOnSome("manage", "queue") ? null : "Your credentials may not create queues: that takes manage on a queue."}>
         <CreateQueue client={client} onCreated={list.reload} />
       </Allowed>

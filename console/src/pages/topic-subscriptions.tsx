@@ -85,7 +85,7 @@ export function Subscriptions({ client, topic, onChange }: { client: EdgeCmqClie
             </table>
           </div>
         )}
-        <Pager label="Subscriptions" pages={list} />
+        <Pager label="Subscriptions" pages={list} total={list.data?.total} />
       </Section>
       {editing && (
         <EditSubscription

@@ -39,7 +39,7 @@ export function TopicsPage({ client }: { client: EdgeCmqClient }) {
           </table>
         </div>
       )}
-      <Pager label="Topics" pages={list} />
+      <Pager label="Topics" pages={list} total={list.data?.total} />
       <Allowed refusal={rights.mayOnSome("manage", "topic") ? null : "Your credentials may not create topics: that takes manage on a topic."}>
         <CreateTopic client={client} />
       </Allowed>
