@@ -2,8 +2,8 @@ import type { OperationOutput } from "@edge-cmq/client";
 import type { ComponentChildren } from "preact";
 import { createContext } from "preact";
 import { useContext, useId } from "preact/hooks";
-import { policyAllows } from "../../src/auth/policy";
-import type { Action } from "../../src/schema/account";
+import { policyAllows, policyWithin } from "../../src/auth/policy";
+import type { Action, Policy } from "../../src/schema/account";
 
 export type WhoAmI = OperationOutput<"whoami">;
 
@@ -47,6 +47,17 @@ export class Rights {
   /** Root, or a key (or its token) allowed `manage` on `*`: what listing and reading the account's keys takes. */
   get mayReadKeys(): boolean {
     return this.may("manage", "*");
+  }
+
+  /**
+   * Why changing a key with `policy` (creating, disabling, rotating, deleting it) is refused, or
+   * null: on top of the right to change keys at all, a key grants and touches only rights it holds.
+   */
+  keyChangeRefusal(policy: Policy): string | null {
+    const refused = this.credentialChangeRefusal;
+    if (refused) return refused;
+    if (this.identity.policy && !policyWithin(policy, this.identity.policy)) return "This policy has rights your key does not hold: only root or a key holding them may grant or change it.";
+    return null;
   }
 
   /** Why credential changes are refused, or null when they are allowed. */

@@ -171,7 +171,7 @@ describe("lists beyond the first page", () => {
         const topic = unique("paged-subs");
         await fixture.api("PUT", `/v1/topics/${topic}`, {});
         for (const name of names) await fixture.api("PUT", `/v1/topics/${topic}/subscriptions/${name}`, { protocol: "http", endpoint: "http://sink.test/ok" });
-        return { route: `#/topics/${topic}`, label: "Subscriptions" };
+        return { route: `#/topics/${topic}`, search: "Search subscriptions", label: "Subscriptions" };
       },
       table: (page) => page.getByRole("table", { name: "Subscriptions" }),
     },

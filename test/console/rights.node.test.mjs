@@ -80,6 +80,32 @@ describe("the console for credentials other than root", () => {
     expect((await fixture.api("GET", "/v1/queues/elsewhere")).status).toBe(404);
   });
 
+  it("lets a key allowed manage on * change only keys within its own rights, and says why not the others", async () => {
+    const admin = await createKey([{ actions: ["manage", "read"], resources: ["*"] }]);
+    const narrower = await createKey([{ actions: ["read"], resources: [`queue:${shop}-*`] }]);
+    const wider = await createKey([{ actions: ["*"], resources: ["*"] }]);
+    const page = await fixture.open();
+    await fixture.signIn(page, admin.secretKey);
+    await page.goto(`${fixture.url}/console/#/accounts`);
+    const keys = section(page, "Keys of default");
+
+    await keys.getByLabel("Search keys").fill(wider.secretId);
+    await expect.poll(() => keys.locator("tbody th").allTextContents()).toEqual([wider.secretId]);
+    expect(await keys.getByRole("button", { name: `Disable key ${wider.secretId}` }).isDisabled()).toBe(true);
+    expect(await keys.getByRole("row", { name: new RegExp(wider.secretId) }).locator("[data-refused]").textContent()).toMatch(/^This policy has rights your key does not hold/);
+    await keys.getByRole("button", { name: "Create key" }).click();
+    await expect.poll(() => keys.getByRole("alert").textContent()).toMatch(/^This policy has rights your key does not hold/);
+    await keys.getByLabel("Search keys").fill(narrower.secretId);
+    await expect.poll(() => keys.locator("tbody th").allTextContents()).toEqual([narrower.secretId]);
+    await keys.getByRole("button", { name: `Disable key ${narrower.secretId}` }).click();
+
+    await expect.poll(() => keys.locator("[data-key-state]").textContent()).toBe("disabled");
+    const listed = await fixture.api("GET", "/v1/accounts/default/keys");
+    expect(listed.body.keys.filter((key) => [narrower.secretId, wider.secretId].includes(key.secretId)).map((key) => [key.secretId, key.disabled])).toEqual(
+      [[narrower.secretId, true], [wider.secretId, false]].sort((a, b) => (a[0].toLowerCase() < b[0].toLowerCase() ? -1 : 1)),
+    );
+  });
+
   it("shows a read-only browser token every page, its scope and its expiry, without a refused request", async () => {
     const minted = await mintToken(["read"], ["*"]);
     const page = await fixture.open();

@@ -17,7 +17,8 @@ export const policyText = (policy: { statements: Array<{ actions: string[]; reso
 export function Keys({ client, account }: { client: EdgeCmqClient; account: string }) {
   const [search, setSearch] = useState("");
   const keys = usePages((page) => client.listKeys({ account, ...page, ...(search ? { search } : {}) }), [account, search]);
-  const changeRefusal = useRights().credentialChangeRefusal;
+  const rights = useRights();
+  const changeRefusal = rights.credentialChangeRefusal;
   const [policy, setPolicy] = useState(FullPolicy);
   const [secret, setSecret] = useState<{ secretId: string; secretKey: string } | null>(null);
   const action = useAction();
@@ -25,6 +26,8 @@ export function Keys({ client, account }: { client: EdgeCmqClient; account: stri
     event.preventDefault();
     void action.run(async () => {
       const body = check(CreateKeyBody, { policy: jsonOf(policy) });
+      const refused = rights.keyChangeRefusal(body.policy);
+      if (refused) throw new Error(refused);
       const created = await client.createKey({ account, ...body });
       setSecret({ secretId: created.secretId, secretKey: created.secretKey });
       keys.reload();
@@ -78,7 +81,7 @@ export function Keys({ client, account }: { client: EdgeCmqClient; account: stri
                   <td>{formatTime(key.createdAt)}</td>
                   <td>{formatTime(key.rotatedAt)}</td>
                   <td class="actions">
-                    <Allowed refusal={changeRefusal}>
+                    <Allowed refusal={rights.keyChangeRefusal(key.policy)}>
                     <button type="button" onClick={() => change(key, key.disabled ? "enable" : "disable")} aria-label={`${key.disabled ? "Enable" : "Disable"} key ${key.secretId}`}>
                       {key.disabled ? "Enable" : "Disable"}
                     </button>

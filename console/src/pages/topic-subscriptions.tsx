@@ -22,7 +22,8 @@ const filterOf = (topic: Topic, text: string, emptyAs: string[] | undefined) =>
 export function Subscriptions({ client, topic, onChange }: { client: EdgeCmqClient; topic: Topic; onChange: () => void }) {
   const rights = useRights();
   const manageRefusal = refusal(rights, "manage", `topic:${topic.name}`);
-  const list = usePages((page) => client.listSubscriptions({ topic: topic.name, ...page }), [topic.name], RefreshMs);
+  const [search, setSearch] = useState("");
+  const list = usePages((page) => client.listSubscriptions({ topic: topic.name, ...page, ...(search ? { search } : {}) }), [topic.name, search], RefreshMs);
   const [editing, setEditing] = useState<Subscription | null>(null);
   const action = useAction();
   const changed = () => {
@@ -33,6 +34,9 @@ export function Subscriptions({ client, topic, onChange }: { client: EdgeCmqClie
     <>
       <Section title="Subscriptions">
         <Status error={list.error ?? action.error} done={action.done} />
+        <div role="search">
+          <Field label="Search subscriptions" type="search" value={search} onInput={setSearch} hint="Names containing this, in any case." />
+        </div>
         {list.data && (
           <div class="table-wrap">
             <table aria-label="Subscriptions">
