@@ -82,11 +82,11 @@ export function Keys({ client, account }: { client: EdgeCmqClient; account: stri
                   <td>{formatTime(key.rotatedAt)}</td>
                   <td class="actions">
                     <Allowed refusal={rights.keyChangeRefusal(key.policy)}>
-                    <button type="button" onClick={() => change(key, key.disabled ? "enable" : "disable")} aria-label={`${key.disabled ? "Enable" : "Disable"} key ${key.secretId}`}>
-                      {key.disabled ? "Enable" : "Disable"}
-                    </button>
-                    <ConfirmButton label="Rotate" question={`Replace the secret of ${key.secretId}? The old one stops working at once.`} onConfirm={() => change(key, "rotate")} />
-                    <ConfirmButton label="Delete" question={`Delete key ${key.secretId}?`} onConfirm={() => change(key, "delete")} />
+                      <button type="button" onClick={() => change(key, key.disabled ? "enable" : "disable")} aria-label={`${key.disabled ? "Enable" : "Disable"} key ${key.secretId}`}>
+                        {key.disabled ? "Enable" : "Disable"}
+                      </button>
+                      <ConfirmButton label="Rotate" question={`Replace the secret of ${key.secretId}? The old one stops working at once.`} onConfirm={() => change(key, "rotate")} />
+                      <ConfirmButton label="Delete" question={`Delete key ${key.secretId}?`} onConfirm={() => change(key, "delete")} />
                     </Allowed>
                   </td>
                 </tr>
@@ -97,10 +97,10 @@ export function Keys({ client, account }: { client: EdgeCmqClient; account: stri
       )}
       <Pager label="Keys" pages={keys} total={keys.data?.total} />
       <Allowed refusal={changeRefusal}>
-      <form onSubmit={create} noValidate>
-        <Field label="Policy of the new key (JSON)" name="policy" multiline value={policy} onInput={setPolicy} hint="Statements of actions (manage, read, send, receive, publish or *) on resources (*, queue:<pattern>, topic:<pattern>)." />
-        <button type="submit" disabled={action.busy}>Create key</button>
-      </form>
+        <form onSubmit={create} noValidate>
+          <Field label="Policy of the new key (JSON)" name="policy" multiline value={policy} onInput={setPolicy} hint="Statements of actions (manage, read, send, receive, publish or *) on resources (*, queue:<pattern>, topic:<pattern>)." />
+          <button type="submit" disabled={action.busy}>Create key</button>
+        </form>
       </Allowed>
     </Section>
   );

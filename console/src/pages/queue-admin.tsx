@@ -26,28 +26,28 @@ export function QueueAdmin({ client, queue, onChange }: { client: EdgeCmqClient;
   return (
     <Section title="Purge and rewind">
       <Allowed refusal={refusal(useRights(), "manage", `queue:${queue.name}`)}>
-      <ConfirmButton
-        label="Purge"
-        question={`Delete every message of ${queue.name}?`}
-        onConfirm={() =>
-          void action.run(async () => {
-            const { purged } = await client.purgeQueue({ queue: queue.name });
-            onChange();
-            return `purged ${purged} ${purged === 1 ? "message" : "messages"}`;
-          })
-        }
-      />
-      <form onSubmit={rewind} noValidate class="row">
-        <Field
-          label="Rewind to"
-          type="datetime-local"
-          name="since"
-          value={since}
-          onInput={setSince}
-          hint={queue.rewindSeconds > 0 ? `Messages enqueued since then become receivable again; the window is ${queue.rewindSeconds} s.` : "Rewind is off: set a rewind window in the attributes first."}
+        <ConfirmButton
+          label="Purge"
+          question={`Delete every message of ${queue.name}?`}
+          onConfirm={() =>
+            void action.run(async () => {
+              const { purged } = await client.purgeQueue({ queue: queue.name });
+              onChange();
+              return `purged ${purged} ${purged === 1 ? "message" : "messages"}`;
+            })
+          }
         />
-        <button type="submit" disabled={action.busy}>Rewind</button>
-      </form>
+        <form onSubmit={rewind} noValidate class="row">
+          <Field
+            label="Rewind to"
+            type="datetime-local"
+            name="since"
+            value={since}
+            onInput={setSince}
+            hint={queue.rewindSeconds > 0 ? `Messages enqueued since then become receivable again; the window is ${queue.rewindSeconds} s.` : "Rewind is off: set a rewind window in the attributes first."}
+          />
+          <button type="submit" disabled={action.busy}>Rewind</button>
+        </form>
       </Allowed>
       <Status error={action.error} done={action.done} />
     </Section>
@@ -126,11 +126,11 @@ export function DeadLetterView({ client, queue }: { client: EdgeCmqClient; queue
         </dl>
       )}
       <Allowed refusal={refusal(rights, "manage", `queue:${queue}`)}>
-      <form onSubmit={start} noValidate class="row">
-        <Field label="Redrive to" name="destination" value={destination} onInput={setDestination} hint="Empty: each message back to the queue it came from." />
-        <Field label="Messages per second" name="maxPerSecond" value={rate} onInput={setRate} hint={explain(RedriveBody, "maxPerSecond") || "Empty: the service's default."} />
-        <button type="submit" disabled={action.busy}>Start redrive</button>
-      </form>
+        <form onSubmit={start} noValidate class="row">
+          <Field label="Redrive to" name="destination" value={destination} onInput={setDestination} hint="Empty: each message back to the queue it came from." />
+          <Field label="Messages per second" name="maxPerSecond" value={rate} onInput={setRate} hint={explain(RedriveBody, "maxPerSecond") || "Empty: the service's default."} />
+          <button type="submit" disabled={action.busy}>Start redrive</button>
+        </form>
       </Allowed>
       <button type="button" onClick={show} disabled={action.busy}>Refresh the redrive</button>
       {running && status && rights.may("manage", `queue:${queue}`) && (

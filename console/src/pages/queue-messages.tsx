@@ -37,14 +37,14 @@ function SendMessage({ client, queue, onSent }: { client: EdgeCmqClient; queue: 
   return (
     <Section title="Send a message">
       <Allowed refusal={refusal(useRights(), "send", `queue:${queue}`)}>
-      <form onSubmit={submit} noValidate>
-        <Field label="Body" name="body" multiline value={body} onInput={setBody} />
-        <Field label="Delay (s)" name="delaySeconds" value={delay} onInput={setDelay} hint="Empty: the queue's delivery delay." />
-        <Field label="Tags" name="tags" value={tags} onInput={setTags} hint="Separated by commas." />
-        <Field label="Attributes (JSON)" name="attributes" multiline value={attributes} onInput={setAttributes} hint={`For example {"color": {"type": "String", "value": "red"}}.`} />
-        <button type="submit" disabled={action.busy}>Send</button>
-        <Status error={action.error} done={action.done} />
-      </form>
+        <form onSubmit={submit} noValidate>
+          <Field label="Body" name="body" multiline value={body} onInput={setBody} />
+          <Field label="Delay (s)" name="delaySeconds" value={delay} onInput={setDelay} hint="Empty: the queue's delivery delay." />
+          <Field label="Tags" name="tags" value={tags} onInput={setTags} hint="Separated by commas." />
+          <Field label="Attributes (JSON)" name="attributes" multiline value={attributes} onInput={setAttributes} hint={`For example {"color": {"type": "String", "value": "red"}}.`} />
+          <button type="submit" disabled={action.busy}>Send</button>
+          <Status error={action.error} done={action.done} />
+        </form>
       </Allowed>
     </Section>
   );
@@ -113,11 +113,11 @@ function ReceiveMessages({ client, queue, onChange }: { client: EdgeCmqClient; q
   return (
     <Section title="Receive and delete">
       <Allowed refusal={refusal(useRights(), "receive", `queue:${queue}`)}>
-      <form onSubmit={receive} noValidate class="row">
-        <Field label="How many" name="max" value={max} onInput={setMax} hint={explain(ReceiveBody, "max") || undefined} />
-        <Field label="Hide for (s)" name="visibilityTimeout" value={visibility} onInput={setVisibility} hint={explain(ReceiveBody, "visibilityTimeout")} />
-        <button type="submit" disabled={action.busy}>Receive</button>
-      </form>
+        <form onSubmit={receive} noValidate class="row">
+          <Field label="How many" name="max" value={max} onInput={setMax} hint={explain(ReceiveBody, "max") || undefined} />
+          <Field label="Hide for (s)" name="visibilityTimeout" value={visibility} onInput={setVisibility} hint={explain(ReceiveBody, "visibilityTimeout")} />
+          <button type="submit" disabled={action.busy}>Receive</button>
+        </form>
       </Allowed>
       <Status error={action.error} done={action.done} />
       {received.length > 0 && (

@@ -49,16 +49,16 @@ export function QueuePage({ client, name }: { client: EdgeCmqClient; name: strin
           <EditQueue client={client} queue={data} onSaved={queue.reload} />
           <Section title="Delete the queue">
             <Allowed refusal={manageRefusal}>
-            <ConfirmButton
-              label="Delete queue"
-              question={`Delete queue ${name} and every message in it?`}
-              onConfirm={() =>
-                void action.run(async () => {
-                  await client.deleteQueue({ queue: name });
-                  location.hash = href("queues");
-                })
-              }
-            />
+              <ConfirmButton
+                label="Delete queue"
+                question={`Delete queue ${name} and every message in it?`}
+                onConfirm={() =>
+                  void action.run(async () => {
+                    await client.deleteQueue({ queue: name });
+                    location.hash = href("queues");
+                  })
+                }
+              />
             </Allowed>
           </Section>
         </>
@@ -72,16 +72,16 @@ function EditQueue({ client, queue, onSaved }: { client: EdgeCmqClient; queue: Q
   return (
     <Section title="Attributes">
       <Allowed refusal={refusal(useRights(), "manage", `queue:${queue.name}`)}>
-      <QueueAttributeForm
-        queue={queue}
-        submitLabel="Save attributes"
-        onSubmit={async (attributes) => {
-          const patch = check(UpdateQueueBody, attributes);
-          await client.updateQueue({ queue: queue.name, ...patch });
-          onSaved();
-          return "attributes saved";
-        }}
-      />
+        <QueueAttributeForm
+          queue={queue}
+          submitLabel="Save attributes"
+          onSubmit={async (attributes) => {
+            const patch = check(UpdateQueueBody, attributes);
+            await client.updateQueue({ queue: queue.name, ...patch });
+            onSaved();
+            return "attributes saved";
+          }}
+        />
       </Allowed>
     </Section>
   );

@@ -44,14 +44,14 @@ export function TopicPage({ client, signIn, name }: { client: EdgeCmqClient; sig
           </Allowed>
           <Section title="Delete the topic">
             <Allowed refusal={manageRefusal}>
-            <ConfirmButton
-              label="Delete topic"
-              question={`Delete topic ${name} and its subscriptions?`}
-              onConfirm={() => void action.run(async () => {
-                await client.deleteTopic({ topic: name });
-                location.hash = href("topics");
-              })}
-            />
+              <ConfirmButton
+                label="Delete topic"
+                question={`Delete topic ${name} and its subscriptions?`}
+                onConfirm={() => void action.run(async () => {
+                  await client.deleteTopic({ topic: name });
+                  location.hash = href("topics");
+                })}
+              />
             </Allowed>
           </Section>
         </>
@@ -83,17 +83,17 @@ function Publish({ client, topic, onPublished }: { client: EdgeCmqClient; topic:
   return (
     <Section title="Publish a test message">
       <Allowed refusal={refusal(useRights(), "publish", `topic:${topic.name}`)}>
-      <form onSubmit={submit} noValidate>
-        <Field label="Body" name="body" multiline value={body} onInput={setBody} />
-        {topic.filterType === "tag" ? (
-          <Field label="Tags" name="tags" value={tags} onInput={setTags} hint="Separated by commas; subscriptions with filter tags get messages carrying one of them." />
-        ) : (
-          <Field label="Routing key" name="routingKey" value={routingKey} onInput={setRoutingKey} hint="Dot-separated words, matched against each subscription's binding keys." />
-        )}
-        <Field label="Attributes (JSON)" name="attributes" multiline value={attributes} onInput={setAttributes} />
-        <button type="submit" disabled={action.busy}>Publish</button>
-        <Status error={action.error} done={action.done} />
-      </form>
+        <form onSubmit={submit} noValidate>
+          <Field label="Body" name="body" multiline value={body} onInput={setBody} />
+          {topic.filterType === "tag" ? (
+            <Field label="Tags" name="tags" value={tags} onInput={setTags} hint="Separated by commas; subscriptions with filter tags get messages carrying one of them." />
+          ) : (
+            <Field label="Routing key" name="routingKey" value={routingKey} onInput={setRoutingKey} hint="Dot-separated words, matched against each subscription's binding keys." />
+          )}
+          <Field label="Attributes (JSON)" name="attributes" multiline value={attributes} onInput={setAttributes} />
+          <button type="submit" disabled={action.busy}>Publish</button>
+          <Status error={action.error} done={action.done} />
+        </form>
       </Allowed>
     </Section>
   );
@@ -115,11 +115,11 @@ function EditTopic({ client, topic, onSaved }: { client: EdgeCmqClient; topic: T
   return (
     <Section title="Attributes">
       <Allowed refusal={refusal(useRights(), "manage", `topic:${topic.name}`)}>
-      <form onSubmit={submit} noValidate class="row">
-        <Field label="Largest message (bytes)" name="maxMsgSize" value={maxMsgSize} onInput={setMaxMsgSize} hint={explain(UpdateTopicBody, "maxMsgSize")} />
-        <Field label="Retention (s)" name="msgRetentionSeconds" value={retention} onInput={setRetention} hint={explain(UpdateTopicBody, "msgRetentionSeconds")} />
-        <button type="submit" disabled={action.busy}>Save attributes</button>
-      </form>
+        <form onSubmit={submit} noValidate class="row">
+          <Field label="Largest message (bytes)" name="maxMsgSize" value={maxMsgSize} onInput={setMaxMsgSize} hint={explain(UpdateTopicBody, "maxMsgSize")} />
+          <Field label="Retention (s)" name="msgRetentionSeconds" value={retention} onInput={setRetention} hint={explain(UpdateTopicBody, "msgRetentionSeconds")} />
+          <button type="submit" disabled={action.busy}>Save attributes</button>
+        </form>
       </Allowed>
       <Status error={action.error} done={action.done} />
     </Section>
