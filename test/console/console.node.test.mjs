@@ -135,7 +135,9 @@ describe("the console's layout", () => {
 
     for (const { name, route } of pages) {
       await page.goto(`${fixture.url}/console/${route}`);
-      await page.locator(name === "queue" ? ".chart svg" : "main h2, main table").first().waitFor();
+      // The part each page shows last: the chart, or the keys after the accounts.
+      const lastPart = { queue: ".chart svg", accounts: 'table[aria-label="Keys"]' }[name] ?? "main h2, main table";
+      await page.locator(lastPart).first().waitFor();
       await page.waitForLoadState("networkidle");
 
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);

@@ -153,7 +153,7 @@ function AllowedOrigins({ client, account, onSaved }: { client: EdgeCmqClient; a
         <span data-origins>{account.allowedOrigins ? account.allowedOrigins.join(", ") : "any origin"}</span> may read its answers.
       </p>
       <Allowed refusal={useRights().credentialChangeRefusal}>
-        <form onSubmit={submit} noValidate class="row">
+        <form onSubmit={submit} noValidate>
           <Field label="Allowed origins" name="allowedOrigins" value={origins} onInput={setOrigins} hint={`scheme://host[:port], separated by commas; empty: any origin. Live sockets are held to them too: list ${location.origin} to watch topics from this console.`} />
           <button type="submit" disabled={action.busy}>Save origins</button>
         </form>
