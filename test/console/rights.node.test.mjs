@@ -122,6 +122,24 @@ describe("the console for credentials other than root", () => {
     expect(await section(page, "Subscriptions").getByRole("button", { name: "Edit subscription to-orders" }).isDisabled()).toBe(true);
   });
 
+  it("gives a token that may only send to one queue that queue's send form, and says what it may not see, without a refused request", async () => {
+    const minted = await mintToken(["send"], [`queue:${queue}`]);
+    const page = await fixture.open();
+    await fixture.signInWithToken(page, minted.token);
+
+    await page.goto(`${fixture.url}/console/#/topics/${topic}`);
+    await expect.poll(() => page.locator("main [data-refused]").textContent()).toBe(`Your credentials do not allow read on topic:${topic}. Its settings, subscriptions and messages are not shown.`);
+    await page.goto(`${fixture.url}/console/#/queues/${queue}`);
+    const send = section(page, "Send a message");
+    await send.getByLabel("Body").fill("sent with a token");
+    await send.getByRole("button", { name: "Send" }).click();
+
+    await expect.poll(() => send.getByRole("status").textContent()).toMatch(/^sent message /);
+    expect(await page.locator("main [data-refused]").textContent()).toBe(`Your credentials do not allow read on queue:${queue}. Its counts, messages and settings are not shown.`);
+    const peeked = await fixture.api("GET", `/v1/queues/${queue}/messages`);
+    expect(peeked.body.messages.map((message) => message.body)).toContain("sent with a token");
+  });
+
   it("shows a token allowed manage on * the account's keys, but no way to change them", async () => {
     const minted = await mintToken(["manage", "read"], ["*"]);
     const page = await fixture.open();

@@ -18,7 +18,7 @@ export function QueueMessages({ client, queue, onChange }: { client: EdgeCmqClie
   );
 }
 
-function SendMessage({ client, queue, onSent }: { client: EdgeCmqClient; queue: string; onSent: () => void }) {
+export function SendMessage({ client, queue, onSent }: { client: EdgeCmqClient; queue: string; onSent: () => void }) {
   const [body, setBody] = useState("");
   const [delay, setDelay] = useState("");
   const [tags, setTags] = useState("");

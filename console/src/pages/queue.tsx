@@ -6,7 +6,7 @@ import { ConfirmButton, Section, Status, formatTime, useAction, useLoad } from "
 import { check } from "../validate";
 import { QueueAttributeForm } from "./queue-attributes";
 import { DeadLetterView, QueueAdmin } from "./queue-admin";
-import { QueueMessages } from "./queue-messages";
+import { QueueMessages, SendMessage } from "./queue-messages";
 import { QueueTagsView } from "./queue-tags";
 import { RatesChart } from "./rates-chart";
 
@@ -14,7 +14,28 @@ type Queue = OperationOutput<"getQueue">;
 
 const RefreshMs = 5_000;
 
+/**
+ * A queue's page. Credentials that may not read the queue are told so without asking the service;
+ * if they may send to it (a browser token made for a sending page), they get the send form alone.
+ */
 export function QueuePage({ client, name }: { client: EdgeCmqClient; name: string }) {
+  const rights = useRights();
+  if (rights.may("read", `queue:${name}`)) return <ReadableQueuePage client={client} name={name} />;
+  return (
+    <>
+      <p class="crumbs">
+        <a href={href("queues")}>Queues</a> /
+      </p>
+      <h1>Queue {name}</h1>
+      <p class="hint" data-refused>
+        {refusal(rights, "read", `queue:${name}`)} Its counts, messages and settings are not shown.
+      </p>
+      {rights.may("send", `queue:${name}`) && <SendMessage client={client} queue={name} onSent={() => undefined} />}
+    </>
+  );
+}
+
+function ReadableQueuePage({ client, name }: { client: EdgeCmqClient; name: string }) {
   const queue = useLoad(() => client.getQueue({ queue: name }), [name], RefreshMs);
   const action = useAction();
   const manageRefusal = refusal(useRights(), "manage", `queue:${name}`);

@@ -13,7 +13,20 @@ type Topic = OperationOutput<"getTopic">;
 
 const RefreshMs = 5_000;
 
+/** A topic's page; credentials that may not read the topic are told so without asking the service. */
 export function TopicPage({ client, signIn, name }: { client: EdgeCmqClient; signIn: SignIn; name: string }) {
+  const rights = useRights();
+  if (rights.may("read", `topic:${name}`)) return <ReadableTopicPage client={client} signIn={signIn} name={name} />;
+  return (
+    <>
+      <p class="crumbs"><a href={href("topics")}>Topics</a> /</p>
+      <h1>Topic {name}</h1>
+      <p class="hint" data-refused>{refusal(rights, "read", `topic:${name}`)} Its settings, subscriptions and messages are not shown.</p>
+    </>
+  );
+}
+
+function ReadableTopicPage({ client, signIn, name }: { client: EdgeCmqClient; signIn: SignIn; name: string }) {
   const topic = useLoad(() => client.getTopic({ topic: name }), [name], RefreshMs);
   const action = useAction();
   const rights = useRights();
