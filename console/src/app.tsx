@@ -7,8 +7,8 @@ import { SignInPage } from "./pages/sign-in";
 import { TopicPage } from "./pages/topic";
 import { TopicsPage } from "./pages/topics";
 import { Rights, RightsProvider, type WhoAmI } from "./rights";
-import { clientFor, forgetSignIn, storedSignIn, storeSignIn, type SignIn } from "./session";
-import { Status } from "./ui";
+import { clientFor, forgetSignIn, signOutAt, storedSignIn, storeSignIn, type SignIn } from "./session";
+import { Status, formatTime } from "./ui";
 import { messageOf } from "./validate";
 
 /** Pages are addressed by the URL's fragment (`#/queues/orders`): the static files need no fallback route. */
@@ -25,8 +25,21 @@ function useRoute(): string[] {
 
 export const href = (...parts: string[]): string => `#/${parts.map(encodeURIComponent).join("/")}`;
 
+const expiredNotice = (signIn: SignIn) => `Signed out: the browser token ends at ${formatTime(signIn.kind === "token" ? signIn.expiresAt ?? null : null)}. Sign in again.`;
+
+/** The kept sign-in, unless its token has ended: that one is put away without a request the service would refuse. */
+function keptSignIn(): { signIn: SignIn | null; notice: string | null } {
+  const signIn = storedSignIn();
+  const endsAt = signIn && signOutAt(signIn);
+  if (!signIn || endsAt === null || endsAt > Date.now()) return { signIn, notice: null };
+  forgetSignIn();
+  return { signIn: null, notice: expiredNotice(signIn) };
+}
+
 export function App() {
-  const [signIn, setSignIn] = useState<SignIn | null>(storedSignIn);
+  const [kept] = useState(keptSignIn);
+  const [signIn, setSignIn] = useState<SignIn | null>(kept.signIn);
+  const [notice, setNotice] = useState<string | null>(kept.notice);
   const [identity, setIdentity] = useState<WhoAmI | null>(null);
   const [identityError, setIdentityError] = useState<string | null>(null);
   const client = useMemo(() => (signIn ? clientFor(signIn) : null), [signIn]);
@@ -46,14 +59,27 @@ export function App() {
     setIdentity(null);
     setIdentityError(null);
   };
+  // A token signs the console out shortly before it ends, rather than leave every page refused.
+  useEffect(() => {
+    const endsAt = signIn && signOutAt(signIn);
+    if (!signIn || endsAt === null) return;
+    const timer = setTimeout(() => {
+      signOut();
+      setNotice(expiredNotice(signIn));
+    }, Math.max(0, endsAt - Date.now()));
+    return () => clearTimeout(timer);
+  }, [signIn]);
 
   if (!client || !signIn) {
     return (
       <SignInPage
+        notice={notice}
         onSignIn={(given, who) => {
-          storeSignIn(given);
+          const signedIn: SignIn = given.kind === "token" && who.token ? { ...given, expiresAt: who.token.expiresAt } : given;
+          storeSignIn(signedIn);
+          setNotice(null);
           setIdentity(who);
-          setSignIn(given);
+          setSignIn(signedIn);
           if (!location.hash) location.hash = "#/queues";
         }}
       />

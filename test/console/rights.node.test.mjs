@@ -17,8 +17,8 @@ async function createKey(statements, account = "default") {
 }
 
 /** A browser token minted with the root credentials. */
-async function mintToken(actions, resources) {
-  const minted = await fixture.api("POST", "/v1/tokens", { actions, resources, ttlSeconds: 600 });
+async function mintToken(actions, resources, ttlSeconds = 600) {
+  const minted = await fixture.api("POST", "/v1/tokens", { actions, resources, ttlSeconds });
   expect(minted.status).toBe(201);
   return minted.body;
 }
@@ -152,6 +152,32 @@ describe("the console for credentials other than root", () => {
     expect(await keys.getByRole("button", { name: "Create key" }).isDisabled()).toBe(true);
     expect(await keys.locator("[data-refused]").first().textContent()).toBe("A browser token cannot create, change, rotate or delete keys, nor change the account.");
     expect(await section(page, "Account default").getByRole("button", { name: "Save origins" }).isDisabled()).toBe(true);
+  });
+});
+
+describe("a browser token's end", () => {
+  const timeOf = (unixMs) => new Date(unixMs).toISOString().replace("T", " ").slice(0, 19);
+
+  it("signs the console out shortly before the token ends, and puts it away unasked after a reload, without a refused request", async () => {
+    const minted = await mintToken(["read"], ["*"], 5);
+    const page = await fixture.open();
+    await fixture.signInWithToken(page, minted.token);
+
+    const notice = page.locator("[data-notice]");
+    await expect.poll(() => notice.count(), { timeout: 10_000 }).toBe(1);
+    expect(await notice.textContent()).toBe(`Signed out: the browser token ends at ${timeOf(minted.expiresAt)}. Sign in again.`);
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    // Kept again as the console keeps it, then read after the token has ended: a request would be refused (401).
+    await expect.poll(() => Date.now() > minted.expiresAt, { timeout: 10_000 }).toBe(true);
+    await page.evaluate(
+      ([token, expiresAt]) => sessionStorage.setItem("edge-cmq.console.credentials", JSON.stringify({ kind: "token", token, expiresAt })),
+      [minted.token, minted.expiresAt],
+    );
+    await page.reload();
+
+    await expect.poll(() => notice.textContent()).toBe(`Signed out: the browser token ends at ${timeOf(minted.expiresAt)}. Sign in again.`);
+    expect(await page.getByRole("button", { name: "Sign in" }).isVisible()).toBe(true);
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
   });
 });
 

@@ -4,7 +4,7 @@ import { clientFor, type SignIn } from "../session";
 import { Field, Status, useAction } from "../ui";
 
 /** Signs in with a key or a browser token, checked against the service before it is kept. */
-export function SignInPage({ onSignIn }: { onSignIn: (signIn: SignIn, identity: WhoAmI) => void }) {
+export function SignInPage({ onSignIn, notice }: { onSignIn: (signIn: SignIn, identity: WhoAmI) => void; notice: string | null }) {
   const [kind, setKind] = useState<SignIn["kind"]>("key");
   const [secretId, setSecretId] = useState("");
   const [secretKey, setSecretKey] = useState("");
@@ -23,6 +23,11 @@ export function SignInPage({ onSignIn }: { onSignIn: (signIn: SignIn, identity: 
   return (
     <main class="sign-in">
       <h1>edge-cmq console</h1>
+      {notice && (
+        <p class="hint" role="status" data-notice>
+          {notice}
+        </p>
+      )}
       <form onSubmit={submit} noValidate aria-label="Sign in">
         <fieldset>
           <legend>Sign in with</legend>
