@@ -1,7 +1,18 @@
 import { createClient, type EdgeCmqClient } from "@edge-cmq/client";
 
-/** What a person signs in with: a key (its SecretKey, with its SecretId to sign requests) or a browser token. */
-export type SignIn = { kind: "key"; secretId: string; secretKey: string } | { kind: "token"; token: string };
+/**
+ * What a person signs in with: a key (its SecretKey, with its SecretId to sign requests) or a
+ * browser token, with its expiry once the service has told it (Unix ms).
+ */
+export type SignIn = { kind: "key"; secretId: string; secretKey: string } | { kind: "token"; token: string; expiresAt?: number };
+
+/** A token is put away this long before it ends: a request sent at the last moment would arrive after it. */
+export const TokenExpiryMarginMs = 2_000;
+
+/** When the sign-in's token is put away (Unix ms), or null for a key or a token not yet checked. */
+export function signOutAt(signIn: SignIn): number | null {
+  return signIn.kind === "token" && signIn.expiresAt !== undefined ? signIn.expiresAt - TokenExpiryMarginMs : null;
+}
 
 const StorageKey = "edge-cmq.console.credentials";
 

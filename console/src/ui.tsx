@@ -117,7 +117,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], refreshMs?: 
 }
 
 /** A destructive button that asks once more, in place, before it acts. */
-export function ConfirmButton(props: { label: string; question: string; onConfirm: () => void; disabled?: boolean }) {
+export function ConfirmButton(props: { label: string; question: string; onConfirm: () => void; disabled?: boolean; ariaLabel?: string }) {
   const [asking, setAsking] = useState(false);
   const confirmRef = useRef<HTMLButtonElement>(null);
   useEffect(() => {
@@ -125,7 +125,7 @@ export function ConfirmButton(props: { label: string; question: string; onConfir
   }, [asking]);
   if (!asking) {
     return (
-      <button type="button" class="danger" disabled={props.disabled} onClick={() => setAsking(true)}>
+      <button type="button" class="danger" disabled={props.disabled} aria-label={props.ariaLabel} onClick={() => setAsking(true)}>
         {props.label}
       </button>
     );
@@ -184,3 +184,51 @@ export const jsonOf = (text: string): unknown => {
     return text;
   }
 };
+
+/** The page sizes a list offers. */
+export const PageSizes = ["10", "50", "100"] as const;
+
+/**
+ * A list read a page at a time with the API's cursors. The cursors of the pages already seen are
+ * kept, so that going back asks for the same page again; new filters start over at the first.
+ */
+export function usePages<T extends { nextCursor: string | null }>(
+  load: (page: { cursor?: string; limit: number }) => Promise<T>,
+  deps: unknown[],
+  refreshMs?: number,
+  defaultLimit: (typeof PageSizes)[number] = "50",
+) {
+  const [limit, setLimit] = useState<string>(defaultLimit);
+  const key = JSON.stringify([...deps, limit]);
+  const [seen, setSeen] = useState<{ key: string; cursors: string[] }>({ key, cursors: [] });
+  const cursors = seen.key === key ? seen.cursors : [];
+  const cursor = cursors[cursors.length - 1];
+  const list = useLoad(() => load({ limit: Number(limit), ...(cursor === undefined ? {} : { cursor }) }), [key, cursor], refreshMs);
+  const nextCursor = list.data?.nextCursor ?? null;
+  return {
+    ...list,
+    pageNumber: cursors.length + 1,
+    limit,
+    setLimit,
+    next: nextCursor ? () => setSeen({ key, cursors: [...cursors, nextCursor] }) : null,
+    previous: cursors.length > 0 ? () => setSeen({ key, cursors: cursors.slice(0, -1) }) : null,
+  };
+}
+
+/** Previous and next page of a `usePages` list, and its page size; not shown while every size holds the whole list. */
+export function Pager(props: { label: string; pages: ReturnType<typeof usePages<{ nextCursor: string | null }>>; total: number | undefined }) {
+  const { pages } = props;
+  if (!pages.previous && !pages.next && (props.total ?? 0) <= Number(PageSizes[0])) return null;
+  return (
+    <nav class="pager row" aria-label={`Pages of ${props.label}`}>
+      <button type="button" disabled={!pages.previous} onClick={() => pages.previous?.()}>
+        Previous page
+      </button>
+      <span data-page-number>Page {pages.pageNumber}</span>
+      <button type="button" disabled={!pages.next} onClick={() => pages.next?.()}>
+        Next page
+      </button>
+      <Select label={`${props.label} per page`} value={pages.limit} options={PageSizes} onChange={pages.setLimit} />
+    </nav>
+  );
+}

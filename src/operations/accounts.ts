@@ -1,10 +1,20 @@
 import * as v from "valibot";
 import { AccountLimits, CreateAccountBody, CreateKeyBody, CreateTokenBody, UpdateAccountBody, UpdateKeyBody } from "../schema/account";
-import { AccountListResult, AccountResult, HealthResult, KeyListResult, KeyResult, NewKeyResult, TokenResult } from "../schema/results";
+import { QueueLimits } from "../schema/queue";
+import { AccountListResult, AccountResult, HealthResult, KeyListResult, KeyResult, NewKeyResult, TokenResult, WhoAmIResult } from "../schema/results";
 import { operation } from "./operation";
+import { ListOptions } from "./shared";
 
 const account = { account: v.pipe(v.string(), v.maxLength(64)) };
 const key = { ...account, secretId: v.pipe(v.string(), v.maxLength(64)) };
+
+/** Listing options whose page holds the whole list unless a smaller `limit` is asked for. */
+const wholeListOptions = (description: string, defaultLimit: number) => ({
+  ...ListOptions.entries,
+  prefix: v.optional(v.pipe(ListOptions.entries.prefix.wrapped, v.description(`${description} starting with this (case-insensitive)`))),
+  search: v.optional(v.pipe(ListOptions.entries.search.wrapped, v.description(`${description} containing this anywhere (case-insensitive)`))),
+  limit: v.optional(ListOptions.entries.limit.wrapped, defaultLimit),
+});
 
 export const accountOperations = {
   createAccount: operation({
@@ -18,12 +28,15 @@ export const accountOperations = {
   }),
   listAccounts: operation({
     group: "accounts",
-    summary: "List accounts",
-    input: v.strictObject({}),
+    summary: "List accounts by name, with name filters and pagination",
+    input: v.strictObject(wholeListOptions("names", QueueLimits.listMax)),
     output: AccountListResult,
     access: { kind: "root" },
     errors: [],
-    run: async ({ accounts }) => ({ accounts: await accounts.listAccounts() }),
+    run: async ({ accounts }, input) => {
+      const page = await accounts.listAccounts(input);
+      return { accounts: page.items, nextCursor: page.nextCursor, total: page.total };
+    },
   }),
   getAccount: operation({
     group: "accounts",
@@ -55,12 +68,15 @@ export const accountOperations = {
   }),
   listKeys: operation({
     group: "keys",
-    summary: "List an account's keys, without their secrets",
-    input: v.strictObject(account),
+    summary: "List an account's keys by SecretId, without their secrets, with filters and pagination",
+    input: v.strictObject({ ...account, ...wholeListOptions("SecretIds", AccountLimits.keysPerAccount) }),
     output: KeyListResult,
     access: { kind: "accountAdmin" },
     errors: ["AccountNotFound"],
-    run: async ({ accounts }, input) => ({ keys: await accounts.listKeys(input.account) }),
+    run: async ({ accounts }, { account: accountId, ...query }) => {
+      const page = await accounts.listKeys(accountId, query);
+      return { keys: page.items, nextCursor: page.nextCursor, total: page.total };
+    },
   }),
   updateKey: operation({
     group: "keys",
@@ -101,6 +117,16 @@ export const accountOperations = {
     access: { kind: "authenticated" },
     errors: [],
     run: ({ accounts }, input) => accounts.mintToken(input),
+  }),
+
+  whoami: operation({
+    group: "service",
+    summary: "Who the credentials are: account, root or key (its SecretId and policy) or token (its scope and expiry)",
+    input: v.strictObject({}),
+    output: WhoAmIResult,
+    access: { kind: "authenticated" },
+    errors: [],
+    run: async ({ accounts }) => accounts.whoami(),
   }),
 
   health: operation({

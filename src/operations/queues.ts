@@ -21,6 +21,7 @@ import {
   QueueRatesResult,
   QueueResult,
   ReceivedMessagesResult,
+  RedriveListResult,
   RedriveResult,
   RewindResult,
   VisibilityResult,
@@ -213,6 +214,15 @@ export const queueOperations = {
     access: onQueue("read"),
     errors: ["QueueNotFound", "RedriveNotFound"],
     run: ({ queues }, input) => queues.getRedrive(input.queue),
+  }),
+  listRedrives: operation({
+    group: "redrive",
+    summary: "The latest redrive as a list: empty, not an error, when none has run (a queue keeps only its latest)",
+    input: v.strictObject(queue),
+    output: RedriveListResult,
+    access: onQueue("read"),
+    errors: ["QueueNotFound"],
+    run: async ({ queues }, input) => ({ redrives: await queues.listRedrives(input.queue) }),
   }),
   cancelRedrive: operation({
     group: "redrive",

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import type { AccountInfo, KeyInfo } from "./account";
-import { Policy } from "./account";
+import { Actions, Policy } from "./account";
 import { DeduplicationScopes, FifoThroughputLimits, LocationHints, type DeleteResult, type PeekedMessage, type QueueInfo, type ReceivedMessage, type RedriveStatus, type SentMessage } from "./queue";
 import { AttributeBaseTypes } from "./message-attributes";
 import { ContentFormats, FilterTypes, NotifyStrategies, Protocols, type SubscriptionInfo, type TopicInfo } from "./topic";
@@ -151,6 +151,8 @@ export const RedriveResult = v.object({
   lastError: v.nullable(v.string()),
 });
 
+export const RedriveListResult = v.object({ redrives: v.pipe(v.array(RedriveResult), v.maxLength(1)) });
+
 export const QueueRatesResult = v.object({
   bucketSeconds: v.pipe(v.number(), v.description("length of a bucket: a count divided by it is a rate per second")),
   windowSeconds: v.pipe(v.number(), v.description("how far back the buckets reach")),
@@ -199,7 +201,7 @@ export const AccountResult = v.object({
   createdAt: unixMs,
   allowedOrigins: v.nullable(v.array(v.string())),
 });
-export const AccountListResult = v.object({ accounts: v.array(AccountResult) });
+export const AccountListResult = v.object({ accounts: v.array(AccountResult), nextCursor: cursor, total });
 
 export const KeyResult = v.object({
   secretId: v.string(),
@@ -209,13 +211,25 @@ export const KeyResult = v.object({
   createdAt: unixMs,
   rotatedAt: nullableUnixMs,
 });
-export const KeyListResult = v.object({ keys: v.array(KeyResult) });
+export const KeyListResult = v.object({ keys: v.array(KeyResult), nextCursor: cursor, total });
 export const NewKeyResult = v.object({
   ...KeyResult.entries,
   secretKey: v.pipe(v.string(), v.description("shown only in this answer")),
 });
 
 export const TokenResult = v.object({ token: v.string(), expiresAt: unixMs });
+
+export const WhoAmIResult = v.object({
+  account: v.pipe(v.string(), v.description("the account the credentials act in")),
+  kind: v.pipe(v.picklist(["root", "key", "token"]), v.description("root credentials, a key, or a browser token")),
+  secretId: v.pipe(v.nullable(v.string()), v.description("the key used, or that minted the token; null for the root credentials")),
+  policy: v.pipe(v.nullable(Policy), v.description("the key's policy; null when no policy limits it (root, or a token root minted)")),
+  token: v.pipe(
+    v.nullable(v.object({ actions: v.array(v.picklist(Actions)), resources: v.array(v.string()), expiresAt: unixMs })),
+    v.description("a token's own scope, on top of its key's policy, and when it ends; null for a key or root"),
+  ),
+  allowedOrigins: v.pipe(v.nullable(v.array(v.string())), v.description("origins whose pages may read the account's answers; null: any")),
+});
 export const HealthResult = v.object({ status: v.literal("ok") });
 
 // Each schema must describe exactly what the service returns: these fail to compile otherwise.

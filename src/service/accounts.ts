@@ -4,12 +4,30 @@ import { randomString, sealSecret, sha256Hex } from "../auth/crypto";
 import { policyCovers, policyWithin } from "../auth/policy";
 import { mintToken, rootKeyTag } from "../auth/tokens";
 import { ErrorCode, ServiceError, unwrap } from "../errors";
-import { AccountLimits, type AccountInfo, type CreateTokenBody, type KeyInfo, type Policy } from "../schema/account";
+import { AccountLimits, type AccountInfo, type Action, type CreateTokenBody, type KeyInfo, type Policy } from "../schema/account";
+import { matchesFilter, pageOf, type ListQuery, type Page } from "./listing";
 
 export interface NewKey extends KeyInfo {
   /** Shown once, when the key is created or rotated; stored only sealed. */
   secretKey: string;
 }
+
+export interface WhoAmI {
+  kind: Principal["kind"];
+  account: string;
+  secretId: string | null;
+  policy: Policy | null;
+  token: { actions: Action[]; resources: string[]; expiresAt: number } | null;
+  allowedOrigins: string[] | null;
+}
+
+/** Orders by a name compared without regard to case, as listing cursors compare. */
+const byLowerCase =
+  <T>(nameOf: (item: T) => string) =>
+  (a: T, b: T): number => {
+    const [left, right] = [nameOf(a).toLowerCase(), nameOf(b).toLowerCase()];
+    return left < right ? -1 : left > right ? 1 : 0;
+  };
 
 /** Accounts, their keys and browser tokens. */
 export class AccountOperations {
@@ -71,9 +89,11 @@ export class AccountOperations {
     return unwrap(await registry(this.env).createAccount(`a${randomString(15, "0123456789abcdefghijklmnopqrstuvwxyz")}`, name));
   }
 
-  async listAccounts(): Promise<AccountInfo[]> {
+  /** Accounts by name (unique regardless of case), so that a cursor is the last name shown. */
+  async listAccounts(query: ListQuery): Promise<Page<AccountInfo>> {
     this.requireRoot();
-    return registry(this.env).listAccounts();
+    const accounts = (await registry(this.env).listAccounts()).filter((account) => matchesFilter(account.name, query));
+    return pageOf(accounts.sort(byLowerCase((account) => account.name)), (account) => account.name, query);
   }
 
   async getAccount(accountId: string): Promise<AccountInfo> {
@@ -105,9 +125,24 @@ export class AccountOperations {
     return { ...key, secretKey };
   }
 
-  async listKeys(accountId: string): Promise<KeyInfo[]> {
+  /** An account's keys by SecretId, so that a cursor is the last SecretId shown. */
+  async listKeys(accountId: string, query: ListQuery): Promise<Page<KeyInfo>> {
     this.requireKeyAdmin(accountId);
-    return unwrap(await registry(this.env).listKeys(accountId));
+    const keys = unwrap(await registry(this.env).listKeys(accountId)).filter((key) => matchesFilter(key.secretId, query));
+    return pageOf(keys.sort(byLowerCase((key) => key.secretId)), (key) => key.secretId, query);
+  }
+
+  /** The caller as the service sees it: what a console needs to offer only what it may do. */
+  async whoami(): Promise<WhoAmI> {
+    const { kind, account, secretId, policy, token, allowedOrigins } = this.principal;
+    return {
+      kind,
+      account,
+      secretId,
+      policy,
+      token: token && { actions: token.actions, resources: token.resources, expiresAt: token.expiresAt },
+      allowedOrigins,
+    };
   }
 
   async updateKey(accountId: string, secretId: string, change: { disabled?: boolean; policy?: Policy }): Promise<KeyInfo> {

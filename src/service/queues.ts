@@ -340,6 +340,13 @@ export class QueueOperations {
     return unwrap(await this.queue(name, "read").getRedrive());
   }
 
+  /** The latest redrive, or none: a status page asks before any has run, and that is no error. */
+  async listRedrives(name: string): Promise<RedriveStatus[]> {
+    const latest = await this.queue(name, "read").getRedrive();
+    if (!latest.ok && latest.error.code === ErrorCode.RedriveNotFound) return [];
+    return [unwrap(latest)];
+  }
+
   /** Stops the running redrive; with `startedAt`, only if it is the one started then. */
   async cancelRedrive(name: string, startedAt?: number): Promise<RedriveStatus> {
     return unwrap(await this.queue(name, "manage").cancelRedrive(startedAt));

@@ -51,6 +51,7 @@ const invalidInputs: Record<OperationName, Call> = {
   peekMessages: { rest: ["GET", "/v1/queues/q1/messages?limit=101"], rpc: ["peek", "q1", { limit: 101 }] },
   startRedrive: { rest: ["POST", "/v1/queues/q1/redrive", { maxPerSecond: 501 }], rpc: ["startRedrive", "q1", { maxPerSecond: 501 }] },
   getRedrive: { rest: ["GET", `/v1/queues/${bad}/redrive`], rpc: ["getRedrive", bad] },
+  listRedrives: { rest: ["GET", `/v1/queues/${bad}/redrives`], rpc: ["listRedrives", bad] },
   getQueueRates: { rest: ["GET", `/v1/queues/${bad}/rates`], rpc: ["getQueueRates", bad] },
   tagQueue: { rest: ["PATCH", "/v1/queues/q1/tags", { tags: { "aws:team": "a" } }], rpc: ["tagQueue", "q1", { "aws:team": "a" }] },
   untagQueue: { rest: ["POST", "/v1/queues/q1/tags/delete", { keys: [] }], rpc: ["untagQueue", "q1", []] },
@@ -79,7 +80,7 @@ const invalidInputs: Record<OperationName, Call> = {
   },
   unsubscribe: { rest: ["DELETE", `/v1/topics/${bad}/subscriptions/s1`], rpc: ["unsubscribe", bad, "s1"] },
   createAccount: { rest: ["POST", "/v1/accounts", { name: bad }], rpc: ["createAccount", bad] },
-  listAccounts: { rest: ["GET", "/v1/accounts"], rpc: ["listAccounts"] },
+  listAccounts: { rest: ["GET", "/v1/accounts?limit=0"], rpc: ["listAccounts", { limit: 0 }] },
   getAccount: { rest: ["GET", `/v1/accounts/${"a".repeat(65)}`], rpc: ["getAccount", "a".repeat(65)] },
   updateAccount: { rest: ["PATCH", "/v1/accounts/default", { allowedOrigins: ["ftp://x"] }], rpc: ["updateAccount", "default", { allowedOrigins: ["ftp://x"] }] },
   createKey: { rest: ["POST", "/v1/accounts/default/keys", { policy: {} }], rpc: ["createKey", "default", { policy: {} }] },
@@ -88,10 +89,11 @@ const invalidInputs: Record<OperationName, Call> = {
   rotateKey: { rest: ["POST", `/v1/accounts/default/keys/${"k".repeat(65)}/rotate`], rpc: ["rotateKey", "default", "k".repeat(65)] },
   deleteKey: { rest: ["DELETE", `/v1/accounts/default/keys/${"k".repeat(65)}`], rpc: ["deleteKey", "default", "k".repeat(65)] },
   createToken: { rest: ["POST", "/v1/tokens", { actions: ["fly"], resources: ["*"] }], rpc: ["createToken", { actions: ["fly"], resources: ["*"] }] },
+  whoami: { rest: ["GET", "/v1/whoami"], rpc: ["whoami"] },
 };
 
 /** Operations without an input their schema can refuse. */
-const WithoutInput = new Set<OperationName>(["health", "listAccounts"]);
+const WithoutInput = new Set<OperationName>(["health", "whoami"]);
 
 describe("the operation catalog", () => {
   it("has a REST route and an RPC method for every operation, and neither runs anything else", () => {
@@ -158,6 +160,7 @@ describe("the operation catalog", () => {
       peekMessages: { rest: ["GET", `/v1/queues/${queue}/messages`], rpc: ["peek", queue, {}] },
       startRedrive: { rest: ["POST", `/v1/queues/${queue}/redrive`, {}], rpc: ["startRedrive", queue, {}] },
       getRedrive: { rest: ["GET", `/v1/queues/${queue}/redrive`], rpc: ["getRedrive", queue] },
+      listRedrives: { rest: ["GET", `/v1/queues/${queue}/redrives`], rpc: ["listRedrives", queue] },
       getQueueRates: { rest: ["GET", `/v1/queues/${queue}/rates`], rpc: ["getQueueRates", queue] },
       tagQueue: { rest: ["PATCH", `/v1/queues/${queue}/tags`, { tags: { team: "a" } }], rpc: ["tagQueue", queue, { team: "a" }] },
       untagQueue: { rest: ["POST", `/v1/queues/${queue}/tags/delete`, { keys: ["team"] }], rpc: ["untagQueue", queue, ["team"]] },
@@ -192,6 +195,7 @@ describe("the operation catalog", () => {
       rotateKey: { rest: ["POST", `/v1/accounts/default/keys/${key.secretId}/rotate`], rpc: ["rotateKey", "default", key.secretId] },
       deleteKey: { rest: ["DELETE", `/v1/accounts/default/keys/${key.secretId}`], rpc: ["deleteKey", "default", key.secretId] },
       createToken: { rest: ["POST", "/v1/tokens", { actions: ["send"], resources: ["*"] }], rpc: ["createToken", { actions: ["send"], resources: ["*"] }] },
+      whoami: { rest: ["GET", "/v1/whoami"], rpc: ["whoami"] },
     });
 
     const guarded = operationNames.filter((name) => catalog[name].access.kind !== "authenticated" && catalog[name].access.kind !== "public");
@@ -207,8 +211,8 @@ describe("the operation catalog", () => {
       expect(answer).toMatchObject({ ok: false, code: "Forbidden" });
     });
 
-    it("still lists (nothing it may not read) and answers health through both", async () => {
-      for (const name of ["listQueues", "listTopics", "health"] as const) {
+    it("still lists (nothing it may not read) and answers health and who it is through both", async () => {
+      for (const name of ["listQueues", "listTopics", "health", "whoami"] as const) {
         const { rest, rpc } = validCalls()[name];
         const response = await api(rest[0], rest[1], rest[2], { auth: `Bearer ${key.secretKey}` });
         const answer = await rpcAs(key.secretKey, rpc[0], rpc.slice(1));

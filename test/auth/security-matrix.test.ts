@@ -60,6 +60,7 @@ const endpoints: Endpoint[] = [
   { name: "start redrive", method: "POST", path: () => `/v1/queues/${Q}/redrive`, body: () => ({}), need: "manage", otherAccount: "QueueNotFound" },
   { name: "redrive to the source queues", method: "POST", path: () => `/v1/queues/${D}/redrive`, body: () => ({}), need: "send", otherAccount: "QueueNotFound" },
   { name: "get redrive", method: "GET", path: () => `/v1/queues/${Q}/redrive`, need: "read", otherAccount: "QueueNotFound" },
+  { name: "list redrives", method: "GET", path: () => `/v1/queues/${D}/redrives`, need: "read", otherAccount: "QueueNotFound" },
   { name: "get rates", method: "GET", path: () => `/v1/queues/${Q}/rates`, need: "read", otherAccount: "QueueNotFound" },
   { name: "cancel redrive", method: "DELETE", path: () => `/v1/queues/${Q}/redrive`, need: "manage", otherAccount: "QueueNotFound" },
   { name: "list queue tags", method: "GET", path: () => `/v1/queues/${Q}/tags`, need: "read", otherAccount: "QueueNotFound" },
@@ -93,6 +94,8 @@ const endpoints: Endpoint[] = [
   { name: "change key policy", method: "PATCH", path: () => `/v1/accounts/default/keys/${sacrificialKey.secretId}`, body: () => ({ policy: { statements: [{ actions: ["*"], resources: ["*"] }] } }), need: "manage", otherAccount: "AccountNotFound" },
   { name: "rotate key", method: "POST", path: () => `/v1/accounts/default/keys/${sacrificialKey.secretId}/rotate`, need: "manage", otherAccount: "AccountNotFound" },
   { name: "delete key", method: "DELETE", path: () => `/v1/accounts/default/keys/${sacrificialKey.secretId}`, need: "manage", otherAccount: "AccountNotFound" },
+  // Any valid credentials may ask who they are; another account's key is told its own account.
+  { name: "who am I", method: "GET", path: () => "/v1/whoami", need: "any", otherAccount: "own" },
   { name: "mint token", method: "POST", path: () => "/v1/tokens", body: () => ({ actions: ["read"], resources: [`queue:${Q}`] }), need: "read", otherAccount: "own" },
 ];
 

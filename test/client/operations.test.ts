@@ -86,17 +86,21 @@ describe.each(transports)("every operation over %s", (transport, makeClient) => 
     const { messages } = await cmq.receiveMessages({ queue: dlq, waitSeconds: 1 });
     await cmq.deleteMessage({ queue: dlq, receiptHandle: messages[0]!.receiptHandle });
 
+    const beforeAny = await cmq.listRedrives({ queue: dlq });
     const rewound = await cmq.rewindQueue({ queue: dlq, since: Date.now() - 60_000 });
     const sources = await cmq.listDeadLetterSourceQueues({ queue: dlq });
     const started = await cmq.startRedrive({ queue: dlq, destination: source, maxPerSecond: 1 });
     const progress = await cmq.getRedrive({ queue: dlq });
     const cancelled = await cmq.cancelRedrive({ queue: dlq });
+    const listed = await cmq.listRedrives({ queue: dlq });
 
     expect(rewound.rewound).toBe(1);
     expect(sources.queues.map((q) => q.name)).toEqual([source]);
     expect(started).toMatchObject({ status: "running", moved: 0 });
     expect(progress.status).toBe("running");
     expect(cancelled.status).toBe("cancelled");
+    expect(beforeAny).toEqual({ redrives: [] });
+    expect(listed).toEqual({ redrives: [cancelled] });
     expect(id).toBe(messages[0]!.id);
   });
 
@@ -175,18 +179,24 @@ describe.each(transports)("every operation over %s", (transport, makeClient) => 
 
     const account = await cmq.createAccount({ name });
     const listed = await cmq.listAccounts();
+    const firstPage = await cmq.listAccounts({ prefix: name, limit: 1 });
     const got = await cmq.getAccount({ account: account.id });
     const updated = await cmq.updateAccount({ account: account.id, allowedOrigins: ["https://shop.example"] });
     const policy = { statements: [{ actions: ["send" as const], resources: ["queue:orders-*"] }] };
     const key = await cmq.createKey({ account: account.id, policy });
     const keys = await cmq.listKeys({ account: account.id });
+    const keyPage = await cmq.listKeys({ account: account.id, limit: 1, prefix: key.secretId });
     const disabled = await cmq.updateKey({ account: account.id, secretId: key.secretId, disabled: true });
     const rotated = await cmq.rotateKey({ account: account.id, secretId: key.secretId });
     const token = await cmq.createToken({ actions: ["read"], resources: ["*"], ttlSeconds: 60 });
     const deleted = await cmq.deleteKey({ account: account.id, secretId: key.secretId });
     const health = await cmq.health();
+    const me = await cmq.whoami();
 
     expect(listed.accounts.map((a) => a.id)).toContain(account.id);
+    expect(firstPage).toEqual({ accounts: [account], nextCursor: null, total: 1 });
+    expect(keyPage).toEqual(keys);
+    expect(me).toMatchObject({ kind: "root", secretId: null, policy: null, token: null });
     expect(got).toEqual(account);
     expect(updated.allowedOrigins).toEqual(["https://shop.example"]);
     expect(keys.keys.map((k) => k.secretId)).toEqual([key.secretId]);

@@ -123,6 +123,7 @@ describe("the console's layout", () => {
     ["phone", Phone],
   ])("shows every main page at %s size without sideways scrolling, and saves a screenshot of each", async (size, viewport) => {
     await fixture.api("PUT", "/v1/queues/orders", {});
+    await fixture.api("PATCH", "/v1/queues/orders/tags", { tags: { team: "shop", env: "test" } });
     await fixture.api("PUT", "/v1/queues/orders-dlq", {});
     await fixture.api("PATCH", "/v1/queues/orders", { deadLetter: { queue: "orders-dlq", maxReceiveCount: 5 } });
     await fixture.api("POST", "/v1/queues/orders/messages", { messages: [{ body: "order 1" }, { body: "order 2", tags: ["eu"] }] });
@@ -134,7 +135,9 @@ describe("the console's layout", () => {
 
     for (const { name, route } of pages) {
       await page.goto(`${fixture.url}/console/${route}`);
-      await page.locator(name === "queue" ? ".chart svg" : "main h2, main table").first().waitFor();
+      // The part each page shows last: the chart, or the keys after the accounts.
+      const lastPart = { queue: ".chart svg", accounts: 'table[aria-label="Keys"]' }[name] ?? "main h2, main table";
+      await page.locator(lastPart).first().waitFor();
       await page.waitForLoadState("networkidle");
 
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);

@@ -19,8 +19,10 @@ export const unique = (prefix) => `${prefix}-${Math.random().toString(36).slice(
 
 /**
  * The service and a browser for the tests of one file. Every page opened with `open()` records the
- * browser console's errors and the page's uncaught errors; each test fails unless there were none
- * beyond those it declares with `expectConsoleErrors`.
+ * browser console's errors (Chromium's "Failed to load resource" for a refused request among them,
+ * none filtered), the page's uncaught errors, and every answer of the service with an error status
+ * (so that a refused request fails a test even where the browser logs nothing); each test fails
+ * unless there were none beyond those it declares with `expectConsoleErrors`.
  */
 export function useConsole() {
   const fixture = { url: "", browser: undefined, pages: [], expectedErrors: [] };
@@ -60,6 +62,9 @@ export function useConsole() {
       if (message.type() === "error") page.consoleErrors.push(`console: ${message.text()} at ${message.location().url}`);
     });
     page.on("pageerror", (error) => page.consoleErrors.push(`page error: ${error.message}`));
+    page.on("response", (response) => {
+      if (response.status() >= 400) page.consoleErrors.push(`response: status of ${response.status()} to ${response.request().method()} ${response.url()}`);
+    });
     const close = page.close.bind(page);
     page.close = () => close().then(() => context.close());
     fixture.pages.push(page);
@@ -70,9 +75,17 @@ export function useConsole() {
   /** Declares browser console errors this test causes on purpose (a refused request logs one). */
   fixture.expectConsoleErrors = (...patterns) => fixture.expectedErrors.push(...patterns);
 
-  /** Signs in with the root key and waits for the queue list. */
+  /** Signs in with the root key (or the key given) and waits for the queue list. */
   fixture.signIn = async (page, secretKey = RootSecretKey) => {
     await page.getByLabel("Secret key", { exact: true }).fill(secretKey);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Queues");
+  };
+
+  /** Signs in with a browser token and waits for the queue list. */
+  fixture.signInWithToken = async (page, token) => {
+    await page.getByLabel("a browser token").check();
+    await page.getByRole("textbox", { name: "Browser token" }).fill(token);
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Queues");
   };

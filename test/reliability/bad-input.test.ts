@@ -501,7 +501,7 @@ describe("names", () => {
         "REST names",
         fc.asyncProperty(
           nameArb.filter((name) => name !== "." && name !== ".."),
-          fc.constantFrom("get queue", "send", "receive", "delete queue", "get topic", "publish", "subscribe"),
+          fc.constantFrom("get queue", "send", "receive", "delete queue", "list redrives", "get topic", "publish", "subscribe"),
           async (name, what) => {
             // A valid name gets a unique prefix, so that it names nothing that exists.
             const ghost = NamePattern.test(name) ? `zz${uid()}${name}`.slice(0, 64) : name;
@@ -512,6 +512,7 @@ describe("names", () => {
               send: () => rest("POST", `/v1/queues/${encoded}/messages`, { body: "x" }),
               receive: () => rest("POST", `/v1/queues/${encoded}/messages/receive`, {}),
               "delete queue": () => rest("DELETE", `/v1/queues/${encoded}`),
+              "list redrives": () => rest("GET", `/v1/queues/${encoded}/redrives`),
               "get topic": () => rest("GET", `/v1/topics/${encoded}`),
               publish: () => rest("POST", `/v1/topics/${encoded}/messages`, { body: "x" }),
               subscribe: () => rest("PUT", `/v1/topics/${fixture.topic}/subscriptions/${encoded}`, { protocol: "queue", endpoint: fixture.queue }),
@@ -916,7 +917,7 @@ describe("unknown actions and parameters", () => {
   it(
     "an unknown action under a queue, topic or /v1 is 404 NotFound for every method; an unknown query parameter is 400; nothing changes",
     async () => {
-      const known = new Set(["messages", "purge", "rewind", "redrive", "subscriptions", "queues", "topics", "accounts", "tokens", "health"]);
+      const known = new Set(["messages", "purge", "rewind", "redrive", "subscriptions", "queues", "topics", "accounts", "tokens", "health", "whoami", "redrives"]);
       await checkProperty(
         "REST unknown actions",
         fc.asyncProperty(
@@ -949,7 +950,7 @@ describe("unknown actions and parameters", () => {
         Object.getOwnPropertyNames(Object.prototype).concat(
           ["fetch", "connect", "withCredentials", "root", "dup", "constructor", "then"],
           ["createQueue", "getQueue", "listQueues", "updateQueue", "deleteQueue", "send", "sendBatch", "receive", "deleteMessage", "deleteMessages"],
-          ["changeVisibility", "peek", "purge", "rewind", "startRedrive", "getRedrive", "cancelRedrive", "getQueueRates", "createTopic", "getTopic", "listTopics"],
+          ["changeVisibility", "peek", "purge", "rewind", "startRedrive", "getRedrive", "cancelRedrive", "whoami", "getQueueRates", "createTopic", "getTopic", "listTopics"],
           ["updateTopic", "deleteTopic", "publish", "publishBatch", "subscribe", "getSubscription", "listSubscriptions", "updateSubscription", "unsubscribe"],
         ),
       );

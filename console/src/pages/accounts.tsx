@@ -1,38 +1,102 @@
 import type { EdgeCmqClient, OperationOutput } from "@edge-cmq/client";
 import { useState } from "preact/hooks";
-import { CreateAccountBody, CreateKeyBody, CreateTokenBody } from "../../../src/schema/account";
-import { ConfirmButton, Field, Section, Select, Status, formatTime, jsonOf, listOf, numberOf, useAction, useLoad } from "../ui";
+import { CreateAccountBody, UpdateAccountBody } from "../../../src/schema/account";
+import { Allowed, useRights, type WhoAmI } from "../rights";
+import { Field, Pager, Section, Status, formatTime, listOf, useAction, useLoad, usePages } from "../ui";
 import { check } from "../validate";
+import { Keys, MintToken, policyText } from "./keys";
 
-type Key = OperationOutput<"listKeys">["keys"][number];
+type Account = OperationOutput<"getAccount">;
 
-/** A policy allowing everything on the account, as a starting point to edit. */
-const FullPolicy = JSON.stringify({ statements: [{ actions: ["*"], resources: ["*"] }] }, null, 2);
-
+/**
+ * Root sees every account and picks one; other credentials see their own. Keys and the account's
+ * settings are shown to those who may read them (root, or `manage` on `*`).
+ */
 export function AccountsPage({ client }: { client: EdgeCmqClient }) {
-  // Listing accounts is for the root credentials; a key of one account names it instead.
-  const accounts = useLoad(() => client.listAccounts().catch((error: { code?: string }) => (error.code === "Forbidden" ? null : Promise.reject(error))), []);
-  const [chosen, setChosen] = useState("");
-  const names = accounts.data?.accounts.map((account) => account.id) ?? [];
-  const account = chosen || names[0] || "";
+  const rights = useRights();
+  const [chosen, setChosen] = useState(rights.identity.account);
+  const account = rights.isRoot ? chosen : rights.identity.account;
   return (
     <>
-      <h1>Accounts and keys</h1>
-      <Status error={accounts.error} />
-      {accounts.data ? (
+      <h1>{rights.isRoot ? "Accounts and keys" : "Your account"}</h1>
+      <Identity identity={rights.identity} />
+      {rights.isRoot && (
         <>
-          <Select label="Account" value={account} options={names} onChange={setChosen} />
-          <CreateAccount client={client} onCreated={(id) => {
-            accounts.reload();
-            setChosen(id);
-          }} />
+          <AccountList client={client} chosen={account} onChoose={setChosen} />
+          <CreateAccount client={client} onCreated={setChosen} />
+        </>
+      )}
+      {rights.mayReadKeys ? (
+        <>
+          <AccountSettings key={`settings-${account}`} client={client} account={account} />
+          <Keys key={account} client={client} account={account} />
         </>
       ) : (
-        <Field label="Account id" value={chosen} onInput={setChosen} hint="Only the root credentials list every account: name yours." />
+        <p class="hint" data-refused>Keys and the account's settings are for root or a key allowed manage on *.</p>
       )}
-      {account && <Keys key={account} client={client} account={account} />}
       <MintToken client={client} />
     </>
+  );
+}
+
+function Identity({ identity }: { identity: WhoAmI }) {
+  return (
+    <Section title="Signed in as">
+      <dl class="identity">
+        <div><dt>Kind</dt><dd data-identity-kind>{identity.kind}</dd></div>
+        <div><dt>Account</dt><dd class="mono">{identity.account}</dd></div>
+        {identity.secretId && <div><dt>{identity.kind === "token" ? "Minted by key" : "Secret id"}</dt><dd class="mono">{identity.secretId}</dd></div>}
+        <div><dt>Policy</dt><dd class="mono" data-identity-policy>{identity.policy ? policyText(identity.policy) : "everything"}</dd></div>
+        {identity.token && (
+          <>
+            <div><dt>Token scope</dt><dd class="mono">{policyText({ statements: [identity.token] })}</dd></div>
+            <div><dt>Token expires</dt><dd data-identity-expiry>{formatTime(identity.token.expiresAt)}</dd></div>
+          </>
+        )}
+      </dl>
+    </Section>
+  );
+}
+
+/** Every account, a page at a time, found by name on the service. */
+function AccountList({ client, chosen, onChoose }: { client: EdgeCmqClient; chosen: string; onChoose: (id: string) => void }) {
+  const [search, setSearch] = useState("");
+  const list = usePages((page) => client.listAccounts({ ...page, ...(search ? { search } : {}) }), [search]);
+  return (
+    <Section title="Accounts">
+      <div role="search">
+        <Field label="Search accounts" type="search" value={search} onInput={setSearch} hint="Names containing this, in any case." />
+      </div>
+      <Status error={list.error} />
+      {list.data && (
+        <div class="table-wrap">
+          <table aria-label="Accounts">
+            <caption>
+              {list.data.total} {list.data.total === 1 ? "account" : "accounts"}
+              {list.data.total > list.data.accounts.length ? `, ${list.data.accounts.length} on this page` : ""}
+            </caption>
+            <thead>
+              <tr><th scope="col">Name</th><th scope="col">Id</th><th scope="col">Created</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr>
+            </thead>
+            <tbody>
+              {list.data.accounts.map((account) => (
+                <tr>
+                  <th scope="row">{account.name}</th>
+                  <td class="mono">{account.id}</td>
+                  <td>{formatTime(account.createdAt)}</td>
+                  <td>
+                    <button type="button" aria-pressed={account.id === chosen} onClick={() => onChoose(account.id)} aria-label={`Show account ${account.name}`}>
+                      {account.id === chosen ? "Shown" : "Show"}
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <Pager label="Accounts" pages={list} total={list.data?.total} />
+    </Section>
   );
 }
 
@@ -58,110 +122,43 @@ function CreateAccount({ client, onCreated }: { client: EdgeCmqClient; onCreated
   );
 }
 
-function Keys({ client, account }: { client: EdgeCmqClient; account: string }) {
-  const keys = useLoad(() => client.listKeys({ account }), [account]);
-  const [policy, setPolicy] = useState(FullPolicy);
-  const [secret, setSecret] = useState<{ secretId: string; secretKey: string } | null>(null);
-  const action = useAction();
-  const create = (event: Event) => {
-    event.preventDefault();
-    void action.run(async () => {
-      const body = check(CreateKeyBody, { policy: jsonOf(policy) });
-      const created = await client.createKey({ account, ...body });
-      setSecret({ secretId: created.secretId, secretKey: created.secretKey });
-      keys.reload();
-    });
-  };
-  const change = (key: Key, what: "disable" | "enable" | "rotate" | "delete") =>
-    void action.run(async () => {
-      if (what === "rotate") {
-        const rotated = await client.rotateKey({ account, secretId: key.secretId });
-        setSecret({ secretId: rotated.secretId, secretKey: rotated.secretKey });
-      } else if (what === "delete") {
-        await client.deleteKey({ account, secretId: key.secretId });
-      } else {
-        await client.updateKey({ account, secretId: key.secretId, disabled: what === "disable" });
-      }
-      keys.reload();
-      return `key ${key.secretId} ${what === "rotate" ? "rotated" : `${what}d`}`;
-    });
+/** The origins whose pages may read the account's answers, changed in place. */
+function AccountSettings({ client, account }: { client: EdgeCmqClient; account: string }) {
+  const loaded = useLoad(() => client.getAccount({ account }), [account]);
   return (
-    <Section title={`Keys of ${account}`}>
-      <Status error={keys.error ?? action.error} done={action.done} />
-      {secret && (
-        <div class="secret" role="status">
-          <p>Copy the secret key now: it is not shown again.</p>
-          <dl>
-            <div><dt>Secret id</dt><dd data-secret="id">{secret.secretId}</dd></div>
-            <div><dt>Secret key</dt><dd data-secret="key">{secret.secretKey}</dd></div>
-          </dl>
-        </div>
-      )}
-      {keys.data && (
-        <div class="table-wrap">
-          <table aria-label="Keys">
-            <thead>
-              <tr><th scope="col">Secret id</th><th scope="col">State</th><th scope="col">Policy</th><th scope="col">Created</th><th scope="col">Rotated</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr>
-            </thead>
-            <tbody>
-              {keys.data.keys.length === 0 && <tr><td colSpan={6}>No keys.</td></tr>}
-              {keys.data.keys.map((key) => (
-                <tr>
-                  <th scope="row" class="mono">{key.secretId}</th>
-                  <td data-key-state>{key.disabled ? "disabled" : "enabled"}</td>
-                  <td class="mono">{key.policy.statements.map((statement) => `${statement.actions.join("+")} on ${statement.resources.join(", ")}`).join("; ") || "nothing"}</td>
-                  <td>{formatTime(key.createdAt)}</td>
-                  <td>{formatTime(key.rotatedAt)}</td>
-                  <td class="actions">
-                    <button type="button" onClick={() => change(key, key.disabled ? "enable" : "disable")} aria-label={`${key.disabled ? "Enable" : "Disable"} key ${key.secretId}`}>
-                      {key.disabled ? "Enable" : "Disable"}
-                    </button>
-                    <ConfirmButton label="Rotate" question={`Replace the secret of ${key.secretId}? The old one stops working at once.`} onConfirm={() => change(key, "rotate")} />
-                    <ConfirmButton label="Delete" question={`Delete key ${key.secretId}?`} onConfirm={() => change(key, "delete")} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <form onSubmit={create} noValidate>
-        <Field label="Policy of the new key (JSON)" name="policy" multiline value={policy} onInput={setPolicy} hint="Statements of actions (manage, read, send, receive, publish or *) on resources (*, queue:<pattern>, topic:<pattern>)." />
-        <button type="submit" disabled={action.busy}>Create key</button>
-      </form>
+    <Section title={`Account ${account}`}>
+      <Status error={loaded.error} />
+      {loaded.data && <AllowedOrigins key={JSON.stringify(loaded.data.allowedOrigins)} client={client} account={loaded.data} onSaved={loaded.reload} />}
     </Section>
   );
 }
 
-function MintToken({ client }: { client: EdgeCmqClient }) {
-  const [actions, setActions] = useState("read");
-  const [resources, setResources] = useState("*");
-  const [ttl, setTtl] = useState("");
-  const [token, setToken] = useState<OperationOutput<"createToken"> | null>(null);
+function AllowedOrigins({ client, account, onSaved }: { client: EdgeCmqClient; account: Account; onSaved: () => void }) {
+  const [origins, setOrigins] = useState((account.allowedOrigins ?? []).join(", "));
   const action = useAction();
   const submit = (event: Event) => {
     event.preventDefault();
     void action.run(async () => {
-      const body = check(CreateTokenBody, { actions: listOf(actions) ?? [], resources: listOf(resources) ?? [], ttlSeconds: numberOf(ttl) });
-      setToken(await client.createToken(body));
+      // None typed: any origin may read the answers again.
+      const change = check(UpdateAccountBody, { allowedOrigins: listOf(origins) ?? null });
+      await client.updateAccount({ account: account.id, ...change });
+      onSaved();
+      return change.allowedOrigins ? "allowed origins saved" : "any origin may read the answers";
     });
   };
   return (
-    <Section title="Mint a browser token">
-      <p class="hint">A short-lived token with at most your own rights, for a web page to call the service with.</p>
-      <form onSubmit={submit} noValidate>
-        <Field label="Actions" name="tokenActions" value={actions} onInput={setActions} hint="Separated by commas: manage, read, send, receive, publish." />
-        <Field label="Resources" name="tokenResources" value={resources} onInput={setResources} hint="Separated by commas: *, queue:<pattern> or topic:<pattern>." />
-        <Field label="Lifetime (s)" name="ttlSeconds" value={ttl} onInput={setTtl} hint="Empty: the service's default." />
-        <button type="submit" disabled={action.busy}>Mint token</button>
-      </form>
-      <Status error={action.error} />
-      {token && (
-        <div class="secret" role="status">
-          <p>Token, valid until {formatTime(token.expiresAt)}:</p>
-          <pre class="mono" data-token>{token.token}</pre>
-        </div>
-      )}
-    </Section>
+    <>
+      <p class="hint">
+        {account.name}, created {formatTime(account.createdAt)}. Pages of{" "}
+        <span data-origins>{account.allowedOrigins ? account.allowedOrigins.join(", ") : "any origin"}</span> may read its answers.
+      </p>
+      <Allowed refusal={useRights().credentialChangeRefusal}>
+        <form onSubmit={submit} noValidate>
+          <Field label="Allowed origins" name="allowedOrigins" value={origins} onInput={setOrigins} hint={`scheme://host[:port], separated by commas; empty: any origin. Live sockets are held to them too: list ${location.origin} to watch topics from this console.`} />
+          <button type="submit" disabled={action.busy}>Save origins</button>
+        </form>
+      </Allowed>
+      <Status error={action.error} done={action.done} />
+    </>
   );
 }

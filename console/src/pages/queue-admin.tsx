@@ -2,6 +2,7 @@ import type { EdgeCmqClient, OperationOutput } from "@edge-cmq/client";
 import { useEffect, useState } from "preact/hooks";
 import { RedriveBody, RewindBody } from "../../../src/schema/queue";
 import { href } from "../app";
+import { Allowed, refusal, useRights } from "../rights";
 import { ConfirmButton, Field, Section, Status, formatTime, numberOf, useAction, useLoad } from "../ui";
 import { check, explain } from "../validate";
 
@@ -24,28 +25,30 @@ export function QueueAdmin({ client, queue, onChange }: { client: EdgeCmqClient;
   };
   return (
     <Section title="Purge and rewind">
-      <ConfirmButton
-        label="Purge"
-        question={`Delete every message of ${queue.name}?`}
-        onConfirm={() =>
-          void action.run(async () => {
-            const { purged } = await client.purgeQueue({ queue: queue.name });
-            onChange();
-            return `purged ${purged} ${purged === 1 ? "message" : "messages"}`;
-          })
-        }
-      />
-      <form onSubmit={rewind} noValidate class="row">
-        <Field
-          label="Rewind to"
-          type="datetime-local"
-          name="since"
-          value={since}
-          onInput={setSince}
-          hint={queue.rewindSeconds > 0 ? `Messages enqueued since then become receivable again; the window is ${queue.rewindSeconds} s.` : "Rewind is off: set a rewind window in the attributes first."}
+      <Allowed refusal={refusal(useRights(), "manage", `queue:${queue.name}`)}>
+        <ConfirmButton
+          label="Purge"
+          question={`Delete every message of ${queue.name}?`}
+          onConfirm={() =>
+            void action.run(async () => {
+              const { purged } = await client.purgeQueue({ queue: queue.name });
+              onChange();
+              return `purged ${purged} ${purged === 1 ? "message" : "messages"}`;
+            })
+          }
         />
-        <button type="submit" disabled={action.busy}>Rewind</button>
-      </form>
+        <form onSubmit={rewind} noValidate class="row">
+          <Field
+            label="Rewind to"
+            type="datetime-local"
+            name="since"
+            value={since}
+            onInput={setSince}
+            hint={queue.rewindSeconds > 0 ? `Messages enqueued since then become receivable again; the window is ${queue.rewindSeconds} s.` : "Rewind is off: set a rewind window in the attributes first."}
+          />
+          <button type="submit" disabled={action.busy}>Rewind</button>
+        </form>
+      </Allowed>
       <Status error={action.error} done={action.done} />
     </Section>
   );
@@ -53,11 +56,15 @@ export function QueueAdmin({ client, queue, onChange }: { client: EdgeCmqClient;
 
 const RedriveRefreshMs = 2_000;
 
+/** The latest redrive of a queue, or null when none has run (the list is empty then, not an error). */
+const latestRedrive = async (client: EdgeCmqClient, queue: string): Promise<Redrive | null> => (await client.listRedrives({ queue })).redrives[0] ?? null;
+
 /**
- * For a dead-letter queue: the queues it serves, and a redrive with its progress. The latest redrive
- * is read on request, or while one started here runs (asking when there is none answers 404).
+ * For a dead-letter queue: the queues it serves, and the latest redrive with its progress, read
+ * when the page opens and again while one runs.
  */
 export function DeadLetterView({ client, queue }: { client: EdgeCmqClient; queue: string }) {
+  const rights = useRights();
   const sources = useLoad(() => client.listDeadLetterSourceQueues({ queue }), [queue]);
   const [status, setStatus] = useState<Redrive | null>(null);
   const [destination, setDestination] = useState("");
@@ -66,21 +73,29 @@ export function DeadLetterView({ client, queue }: { client: EdgeCmqClient; queue
   const names = sources.data?.queues.map((source) => source.name) ?? [];
   const running = status?.status === "running";
   useEffect(() => {
+    let live = true;
+    void latestRedrive(client, queue).then((latest) => live && setStatus(latest), () => undefined);
+    return () => {
+      live = false;
+    };
+  }, [queue]);
+  useEffect(() => {
     if (!running) return;
-    const timer = setInterval(() => void client.getRedrive({ queue }).then(setStatus, () => undefined), RedriveRefreshMs);
+    const timer = setInterval(() => void latestRedrive(client, queue).then(setStatus, () => undefined), RedriveRefreshMs);
     return () => clearInterval(timer);
   }, [running, queue]);
   const start = (event: Event) => {
     event.preventDefault();
     void action.run(async () => {
       const request = check(RedriveBody, { destination: destination.trim() || undefined, maxPerSecond: numberOf(rate) });
+      for (const target of request.destination ? [request.destination] : names) rights.require("send", `queue:${target}`);
       setStatus(await client.startRedrive({ queue, ...request }));
       return "redrive started";
     });
   };
   const show = () =>
     void action.run(async () => {
-      setStatus(await client.getRedrive({ queue }));
+      setStatus(await latestRedrive(client, queue));
     });
   return (
     <Section title="Dead letters">
@@ -99,6 +114,7 @@ export function DeadLetterView({ client, queue }: { client: EdgeCmqClient; queue
           .
         </p>
       )}
+      {!status && <p data-redrive="none">No redrive has run on {queue}.</p>}
       {status && (
         <dl class="redrive" aria-label="Latest redrive" aria-live="polite">
           <div><dt>Redrive</dt><dd data-redrive="status">{status.status}</dd></div>
@@ -109,13 +125,15 @@ export function DeadLetterView({ client, queue }: { client: EdgeCmqClient; queue
           {status.lastError && <div><dt>Last error</dt><dd>{status.lastError}</dd></div>}
         </dl>
       )}
-      <form onSubmit={start} noValidate class="row">
-        <Field label="Redrive to" name="destination" value={destination} onInput={setDestination} hint="Empty: each message back to the queue it came from." />
-        <Field label="Messages per second" name="maxPerSecond" value={rate} onInput={setRate} hint={explain(RedriveBody, "maxPerSecond") || "Empty: the service's default."} />
-        <button type="submit" disabled={action.busy}>Start redrive</button>
-      </form>
-      <button type="button" onClick={show} disabled={action.busy}>Show the latest redrive</button>
-      {running && status && (
+      <Allowed refusal={refusal(rights, "manage", `queue:${queue}`)}>
+        <form onSubmit={start} noValidate class="row">
+          <Field label="Redrive to" name="destination" value={destination} onInput={setDestination} hint="Empty: each message back to the queue it came from." />
+          <Field label="Messages per second" name="maxPerSecond" value={rate} onInput={setRate} hint={explain(RedriveBody, "maxPerSecond") || "Empty: the service's default."} />
+          <button type="submit" disabled={action.busy}>Start redrive</button>
+        </form>
+      </Allowed>
+      <button type="button" onClick={show} disabled={action.busy}>Refresh the redrive</button>
+      {running && status && rights.may("manage", `queue:${queue}`) && (
         <button
           type="button"
           onClick={() =>

@@ -1,6 +1,7 @@
 import type { EdgeCmqClient, OperationOutput } from "@edge-cmq/client";
 import { useState } from "preact/hooks";
 import { OutgoingMessage, ReceiveBody } from "../../../src/schema/queue";
+import { Allowed, refusal, useRights } from "../rights";
 import { Field, Section, Status, formatTime, jsonOf, listOf, numberOf, useAction } from "../ui";
 import { check, explain } from "../validate";
 
@@ -17,7 +18,7 @@ export function QueueMessages({ client, queue, onChange }: { client: EdgeCmqClie
   );
 }
 
-function SendMessage({ client, queue, onSent }: { client: EdgeCmqClient; queue: string; onSent: () => void }) {
+export function SendMessage({ client, queue, onSent }: { client: EdgeCmqClient; queue: string; onSent: () => void }) {
   const [body, setBody] = useState("");
   const [delay, setDelay] = useState("");
   const [tags, setTags] = useState("");
@@ -35,14 +36,16 @@ function SendMessage({ client, queue, onSent }: { client: EdgeCmqClient; queue: 
   };
   return (
     <Section title="Send a message">
-      <form onSubmit={submit} noValidate>
-        <Field label="Body" name="body" multiline value={body} onInput={setBody} />
-        <Field label="Delay (s)" name="delaySeconds" value={delay} onInput={setDelay} hint="Empty: the queue's delivery delay." />
-        <Field label="Tags" name="tags" value={tags} onInput={setTags} hint="Separated by commas." />
-        <Field label="Attributes (JSON)" name="attributes" multiline value={attributes} onInput={setAttributes} hint={`For example {"color": {"type": "String", "value": "red"}}.`} />
-        <button type="submit" disabled={action.busy}>Send</button>
-        <Status error={action.error} done={action.done} />
-      </form>
+      <Allowed refusal={refusal(useRights(), "send", `queue:${queue}`)}>
+        <form onSubmit={submit} noValidate>
+          <Field label="Body" name="body" multiline value={body} onInput={setBody} />
+          <Field label="Delay (s)" name="delaySeconds" value={delay} onInput={setDelay} hint="Empty: the queue's delivery delay." />
+          <Field label="Tags" name="tags" value={tags} onInput={setTags} hint="Separated by commas." />
+          <Field label="Attributes (JSON)" name="attributes" multiline value={attributes} onInput={setAttributes} hint={`For example {"color": {"type": "String", "value": "red"}}.`} />
+          <button type="submit" disabled={action.busy}>Send</button>
+          <Status error={action.error} done={action.done} />
+        </form>
+      </Allowed>
     </Section>
   );
 }
@@ -109,11 +112,13 @@ function ReceiveMessages({ client, queue, onChange }: { client: EdgeCmqClient; q
     });
   return (
     <Section title="Receive and delete">
-      <form onSubmit={receive} noValidate class="row">
-        <Field label="How many" name="max" value={max} onInput={setMax} hint={explain(ReceiveBody, "max") || undefined} />
-        <Field label="Hide for (s)" name="visibilityTimeout" value={visibility} onInput={setVisibility} hint={explain(ReceiveBody, "visibilityTimeout")} />
-        <button type="submit" disabled={action.busy}>Receive</button>
-      </form>
+      <Allowed refusal={refusal(useRights(), "receive", `queue:${queue}`)}>
+        <form onSubmit={receive} noValidate class="row">
+          <Field label="How many" name="max" value={max} onInput={setMax} hint={explain(ReceiveBody, "max") || undefined} />
+          <Field label="Hide for (s)" name="visibilityTimeout" value={visibility} onInput={setVisibility} hint={explain(ReceiveBody, "visibilityTimeout")} />
+          <button type="submit" disabled={action.busy}>Receive</button>
+        </form>
+      </Allowed>
       <Status error={action.error} done={action.done} />
       {received.length > 0 && (
         <ul class="messages" aria-label="Received messages">

@@ -2,22 +2,22 @@ import type { EdgeCmqClient } from "@edge-cmq/client";
 import { useState } from "preact/hooks";
 import { CreateQueueBody, LocationHints, QueueName } from "../../../src/schema/queue";
 import { href } from "../app";
-import { Field, Section, Select, Status, listOf, useLoad } from "../ui";
+import { useRights, Allowed } from "../rights";
+import { Field, Pager, Section, Select, Status, listOf, usePages } from "../ui";
 import { check, explain } from "../validate";
 import { QueueAttributeForm } from "./queue-attributes";
 
 /** How often the list's counts are read again. */
 const RefreshMs = 5_000;
-/** Queues shown per page: each row reads its queue's counts. */
-const PageSize = 50;
-
 export function QueuesPage({ client }: { client: EdgeCmqClient }) {
   const [search, setSearch] = useState("");
-  const list = useLoad(
-    async () => {
-      const page = await client.listQueues({ limit: PageSize, ...(search ? { search } : {}) });
-      const queues = await Promise.all(page.queues.map((queue) => client.getQueue({ queue: queue.name })));
-      return { queues, total: page.total };
+  const rights = useRights();
+  // The service filters and pages: a search finds names on every page, each row reads its queue's counts.
+  const list = usePages(
+    async (page) => {
+      const listed = await client.listQueues({ ...page, ...(search ? { search } : {}) });
+      const queues = await Promise.all(listed.queues.map((queue) => client.getQueue({ queue: queue.name })));
+      return { queues, total: listed.total, nextCursor: listed.nextCursor };
     },
     [search],
     RefreshMs,
@@ -35,7 +35,7 @@ export function QueuesPage({ client }: { client: EdgeCmqClient }) {
           <table>
             <caption>
               {list.data.total} {list.data.total === 1 ? "queue" : "queues"}
-              {list.data.total > list.data.queues.length ? `, the first ${list.data.queues.length} shown` : ""}; counts refresh every {RefreshMs / 1000} s
+              {list.data.total > list.data.queues.length ? `, ${list.data.queues.length} on this page` : ""}; counts refresh every {RefreshMs / 1000} s
             </caption>
             <thead>
               <tr>
@@ -62,7 +62,10 @@ export function QueuesPage({ client }: { client: EdgeCmqClient }) {
           </table>
         </div>
       )}
-      <CreateQueue client={client} onCreated={list.reload} />
+      <Pager label="Queues" pages={list} total={list.data?.total} />
+      <Allowed refusal={rights.mayOnSome("manage", "queue") ? null : "Your credentials may not create queues: that takes manage on a queue."}>
+        <CreateQueue client={client} onCreated={list.reload} />
+      </Allowed>
     </>
   );
 }
@@ -75,6 +78,7 @@ const tagsOf = (text: string): Record<string, string> | undefined => {
 };
 
 function CreateQueue({ client, onCreated }: { client: EdgeCmqClient; onCreated: () => void }) {
+  const rights = useRights();
   const [name, setName] = useState("");
   const [tags, setTags] = useState("");
   const [locationHint, setLocationHint] = useState("");
@@ -85,6 +89,7 @@ function CreateQueue({ client, onCreated }: { client: EdgeCmqClient; onCreated: 
         submitLabel="Create queue"
         onSubmit={async (attributes) => {
           const queue = check(QueueName, name);
+          rights.require("manage", `queue:${queue}`);
           const body = check(CreateQueueBody, { ...attributes, tags: tagsOf(tags), locationHint: locationHint || undefined });
           const created = await client.createQueue({ queue, ...body });
           onCreated();

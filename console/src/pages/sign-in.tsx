@@ -1,9 +1,10 @@
 import { useState } from "preact/hooks";
+import type { WhoAmI } from "../rights";
 import { clientFor, type SignIn } from "../session";
 import { Field, Status, useAction } from "../ui";
 
 /** Signs in with a key or a browser token, checked against the service before it is kept. */
-export function SignInPage({ onSignIn }: { onSignIn: (signIn: SignIn) => void }) {
+export function SignInPage({ onSignIn, notice }: { onSignIn: (signIn: SignIn, identity: WhoAmI) => void; notice: string | null }) {
   const [kind, setKind] = useState<SignIn["kind"]>("key");
   const [secretId, setSecretId] = useState("");
   const [secretKey, setSecretKey] = useState("");
@@ -14,15 +15,19 @@ export function SignInPage({ onSignIn }: { onSignIn: (signIn: SignIn) => void })
     event.preventDefault();
     const signIn: SignIn = kind === "key" ? { kind, secretId: secretId.trim(), secretKey } : { kind, token: token.trim() };
     void action.run(async () => {
-      // Any authenticated operation proves the credentials; listing one queue is the cheapest.
-      await clientFor(signIn).listQueues({ limit: 1 });
-      onSignIn(signIn);
+      // Asking who they are proves the credentials and tells the console what they may do.
+      onSignIn(signIn, await clientFor(signIn).whoami());
     });
   };
 
   return (
     <main class="sign-in">
       <h1>edge-cmq console</h1>
+      {notice && (
+        <p class="hint" role="status" data-notice>
+          {notice}
+        </p>
+      )}
       <form onSubmit={submit} noValidate aria-label="Sign in">
         <fieldset>
           <legend>Sign in with</legend>

@@ -2,14 +2,14 @@ import type { EdgeCmqClient } from "@edge-cmq/client";
 import { useState } from "preact/hooks";
 import { CreateTopicBody, FilterTypes, TopicName } from "../../../src/schema/topic";
 import { href } from "../app";
-import { Field, Section, Select, Status, useAction, useLoad } from "../ui";
+import { Allowed, useRights } from "../rights";
+import { Field, Pager, Section, Select, Status, useAction, usePages } from "../ui";
 import { check } from "../validate";
-
-const PageSize = 100;
 
 export function TopicsPage({ client }: { client: EdgeCmqClient }) {
   const [search, setSearch] = useState("");
-  const list = useLoad(() => client.listTopics({ limit: PageSize, ...(search ? { search } : {}) }), [search]);
+  const rights = useRights();
+  const list = usePages((page) => client.listTopics({ ...page, ...(search ? { search } : {}) }), [search]);
   return (
     <>
       <h1>Topics</h1>
@@ -22,6 +22,7 @@ export function TopicsPage({ client }: { client: EdgeCmqClient }) {
           <table>
             <caption>
               {list.data.total} {list.data.total === 1 ? "topic" : "topics"}
+              {list.data.total > list.data.topics.length ? `, ${list.data.topics.length} on this page` : ""}
             </caption>
             <thead>
               <tr><th scope="col">Name</th><th scope="col">Filter</th><th scope="col">Retention (s)</th></tr>
@@ -38,7 +39,10 @@ export function TopicsPage({ client }: { client: EdgeCmqClient }) {
           </table>
         </div>
       )}
-      <CreateTopic client={client} />
+      <Pager label="Topics" pages={list} total={list.data?.total} />
+      <Allowed refusal={rights.mayOnSome("manage", "topic") ? null : "Your credentials may not create topics: that takes manage on a topic."}>
+        <CreateTopic client={client} />
+      </Allowed>
     </>
   );
 }
@@ -47,10 +51,12 @@ function CreateTopic({ client }: { client: EdgeCmqClient }) {
   const [name, setName] = useState("");
   const [filterType, setFilterType] = useState<string>(FilterTypes[0]);
   const action = useAction();
+  const rights = useRights();
   const submit = (event: Event) => {
     event.preventDefault();
     void action.run(async () => {
       const topic = check(TopicName, name);
+      rights.require("manage", `topic:${topic}`);
       const attributes = check(CreateTopicBody, { filterType });
       const created = await client.createTopic({ topic, ...attributes });
       location.hash = href("topics", created.topic.name);

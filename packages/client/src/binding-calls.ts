@@ -27,6 +27,7 @@ export const bindingCalls = {
   peekMessages: ["peek", "queue", "*"],
   startRedrive: ["startRedrive", "queue", "*"],
   getRedrive: ["getRedrive", "queue"],
+  listRedrives: ["listRedrives", "queue"],
   getQueueRates: ["getQueueRates", "queue"],
   cancelRedrive: ["cancelRedrive", "queue", "*"],
   tagQueue: ["tagQueue", "queue", "tags"],
@@ -51,15 +52,16 @@ export const bindingCalls = {
   unsubscribe: ["unsubscribe", "topic", "subscription"],
 
   createAccount: ["createAccount", "name"],
-  listAccounts: ["listAccounts"],
+  listAccounts: ["listAccounts", "*"],
   getAccount: ["getAccount", "account"],
   updateAccount: ["updateAccount", "account", "*"],
   createKey: ["createKey", "account", "*"],
-  listKeys: ["listKeys", "account"],
+  listKeys: ["listKeys", "account", "*"],
   updateKey: ["updateKey", "account", "secretId", "*"],
   rotateKey: ["rotateKey", "account", "secretId"],
   deleteKey: ["deleteKey", "account", "secretId"],
   createToken: ["createToken", "*"],
+  whoami: ["whoami"],
 } as const satisfies Record<OperationName, BindingCall>;
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

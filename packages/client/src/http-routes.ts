@@ -28,6 +28,7 @@ export const httpRoutes = {
   rewindQueue: ["POST", "/v1/queues/:queue/rewind", "body"],
   startRedrive: ["POST", "/v1/queues/:queue/redrive", "body"],
   getRedrive: ["GET", "/v1/queues/:queue/redrive", "none"],
+  listRedrives: ["GET", "/v1/queues/:queue/redrives", "none"],
   getQueueRates: ["GET", "/v1/queues/:queue/rates", "none"],
   cancelRedrive: ["DELETE", "/v1/queues/:queue/redrive", "query"],
   listQueueTags: ["GET", "/v1/queues/:queue/tags", "none"],
@@ -52,15 +53,16 @@ export const httpRoutes = {
   unsubscribe: ["DELETE", "/v1/topics/:topic/subscriptions/:subscription", "none"],
 
   createAccount: ["POST", "/v1/accounts", "body"],
-  listAccounts: ["GET", "/v1/accounts", "none"],
+  listAccounts: ["GET", "/v1/accounts", "query"],
   getAccount: ["GET", "/v1/accounts/:account", "none"],
   updateAccount: ["PATCH", "/v1/accounts/:account", "body"],
   createKey: ["POST", "/v1/accounts/:account/keys", "body"],
-  listKeys: ["GET", "/v1/accounts/:account/keys", "none"],
+  listKeys: ["GET", "/v1/accounts/:account/keys", "query"],
   updateKey: ["PATCH", "/v1/accounts/:account/keys/:secretId", "body"],
   rotateKey: ["POST", "/v1/accounts/:account/keys/:secretId/rotate", "none"],
   deleteKey: ["DELETE", "/v1/accounts/:account/keys/:secretId", "none"],
   createToken: ["POST", "/v1/tokens", "body"],
+  whoami: ["GET", "/v1/whoami", "none"],
 } as const satisfies Record<OperationName, HttpRoute>;
 
 type PathFields<TPath extends string> = TPath extends `${string}:${infer Field}/${infer Rest}`

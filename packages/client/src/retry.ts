@@ -22,10 +22,10 @@ export const idempotentOperations: ReadonlySet<string> = new Set<OperationName>(
   "health",
   "listQueues", "createQueue", "getQueue", "updateQueue", "deleteQueue", "listDeadLetterSourceQueues",
   "listQueueTags", "tagQueue", "untagQueue",
-  "receiveMessages", "deleteMessage", "deleteMessages", "changeVisibility", "peekMessages", "getRedrive", "cancelRedrive", "getQueueRates",
+  "receiveMessages", "deleteMessage", "deleteMessages", "changeVisibility", "peekMessages", "getRedrive", "listRedrives", "cancelRedrive", "getQueueRates",
   "listTopics", "createTopic", "getTopic", "updateTopic", "deleteTopic",
   "listSubscriptions", "subscribe", "getSubscription", "updateSubscription", "unsubscribe",
-  "listAccounts", "getAccount", "updateAccount", "listKeys", "updateKey", "deleteKey", "createToken",
+  "listAccounts", "getAccount", "updateAccount", "listKeys", "updateKey", "deleteKey", "createToken", "whoami",
 ]);
 
 /**

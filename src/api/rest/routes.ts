@@ -106,6 +106,7 @@ export const restRoutes: RestRoute[] = [
     toAnswer: (output) => ({ status: 202, body: output }),
   }),
   route({ method: "GET", path: "/v1/queues/:queue/redrive", operation: "getRedrive", fieldsFrom: "none" }),
+  route({ method: "GET", path: "/v1/queues/:queue/redrives", operation: "listRedrives", fieldsFrom: "none" }),
   route({ method: "GET", path: "/v1/queues/:queue/rates", operation: "getQueueRates", fieldsFrom: "none" }),
   route({ method: "GET", path: "/v1/queues/:queue/tags", operation: "listQueueTags", fieldsFrom: "none" }),
   route({ method: "PATCH", path: "/v1/queues/:queue/tags", operation: "tagQueue", fieldsFrom: "body" }),
@@ -166,7 +167,7 @@ export const restRoutes: RestRoute[] = [
     fieldsFrom: "body",
     toAnswer: (output) => ({ status: 201, body: output }),
   }),
-  route({ method: "GET", path: "/v1/accounts", operation: "listAccounts", fieldsFrom: "none" }),
+  route({ method: "GET", path: "/v1/accounts", operation: "listAccounts", fieldsFrom: "query" }),
   route({ method: "GET", path: "/v1/accounts/:account", operation: "getAccount", fieldsFrom: "none" }),
   route({ method: "PATCH", path: "/v1/accounts/:account", operation: "updateAccount", fieldsFrom: "body" }),
   route({
@@ -176,7 +177,7 @@ export const restRoutes: RestRoute[] = [
     fieldsFrom: "body",
     toAnswer: (output) => ({ status: 201, body: output }),
   }),
-  route({ method: "GET", path: "/v1/accounts/:account/keys", operation: "listKeys", fieldsFrom: "none" }),
+  route({ method: "GET", path: "/v1/accounts/:account/keys", operation: "listKeys", fieldsFrom: "query" }),
   route({ method: "PATCH", path: "/v1/accounts/:account/keys/:secretId", operation: "updateKey", fieldsFrom: "body" }),
   route({ method: "POST", path: "/v1/accounts/:account/keys/:secretId/rotate", operation: "rotateKey", fieldsFrom: "none" }),
   route({ method: "DELETE", path: "/v1/accounts/:account/keys/:secretId", operation: "deleteKey", fieldsFrom: "none" }),
@@ -187,4 +188,5 @@ export const restRoutes: RestRoute[] = [
     fieldsFrom: "body",
     toAnswer: (output) => ({ status: 201, body: output }),
   }),
+  route({ method: "GET", path: "/v1/whoami", operation: "whoami", fieldsFrom: "none" }),
 ];

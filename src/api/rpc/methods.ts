@@ -83,6 +83,7 @@ export const rpcMethods = {
 
   startRedrive: method({ operation: "startRedrive", argument: "options", toInput: (queue: string, options: unknown = {}) => inputOf({ queue }, options, "options") }),
   getRedrive: method({ operation: "getRedrive", toInput: (queue: string) => ({ queue }) }),
+  listRedrives: method({ operation: "listRedrives", toInput: (queue: string) => ({ queue }) }),
   getQueueRates: method({ operation: "getQueueRates", toInput: (queue: string) => ({ queue }) }),
   cancelRedrive: method({ operation: "cancelRedrive", argument: "options", toInput: (queue: string, options: unknown = {}) => inputOf({ queue }, options, "options") }),
 
@@ -118,11 +119,11 @@ export const rpcMethods = {
   }),
 
   createAccount: method({ operation: "createAccount", toInput: (name: string) => ({ name }) }),
-  listAccounts: method({ operation: "listAccounts", toInput: () => ({}) }),
+  listAccounts: method({ operation: "listAccounts", argument: "options", toInput: (options: unknown = {}) => inputOf({}, options, "options") }),
   getAccount: method({ operation: "getAccount", toInput: (account: string) => ({ account }) }),
   updateAccount: method({ operation: "updateAccount", argument: "change", toInput: (account: string, change: unknown) => inputOf({ account }, change, "change") }),
   createKey: method({ operation: "createKey", argument: "options", toInput: (account: string, options: unknown) => inputOf({ account }, options, "options") }),
-  listKeys: method({ operation: "listKeys", toInput: (account: string) => ({ account }) }),
+  listKeys: method({ operation: "listKeys", argument: "options", toInput: (account: string, options: unknown = {}) => inputOf({ account }, options, "options") }),
   updateKey: method({
     operation: "updateKey",
     argument: "change",
@@ -131,6 +132,7 @@ export const rpcMethods = {
   rotateKey: method({ operation: "rotateKey", toInput: (account: string, secretId: string) => ({ account, secretId }) }),
   deleteKey: method({ operation: "deleteKey", toInput: (account: string, secretId: string) => ({ account, secretId }), toResult: nothing }),
   createToken: method({ operation: "createToken", argument: "request", toInput: (request: unknown) => inputOf({}, request, "request") }),
+  whoami: method({ operation: "whoami", toInput: () => ({}) }),
 };
 
 export type RpcMethodName = keyof typeof rpcMethods;
