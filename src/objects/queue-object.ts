@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { systemClock, type Clock } from "../clock";
-import { ErrorCode, fail, ok, toResult, type Result } from "../errors";
+import { ErrorCode, fail, ok, ServiceError, toResult, type Result } from "../errors";
 import type {
   DeleteResult,
   OutgoingMessage,
@@ -14,6 +14,8 @@ import type {
   UpdateQueueBody,
 } from "../schema/queue";
 import { queueObject } from "./keys";
+import { refusal } from "./live";
+import { PartitionHints, type BacklogState } from "./queue/partition-hint";
 import { LiveQueueSockets } from "./queue/live";
 import type { ConsumerInfo, ConsumerSettings } from "../schema/queue-consumer";
 import { changeTags, mergeQueueAttributes, sameAttributes } from "./queue/attributes";
@@ -56,6 +58,8 @@ export class QueueObject extends DurableObject<Env> {
   private readonly waiters = new Waiters();
   /** Live sockets: a second kind of waiting receiver, kept across eviction by hibernation. */
   private readonly live: LiveQueueSockets;
+  /** Which partition of its queue this object is, and the backlog hint between partitions. */
+  readonly partitions: PartitionHints;
   private readonly longPolls = new Map<string, LongPoll>();
   private readonly cancelledReceives = new Set<string>();
   /** The latest run of due work; the next one starts after it. */
@@ -73,6 +77,7 @@ export class QueueObject extends DurableObject<Env> {
       arm: (deadlineMs) => this.scheduler.arm(deadlineMs),
     });
     this.rates = new QueueRateCounters(ctx.storage.sql);
+    this.partitions = new PartitionHints(ctx.storage.sql, this.partitionPort());
     // Each part reports its next deadline; the scheduler owns the one alarm.
     this.scheduler = new AlarmScheduler(ctx.storage, [
       (nowMs) => this.engine.nextDeadline(nowMs),
@@ -80,6 +85,7 @@ export class QueueObject extends DurableObject<Env> {
       (nowMs) => this.consumer.nextDeadline(nowMs),
       // Visibility ends change no stored state: they matter only while receivers wait.
       (nowMs) => (this.waiters.size > 0 && this.engine.meta ? this.engine.nextVisibleAfter(nowMs) : null),
+      (nowMs) => this.partitions.nextDeadline(nowMs),
     ]);
     this.live = new LiveQueueSockets(ctx, this.waiters, this.livePort(), { nowMs: () => this.clock.nowMs() });
     void ctx.blockConcurrencyWhile(async () => {
@@ -100,6 +106,22 @@ export class QueueObject extends DurableObject<Env> {
     };
   }
 
+  private partitionPort() {
+    return {
+      partitions: () => this.engine.meta?.attributes.partitions ?? null,
+      hasClaimable: (nowMs: number) => this.engine.hasClaimable(nowMs),
+      nextVisibleAfter: (nowMs: number) => this.engine.nextVisibleAfter(nowMs),
+      nowMs: () => this.clock.nowMs(),
+      report: async (partition: number, backlog: boolean) => {
+        const meta = this.engine.requireMeta();
+        if (partition === 0) return this.partitions.record(0, backlog);
+        const result = await queueObject(this.env, meta.objectKeyPrefix, meta.name).reportBacklog(partition, backlog);
+        if (!result.ok) throw new Error(result.error.message);
+      },
+      arm: (deadlineMs: number) => this.scheduler.arm(deadlineMs),
+    };
+  }
+
   /** A socket waits as a long poll does: claim now, and arm the alarm for the next message to become visible. */
   private wakeLive(nowMs: number): void {
     if (!this.engine.meta) return;
@@ -109,6 +131,8 @@ export class QueueObject extends DurableObject<Env> {
 
   /** `GET /v1/queues/{name}/live`, forwarded by the service once the caller is authorised. */
   override async fetch(request: Request): Promise<Response> {
+    const single = toResult(() => this.partitions.requireSingle("live sockets"));
+    if (!single.ok) return refusal(single.error.code, single.error.message);
     return this.live.accept(request);
   }
 
@@ -141,6 +165,7 @@ export class QueueObject extends DurableObject<Env> {
     this.consumer.onChange(nowMs);
     if (this.waiters.size > 0) for (const visibleAtMs of changes.visibleAt) this.scheduler.arm(visibleAtMs);
     if (changes.rescan) this.scheduler.reschedule(nowMs);
+    this.partitions.check(nowMs);
   }
 
   /** Answers live waiting receivers, oldest first, while there are messages to give. */
@@ -174,6 +199,9 @@ export class QueueObject extends DurableObject<Env> {
     return this.run(nowMs, () => {
       const current = this.engine.requireMeta().attributes;
       const merged = mergeQueueAttributes(current, patch);
+      if (merged.partitions > 1 && toResult(() => this.consumer.store.require()).ok) {
+        throw new ServiceError(ErrorCode.PartitionedQueue, "a queue with a consumer Worker keeps one partition; delete the consumer first");
+      }
       // A change that changes nothing leaves modifiedAt alone.
       const changed = sameAttributes(current, merged) ? null : this.engine.updateAttributes(merged, nowMs);
       return { value: this.engine.info(nowMs), effects: changed?.effects ?? effects({ rescan: true }) };
@@ -197,6 +225,7 @@ export class QueueObject extends DurableObject<Env> {
     this.waiters.endAll(fail(ErrorCode.QueueNotFound, "queue was deleted"));
     this.live.closeAll("queue was deleted");
     this.consumer.forget();
+    this.partitions.forget();
     this.engine.destroy();
     await this.scheduler.clear();
     // deleteAll() also drops the tables of a SQLite-backed object: recreate them.
@@ -204,15 +233,21 @@ export class QueueObject extends DurableObject<Env> {
     this.engine.migrate();
     this.consumer.store.migrate();
     this.rates.migrate();
+    this.partitions.migrate();
     return ok({ existed });
   }
 
   /** Stores messages sent by `senderId` (see `senderIdOf`); null when not known. */
-  async send(messages: OutgoingMessage[], senderId: string | null = null): Promise<Result<{ ids: string[]; messages: SentMessage[] }>> {
+  async send(
+    messages: OutgoingMessage[],
+    senderId: string | null = null,
+  ): Promise<Result<{ ids: string[]; messages: SentMessage[]; partitions?: number }>> {
     // A FIFO queue that deduplicates by content needs the bodies' digests, which take an await: before the clock is read.
     if (needsContentDeduplicationIds(this.engine.meta?.attributes, messages)) messages = await withContentDeduplicationIds(messages);
     const nowMs = this.clock.nowMs();
-    return this.run(nowMs, () => this.engine.send(messages, nowMs, senderId));
+    const sent = this.run(nowMs, () => this.engine.send(messages, nowMs, senderId));
+    // The partition count rides back, so the service learns where to spread the next sends.
+    return sent.ok ? ok({ ...sent.value, partitions: this.engine.meta?.attributes.partitions }) : sent;
   }
 
   /** Stores messages handed over by a queue or a topic, once per idempotency key. */
@@ -322,6 +357,7 @@ export class QueueObject extends DurableObject<Env> {
     const nowMs = this.clock.nowMs();
     return this.run(nowMs, () => {
       this.engine.requireMeta();
+      this.partitions.requireSingle("consumer Workers");
       const { created } = this.consumer.store.set(settings, nowMs);
       return { value: { created, consumer: this.consumer.info(nowMs) }, effects: effects() };
     });
@@ -351,6 +387,40 @@ export class QueueObject extends DurableObject<Env> {
       this.engine.requireMeta();
       this.consumer.store.setPaused(paused, nowMs);
       return { value: this.consumer.info(nowMs), effects: effects() };
+    });
+  }
+
+  /** Creates this object as partition `partition` of a queue, or brings its attributes in line with the queue's. */
+  async syncPartition(name: string, objectKeyPrefix: string, attributes: QueueAttributes, partition: number): Promise<Result<void>> {
+    const nowMs = this.clock.nowMs();
+    return this.run(nowMs, () => {
+      this.partitions.setPartition(partition);
+      if (!this.engine.meta) this.engine.create(name, objectKeyPrefix, attributes, nowMs);
+      else if (!sameAttributes(this.engine.meta.attributes, attributes)) return this.engine.updateAttributes(attributes, nowMs);
+      return { value: undefined, effects: effects({ rescan: true }) };
+    });
+  }
+
+  /** Deletes this partition of a queue whose partition count is being lowered, only if it holds no message. */
+  async retirePartition(): Promise<Result<{ existed: boolean }>> {
+    const nowMs = this.clock.nowMs();
+    const total = this.engine.meta ? this.engine.info(nowMs).counts.total : 0;
+    if (total > 0) return fail(ErrorCode.PartitionsNotEmpty, `partition ${this.partitions.partition} holds ${total} messages; drain it first`);
+    return this.destroy();
+  }
+
+  /** The home object: which partitions hold a backlog; with `since`, waits up to `waitMs` for a new one. */
+  async partitionBacklog(since?: string, waitMs = 0): Promise<Result<BacklogState>> {
+    if (since !== undefined) await this.partitions.waitForBacklog(since, waitMs);
+    const nowMs = this.clock.nowMs();
+    return toResult(() => this.partitions.state(nowMs, this.engine.requireMeta().attributes.pollingWaitSeconds));
+  }
+
+  /** The home object: a partition's backlog appeared (`true`) or went. */
+  async reportBacklog(partition: number, backlog: boolean): Promise<Result<void>> {
+    return toResult(() => {
+      this.engine.requireMeta();
+      this.partitions.record(partition, backlog);
     });
   }
 

@@ -67,7 +67,7 @@ export const queueOperations = {
     input: v.strictObject({ ...queue, ...UpdateQueueBody.entries }),
     output: QueueResult,
     access: onQueue("manage"),
-    errors: ["QueueNotFound", "InvalidDeadLetterQueue"],
+    errors: ["QueueNotFound", "InvalidDeadLetterQueue", "PartitionsNotEmpty", "PartitionedQueue"],
     run: ({ queues }, { queue: name, ...patch }) => queues.updateQueue(name, patch),
   }),
   listDeadLetterSourceQueues: operation({
@@ -202,7 +202,7 @@ export const queueOperations = {
     }),
     output: RedriveResult,
     access: onQueue("manage"),
-    errors: ["QueueNotFound", "RedriveInProgress"],
+    errors: ["QueueNotFound", "RedriveInProgress", "PartitionedQueue"],
     run: ({ queues }, { queue: name, ...request }) => queues.startRedrive(name, request),
   }),
   getRedrive: operation({
