@@ -246,6 +246,7 @@ export class QueueObject extends DurableObject<Env> {
     if (needsContentDeduplicationIds(this.engine.meta?.attributes, messages)) messages = await withContentDeduplicationIds(messages);
     const nowMs = this.clock.nowMs();
     const sent = this.run(nowMs, () => this.engine.send(messages, nowMs, senderId));
+    await this.partitions.settled();
     // The partition count rides back, so the service learns where to spread the next sends.
     return sent.ok ? ok({ ...sent.value, partitions: this.engine.meta?.attributes.partitions }) : sent;
   }
@@ -254,7 +255,9 @@ export class QueueObject extends DurableObject<Env> {
   async accept(messages: TransferredMessage[]): Promise<Result<{ stored: number }>> {
     if (needsContentDeduplicationIds(this.engine.meta?.attributes, messages)) messages = await withContentDeduplicationIds(messages);
     const nowMs = this.clock.nowMs();
-    return this.run(nowMs, () => this.engine.accept(messages, nowMs));
+    const accepted = this.run(nowMs, () => this.engine.accept(messages, nowMs));
+    await this.partitions.settled();
+    return accepted;
   }
 
   async receive(request: ReceiveRequest): Promise<Result<ReceivedMessage[]>> {

@@ -1,6 +1,7 @@
 import type { Clock } from "../clock";
 import { ErrorCode, ServiceError, unwrap } from "../errors";
 import { partitionObject } from "../objects/keys";
+import type { BacklogState } from "../objects/queue/partition-hint";
 import type { ReceiveRequest } from "../objects/queue-object";
 import type { QueueRates } from "../objects/queue/rates";
 import { parsePartitionHandle, parsePeekCursor, partitionHandle, partitionOfGroup, peekCursor } from "../schema/partitions";
@@ -21,6 +22,9 @@ import type {
  * never a message; a raise reaches the receives of every isolate within this time.
  */
 export const PartitionCountTtlMs = 5_000;
+
+/** Asks of the home object's hint, when its object restarts during a wait. */
+const BacklogAttempts = 3;
 
 const knownCounts = new Map<string, { partitions: number; expiresAtMs: number }>();
 /** Sends without a group go to the partitions in turn, per isolate. */
@@ -156,17 +160,17 @@ export class QueuePartitions {
   async receive(request: ReceiveRequest, partitions: number, signal?: AbortSignal): Promise<ReceivedMessage[]> {
     const startMs = this.clock.nowMs();
     const first = Math.floor(Math.random() * partitions);
-    const taken = await this.takeFrom(first, request, request.max);
-    if (taken.length > 0) return taken;
+    const received = await this.takeFrom(first, request, request.max);
+    if (received.length >= request.max) return received;
     let since: string | undefined;
     let waitMs = 0;
     for (;;) {
-      if (signal?.aborted) return [];
-      const state = unwrap(await this.object(0).partitionBacklog(since, waitMs));
+      if (signal?.aborted) return received;
+      const state = await this.backlog(since, waitMs);
       this.remember(state.partitions);
-      if (signal?.aborted) return [];
-      const received: ReceivedMessage[] = [];
-      for (const partition of shuffled(state.backlog)) {
+      if (signal?.aborted) return received;
+      // The first partition gave what it had; the others the hint names fill the rest of the batch.
+      for (const partition of shuffled(state.backlog.filter((partition) => since !== undefined || partition !== first))) {
         received.push(...(await this.takeFrom(partition, request, request.max - received.length)));
         if (received.length >= request.max) break;
       }
@@ -175,6 +179,22 @@ export class QueuePartitions {
       waitMs = startMs + waitSeconds * 1000 - this.clock.nowMs();
       if (waitMs <= 0) return [];
       since = state.token;
+    }
+  }
+
+  /**
+   * The home object's hint, waiting there up to `waitMs` for a new backlog after `since`. A wait
+   * holds no message: if the home object restarts meanwhile (a deploy, an eviction), it is asked again.
+   */
+  private async backlog(since: string | undefined, waitMs: number): Promise<BacklogState> {
+    for (let attempt = 1; ; attempt++) {
+      const startMs = this.clock.nowMs();
+      try {
+        return unwrap(await this.object(0).partitionBacklog(since, waitMs));
+      } catch (error) {
+        if (error instanceof ServiceError || attempt >= BacklogAttempts) throw error;
+        waitMs = Math.max(0, waitMs - (this.clock.nowMs() - startMs));
+      }
     }
   }
 

@@ -40,7 +40,8 @@ export class PartitionHints {
   partition = 0;
   /** What this partition last told the home object; null until it has told it anything since it started. */
   private reported: boolean | null = null;
-  private reporting = false;
+  /** The report on its way to the home object, if any. */
+  private reporting: Promise<void> | null = null;
   private retryAtMs: number | null = null;
   /** Changes with every new backlog report; a fresh one at each start, so a token from before never matches. */
   private readonly epoch = crypto.randomUUID();
@@ -85,24 +86,32 @@ export class PartitionHints {
     if (!this.partitioned || this.reporting) return;
     const backlog = this.port.hasClaimable(nowMs);
     if (backlog === this.reported) return;
-    this.reporting = true;
     // The alarm stands by until the report lands: if this object goes away first, it reports again then.
     this.retryAtMs = nowMs + BacklogReportRetryMs;
     this.port.arm(this.retryAtMs);
-    this.port.report(this.partition, backlog).then(
+    this.reporting = this.port.report(this.partition, backlog).then(
       () => {
         this.reported = backlog;
         this.retryAtMs = null;
-        this.reporting = false;
+        this.reporting = null;
         // One report at a time keeps them in order; what changed meanwhile goes next.
         this.check(this.port.nowMs());
       },
       () => {
-        this.reporting = false;
+        this.reporting = null;
         this.retryAtMs = this.port.nowMs() + BacklogReportRetryMs;
         this.port.arm(this.retryAtMs);
       },
     );
+  }
+
+  /**
+   * Resolves once the report under way (if any) has landed or failed. A send waits for it, so
+   * that once a send is answered the hint names its partition: a receive made after it finds the
+   * message. Only a partition going from empty to a backlog has one under way.
+   */
+  settled(): Promise<void> {
+    return this.reporting ?? Promise.resolve();
   }
 
   /**
