@@ -304,7 +304,9 @@ export class QueueObject extends DurableObject<Env> {
 
   async deleteMessages(receiptHandles: string[]): Promise<Result<DeleteResult[]>> {
     const nowMs = this.clock.nowMs();
-    return this.run(nowMs, () => this.engine.deleteMessages(receiptHandles, nowMs));
+    const deleted = this.run(nowMs, () => this.engine.deleteMessages(receiptHandles, nowMs));
+    await this.partitions.settled();
+    return deleted;
   }
 
   /** Messages sent, received and deleted per bucket over the rate window (see `QueueRateCounters`). */
@@ -318,7 +320,9 @@ export class QueueObject extends DurableObject<Env> {
 
   async changeVisibility(receiptHandle: string, visibilityTimeout: number): Promise<Result<{ nextVisibleAt: number }>> {
     const nowMs = this.clock.nowMs();
-    return this.run(nowMs, () => this.engine.changeVisibility(receiptHandle, visibilityTimeout, nowMs));
+    const changed = this.run(nowMs, () => this.engine.changeVisibility(receiptHandle, visibilityTimeout, nowMs));
+    await this.partitions.settled();
+    return changed;
   }
 
   async peek(limit: number, afterSeq: number): Promise<Result<{ messages: PeekedMessage[]; nextCursor: string | null }>> {
@@ -333,7 +337,9 @@ export class QueueObject extends DurableObject<Env> {
 
   async rewind(sinceMs: number): Promise<Result<{ rewound: number }>> {
     const nowMs = this.clock.nowMs();
-    return this.run(nowMs, () => this.engine.rewind(sinceMs, nowMs));
+    const rewound = this.run(nowMs, () => this.engine.rewind(sinceMs, nowMs));
+    await this.partitions.settled();
+    return rewound;
   }
 
   async startRedrive(request: RedriveRequest): Promise<Result<RedriveStatus>> {

@@ -1,5 +1,5 @@
 import type { Clock } from "../clock";
-import { ErrorCode, ServiceError, unwrap } from "../errors";
+import { ErrorCode, ServiceError, unwrap, type Result } from "../errors";
 import { partitionObject } from "../objects/keys";
 import type { BacklogState } from "../objects/queue/partition-hint";
 import type { ReceiveRequest } from "../objects/queue-object";
@@ -233,13 +233,27 @@ export class QueuePartitions {
     return Promise.all(partitionRange(1, partitions).map(call));
   }
 
+  /**
+   * `call` in one partition for an answer about the whole queue; a partition past 0 that does not
+   * exist (a raise or a lowering cut short) holds nothing and answers null.
+   */
+  private async ask<T>(partition: number, call: (object: ReturnType<QueuePartitions["object"]>) => Promise<Result<T>>): Promise<T | null> {
+    try {
+      return unwrap(await call(this.object(partition)));
+    } catch (error) {
+      if (partition > 0 && isQueueNotFound(error)) return null;
+      throw error;
+    }
+  }
+
   /** The home object's info with every partition's counts added. */
   async wholeInfo(home: QueueInfo): Promise<QueueInfo> {
     if (home.partitions <= 1) return home;
-    const infos = await this.others(home.partitions, async (partition) => unwrap(await this.object(partition).getInfo()));
+    const infos = await this.others(home.partitions, (partition) => this.ask(partition, (object) => object.getInfo()));
     const counts = { ...home.counts };
     let oldest = home.oldestMessageAt;
     for (const info of infos) {
+      if (info === null) continue;
       for (const key of Object.keys(counts) as Array<keyof typeof counts>) counts[key] += info.counts[key];
       if (info.oldestMessageAt !== null && (oldest === null || info.oldestMessageAt < oldest)) oldest = info.oldestMessageAt;
     }
@@ -256,9 +270,22 @@ export class QueuePartitions {
     );
   }
 
-  /** Removes partitions `from` to `to - 1`, each only if it is empty; the first that is not stops the lowering. */
-  async retire(from: number, to: number): Promise<void> {
-    for (const partition of partitionRange(from, to).reverse()) unwrap(await this.object(partition).retirePartition());
+  /**
+   * Removes partitions `from` to `to - 1`, last first, each only if it is empty (checked in the
+   * partition, in one step with its removal). The first that is not stops the lowering, and those
+   * already removed are made again, so the queue keeps the count it had.
+   */
+  async retire(from: number, to: number, attributes: QueueAttributes & Partial<QueueInfo>): Promise<void> {
+    let retiredFrom = to;
+    try {
+      for (const partition of partitionRange(from, to).reverse()) {
+        unwrap(await this.object(partition).retirePartition());
+        retiredFrom = partition;
+      }
+    } catch (error) {
+      await this.sync(attributes, retiredFrom, to);
+      throw error;
+    }
   }
 
   /** Deletes partitions 1 to `partitions - 1` (the caller deletes partition 0). */
@@ -268,19 +295,19 @@ export class QueuePartitions {
   }
 
   async purge(partitions: number): Promise<{ purged: number }> {
-    const all = await Promise.all(partitionRange(0, partitions).map(async (p) => unwrap(await this.object(p).purge()).purged));
-    return { purged: all.reduce((sum, purged) => sum + purged, 0) };
+    const all = await Promise.all(partitionRange(0, partitions).map((p) => this.ask(p, (object) => object.purge())));
+    return { purged: all.reduce((sum, answer) => sum + (answer?.purged ?? 0), 0) };
   }
 
   async rewind(sinceMs: number, partitions: number): Promise<{ rewound: number }> {
-    const all = await Promise.all(partitionRange(0, partitions).map(async (p) => unwrap(await this.object(p).rewind(sinceMs)).rewound));
-    return { rewound: all.reduce((sum, rewound) => sum + rewound, 0) };
+    const all = await Promise.all(partitionRange(0, partitions).map((p) => this.ask(p, (object) => object.rewind(sinceMs))));
+    return { rewound: all.reduce((sum, answer) => sum + (answer?.rewound ?? 0), 0) };
   }
 
   /** Every partition's buckets added up; the partitions share one clock, so their buckets line up. */
   async rates(partitions: number): Promise<QueueRates> {
-    const all = await Promise.all(partitionRange(0, partitions).map(async (p) => unwrap(await this.object(p).getRates())));
-    const [first, ...rest] = all;
+    const all = await Promise.all(partitionRange(0, partitions).map((p) => this.ask(p, (object) => object.getRates())));
+    const [first, ...rest] = all.filter((rates): rates is QueueRates => rates !== null);
     const buckets = first!.buckets.map((bucket) => ({ ...bucket }));
     for (const rates of rest) {
       for (const bucket of rates.buckets) {
@@ -299,7 +326,7 @@ export class QueuePartitions {
     let { partition, afterSeq } = parsePeekCursor(cursor);
     const messages: PeekedMessage[] = [];
     while (partition < partitions) {
-      const page = unwrap(await this.object(partition).peek(limit - messages.length, afterSeq));
+      const page = (await this.ask(partition, (object) => object.peek(limit - messages.length, afterSeq))) ?? { messages: [], nextCursor: null };
       messages.push(...page.messages);
       if (page.nextCursor !== null) return { messages, nextCursor: peekCursor(partition, Number(page.nextCursor)) };
       partition++;

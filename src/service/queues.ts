@@ -225,16 +225,16 @@ export class QueueOperations {
   async updateQueue(name: string, patch: UpdateQueueBody): Promise<QueueInfo> {
     const queueObject = this.queue(name, "manage");
     const partitions = this.partitioned(name, "manage");
-    let made: { from: number; to: number } | null = null;
+    let made: { from: number; to: number; attributes: QueueInfo } | null = null;
     if (patch.partitions !== undefined) {
       const before = unwrap(await queueObject.getInfo());
       if (before.partitions !== patch.partitions) {
         if (before.fifo) throw new ServiceError(ErrorCode.InvalidParameter, "a FIFO queue's partitions are fixed at creation: its groups' partitions follow from the count");
         if (patch.partitions > before.partitions) {
-          made = { from: before.partitions, to: patch.partitions };
-          await partitions.sync({ ...before, partitions: patch.partitions }, made.from, made.to);
+          made = { from: before.partitions, to: patch.partitions, attributes: { ...before, partitions: patch.partitions } };
+          await partitions.sync(made.attributes, made.from, made.to);
         } else {
-          await partitions.retire(patch.partitions, before.partitions);
+          await partitions.retire(patch.partitions, before.partitions, before);
         }
       }
     }
@@ -243,7 +243,7 @@ export class QueueOperations {
       queue = await this.withDeadLetterLink(name, patch.deadLetter, async () => unwrap(await queueObject.updateAttributes(patch)));
     } catch (error) {
       // The raise did not happen: the partitions made for it go again (they are empty, nothing routes to them).
-      if (made) await partitions.retire(made.from, made.to).catch(() => undefined);
+      if (made) await partitions.retire(made.from, made.to, made.attributes).catch(() => undefined);
       throw error;
     }
     partitions.remember(queue.partitions);

@@ -106,12 +106,13 @@ export class PartitionHints {
   }
 
   /**
-   * Resolves once the report under way (if any) has landed or failed. A send waits for it, so
-   * that once a send is answered the hint names its partition: a receive made after it finds the
-   * message. Only a partition going from empty to a backlog has one under way.
+   * Resolves once the reports under way (if any) have landed or failed. What makes a message
+   * receivable (a send, a visibility change, a delete that unblocks a FIFO group, a rewind) waits
+   * for them, so that once it is answered the hint names its partition and a receive made after
+   * it finds the message. Only a partition whose backlog appeared or went has one under way.
    */
-  settled(): Promise<void> {
-    return this.reporting ?? Promise.resolve();
+  async settled(): Promise<void> {
+    while (this.reporting) await this.reporting;
   }
 
   /**
