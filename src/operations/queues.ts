@@ -202,7 +202,7 @@ export const queueOperations = {
     }),
     output: RedriveResult,
     access: onQueue("manage"),
-    errors: ["QueueNotFound", "RedriveInProgress", "PartitionedQueue"],
+    errors: ["QueueNotFound", "RedriveInProgress"],
     run: ({ queues }, { queue: name, ...request }) => queues.startRedrive(name, request),
   }),
   getRedrive: operation({

@@ -30,6 +30,7 @@ import { quota, withinQuota } from "./quotas";
 import type { CatalogEntry, CatalogFilter } from "../objects/catalog-object";
 import { objectKeyPrefix, queueObject } from "../objects/keys";
 import { QueuePartitions } from "./partitions";
+import { cancelPartitionedRedrive, partitionedRedriveSources, partitionedRedriveStatus, startPartitionedRedrive } from "./partition-redrive";
 
 const ReceiveAttempts = 3;
 
@@ -377,13 +378,16 @@ export class QueueOperations {
         throw new ServiceError(ErrorCode.InvalidParameter, "a redrive's destination must be another queue");
       }
     }
-    if ((await this.partitioned(name, "manage").count()) > 1) {
-      throw new ServiceError(ErrorCode.PartitionedQueue, "a redrive runs in one queue object; this queue has several partitions");
-    }
+    const partitioned = this.partitioned(name, "manage");
+    const partitions = await partitioned.count();
     const queue = this.queue(name, "manage");
     if (!request.destination) {
       // Back to the sources is a send into each of them: the caller must be allowed every one.
-      for (const source of unwrap(await queue.redriveSources())) authorize(this.scope.principal, "send", `queue:${source}`);
+      const sources = partitions > 1 ? await partitionedRedriveSources(partitioned, partitions) : unwrap(await queue.redriveSources());
+      for (const source of sources) authorize(this.scope.principal, "send", `queue:${source}`);
+    }
+    if (partitions > 1) {
+      return startPartitionedRedrive(partitioned, partitions, { ...request, destination: request.destination ?? null });
     }
     return unwrap(
       await queue.startRedrive({
@@ -400,11 +404,17 @@ export class QueueOperations {
   }
 
   async getRedrive(name: string): Promise<RedriveStatus> {
+    const partitioned = this.partitioned(name, "read");
+    const partitions = await partitioned.count();
+    if (partitions > 1) return partitionedRedriveStatus(partitioned, partitions);
     return unwrap(await this.queue(name, "read").getRedrive());
   }
 
   /** Stops the running redrive; with `startedAt`, only if it is the one started then. */
   async cancelRedrive(name: string, startedAt?: number): Promise<RedriveStatus> {
+    const partitioned = this.partitioned(name, "manage");
+    const partitions = await partitioned.count();
+    if (partitions > 1) return cancelPartitionedRedrive(partitioned, partitions, startedAt);
     return unwrap(await this.queue(name, "manage").cancelRedrive(startedAt));
   }
 }

@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { partitionOfGroup } from "../../src/schema/partitions";
-import { expectStatus, rpc } from "../api/helpers";
+import { expectError, expectStatus, rpc } from "../api/helpers";
 import { cmq, cmqOk } from "../support/cmq";
 import { api, RootSecretKey } from "../support/http";
 import { connect, openLive } from "../live/support";
@@ -94,6 +94,54 @@ describe("a partitioned queue through every interface", () => {
     const dead = await drain(deadLetters);
     expect(dead.map((message) => message.id).sort()).toEqual([...ids].sort());
     expect(new Set(dead.map((message) => message.sourceQueue))).toEqual(new Set([name]));
+  });
+
+  it("redrives every partition of a queue as one task, to a destination", async () => {
+    const name = await partitionedQueue(4);
+    const destination = await partitionedQueue(2);
+    const ids = await sendBatch(name, Array.from({ length: 12 }, (_, index) => ({ body: `m${index}`, groupId: groupIn(index % 4, 4) })));
+    const started = await api("POST", `/v1/queues/${name}/redrive`, { destination });
+    expectStatus(started, 202);
+    expect(started.body).toMatchObject({ status: "running", destination, maxPerSecond: 100, moved: 0, remaining: 12 });
+    // Each partition's task runs at its alarm; the whole redrive ends when the last one does.
+    for (let round = 0; round < 5 && (await api("GET", `/v1/queues/${name}/redrive`)).body.status === "running"; round++) {
+      for (const index of [0, 1, 2, 3]) await runDurableObjectAlarm(partition(name, index));
+    }
+    const done = await api("GET", `/v1/queues/${name}/redrive`);
+    expect(done.body).toMatchObject({ status: "completed", moved: 12, remaining: 0, endedAt: expect.any(Number) });
+    expect(await countsOf(name)).toMatchObject({ total: 0 });
+    const moved = await drain(destination);
+    expect(moved.map((message) => message.id).sort()).toEqual([...ids].sort());
+  });
+
+  it("redrives dead letters of a partitioned queue back to their source, and cancels a redrive as one", async () => {
+    const deadLetters = await partitionedQueue(2);
+    const name = await partitionedQueue(4, { deadLetter: { queue: deadLetters, maxReceiveCount: 1 } });
+    const ids = await oneInEach(name, 4);
+    for (const message of await receive(name)) {
+      await api("POST", `/v1/queues/${name}/messages/visibility`, { receiptHandle: message.receiptHandle, visibilityTimeout: 0 });
+    }
+    for (const index of [0, 1, 2, 3]) await runDurableObjectAlarm(partition(name, index));
+    expect(await countsOf(deadLetters)).toMatchObject({ total: 4 });
+    const back = await api("POST", `/v1/queues/${deadLetters}/redrive`, {});
+    expectStatus(back, 202);
+    for (let round = 0; round < 5 && (await api("GET", `/v1/queues/${deadLetters}/redrive`)).body.status === "running"; round++) {
+      for (const index of [0, 1]) await runDurableObjectAlarm(partition(deadLetters, index));
+    }
+    expect((await api("GET", `/v1/queues/${deadLetters}/redrive`)).body).toMatchObject({ status: "completed", moved: 4 });
+    expect((await drain(name)).map((message) => message.id).sort()).toEqual([...ids].sort());
+
+    // A slow redrive, cancelled by its start time: every partition's task stops.
+    await sendBatch(deadLetters, Array.from({ length: 8 }, (_, index) => ({ body: `d${index}`, groupId: groupIn(index % 2, 2) })));
+    const destination = await partitionedQueue(1);
+    const slow = await api("POST", `/v1/queues/${deadLetters}/redrive`, { destination, maxPerSecond: 2 });
+    expectStatus(slow, 202);
+    expect(slow.body.maxPerSecond).toBe(2);
+    expectError(await api("POST", `/v1/queues/${deadLetters}/redrive`, { destination }), "RedriveInProgress");
+    expectError(await api("DELETE", `/v1/queues/${deadLetters}/redrive?startedAt=${slow.body.startedAt - 1}`), "RedriveNotFound");
+    const cancelled = await api("DELETE", `/v1/queues/${deadLetters}/redrive?startedAt=${slow.body.startedAt}`);
+    expectStatus(cancelled, 200);
+    expect(cancelled.body).toMatchObject({ status: "cancelled", startedAt: slow.body.startedAt });
   });
 
   it("refuses a live socket with PartitionedQueue before upgrading; a queue of one partition still opens one", async () => {

@@ -211,10 +211,6 @@ describe("what a partitioned queue refuses", () => {
     expect((await api("GET", `/v1/queues/${single}`)).body.partitions).toBe(1);
   });
 
-  it("refuses a redrive", async () => {
-    const name = await partitionedQueue(2);
-    expectError(await api("POST", `/v1/queues/${name}/redrive`, {}), "PartitionedQueue");
-  });
 });
 
 async function waitingReceives(name: string): Promise<number> {
