@@ -89,6 +89,26 @@ describe("a partitioned queue", () => {
     }
   });
 
+  it("reports a backlog from the partition's alarm when a delayed message becomes visible", async () => {
+    const name = await partitionedQueue(4);
+    const id = await sendOne(name, { body: "later", delaySeconds: 60, groupId: groupIn(2, 4) });
+    expect(await receive(name)).toEqual([]);
+    let state = await partition(name, 0).partitionBacklog();
+    expect(state.ok && state.value.backlog).toEqual([]);
+    // A minute later in partition 2: its alarm, armed for the delay's end, finds the message visible and reports it.
+    await runInDurableObject(partition(name, 2), (object) => {
+      object.clock = { nowMs: () => Date.now() + 61_000 };
+    });
+    expect(await runDurableObjectAlarm(partition(name, 2))).toBe(true);
+    await vi.waitFor(async () => {
+      state = await partition(name, 0).partitionBacklog();
+      expect(state.ok && state.value.backlog).toEqual([2]);
+    });
+    const [message] = await receive(name);
+    expect(message?.id).toBe(id);
+    expect(partitionOfHandle(message.receiptHandle)).toBe(2);
+  });
+
   it("keeps its hint when the home object is evicted", async () => {
     const name = await partitionedQueue(4);
     const ids = [await sendOne(name, { body: "a", groupId: groupIn(2, 4) }), await sendOne(name, { body: "b", groupId: groupIn(3, 4) })];
