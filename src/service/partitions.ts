@@ -5,14 +5,16 @@ import type { BacklogState } from "../objects/queue/partition-hint";
 import type { ReceiveRequest } from "../objects/queue-object";
 import type { QueueRates } from "../objects/queue/rates";
 import { parsePartitionHandle, parsePeekCursor, partitionHandle, partitionOfGroup, peekCursor } from "../schema/partitions";
-import type {
-  DeleteResult,
-  OutgoingMessage,
-  PeekedMessage,
-  QueueAttributes,
-  QueueInfo,
-  ReceivedMessage,
-  SentMessage,
+import { attributeBytes } from "../schema/message-attributes";
+import {
+  QueueLimits,
+  type DeleteResult,
+  type OutgoingMessage,
+  type PeekedMessage,
+  type QueueAttributes,
+  type QueueInfo,
+  type ReceivedMessage,
+  type SentMessage,
 } from "../schema/queue";
 
 /**
@@ -100,10 +102,12 @@ export class QueuePartitions {
   }
 
   /**
-   * Sends, each message to its group's partition (a FIFO group stays in one, in order), the others
-   * of a call together to the next partition in turn. A standard queue whose count this isolate
-   * does not know sends to partition 0, which answers the count; a FIFO queue asks first, because
-   * its groups must land in their own partition.
+   * Sends. On a FIFO queue each message goes to its group's partition (a group stays in one, in
+   * order); a call whose groups lie in several partitions is split, each part stored all or nothing
+   * in its partition. On a standard queue the whole call goes to one partition, so it stays all or
+   * nothing: its first group's (a tenant's messages stay together for fairness), or the next one
+   * in turn. A standard queue whose count this isolate does not know sends to partition 0, which
+   * answers the count; a FIFO queue asks first, because its groups must land in their own partition.
    */
   async send(messages: OutgoingMessage[], senderId: string): Promise<SentMessage[]> {
     const partitions = this.fifo ? await this.count() : (this.cached() ?? 1);
@@ -112,12 +116,17 @@ export class QueuePartitions {
       if (sent.partitions !== undefined) this.remember(sent.partitions);
       return sent.messages;
     }
-    const spread = nextSpread++ % partitions;
+    if (!this.fifo) {
+      const group = messages.find((message) => message.groupId !== undefined)?.groupId;
+      return this.sendTo(group === undefined ? nextSpread++ % partitions : partitionOfGroup(group, partitions), messages, senderId);
+    }
     const byPartition = new Map<number, number[]>();
     messages.forEach((message, index) => {
-      const partition = message.groupId === undefined ? spread : partitionOfGroup(message.groupId, partitions);
+      const partition = partitionOfGroup(message.groupId ?? "", partitions);
       byPartition.set(partition, [...(byPartition.get(partition) ?? []), index]);
     });
+    // A batch is bounded as a whole, whichever partitions its parts go to.
+    if (byPartition.size > 1) checkBatchBytes(messages);
     const sent: SentMessage[] = new Array(messages.length);
     await Promise.all(
       [...byPartition].map(async ([partition, indexes]) => {
@@ -334,6 +343,14 @@ export class QueuePartitions {
       if (messages.length >= limit) return { messages, nextCursor: partition < partitions ? peekCursor(partition, 0) : null };
     }
     return { messages, nextCursor: null };
+  }
+}
+
+function checkBatchBytes(messages: readonly OutgoingMessage[]): void {
+  const encoder = new TextEncoder();
+  const bytes = messages.reduce((sum, message) => sum + encoder.encode(message.body).byteLength + attributeBytes(message.attributes), 0);
+  if (bytes > QueueLimits.batchBodyMaxBytes) {
+    throw new ServiceError(ErrorCode.BatchTooLarge, `a batch's messages (bodies and attributes) total ${bytes} bytes; the most is ${QueueLimits.batchBodyMaxBytes}`);
   }
 }
 

@@ -95,6 +95,25 @@ describe("bad partition counts", () => {
   });
 });
 
+describe("a FIFO batch split over partitions", () => {
+  it("is bounded as a whole: over 1 MiB in all is BatchTooLarge over REST and RPC, storing nothing in any partition", async () => {
+    const fifo = `bpf-${uid()}.fifo`;
+    expect((await api("PUT", `/v1/queues/${fifo}`, { fifo: true, partitions: 4, maxMsgSize: 1_048_576 })).status).toBe(201);
+    const [left, right] = [groupIn(1, 4), groupIn(3, 4)];
+    const half = "x".repeat(600_000);
+    const messages = [
+      { body: half, groupId: left, deduplicationId: "a" },
+      { body: half, groupId: right, deduplicationId: "b" },
+    ];
+    expectRestError(await api("POST", `/v1/queues/${fifo}/messages`, { messages }), "BatchTooLarge", 413, "two halves");
+    expect(rpcCode(await rpc("sendBatch", fifo, messages))).toBe("BatchTooLarge");
+    expect((await api("GET", `/v1/queues/${fifo}`)).body.counts.total).toBe(0);
+    // Each half alone is a valid batch, in its own partition.
+    for (const message of messages) expect((await api("POST", `/v1/queues/${fifo}/messages`, { messages: [message] })).status).toBe(200);
+    expect((await api("GET", `/v1/queues/${fifo}`)).body.counts.total).toBe(2);
+  });
+});
+
 describe("receipt handles that name a partition wrongly", () => {
   const forged = () => [
     handleOfThree.replace(/^p3_/, "p2_"),
