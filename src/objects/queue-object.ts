@@ -77,7 +77,12 @@ export class QueueObject extends DurableObject<Env> {
       arm: (deadlineMs) => this.scheduler.arm(deadlineMs),
     });
     this.rates = new QueueRateCounters(ctx.storage.sql);
-    this.partitions = new PartitionHints(ctx.storage.sql, this.partitionPort());
+    this.partitions = new PartitionHints(ctx.storage.sql, {
+      env,
+      engine: this.engine,
+      nowMs: () => this.clock.nowMs(),
+      arm: (deadlineMs) => this.scheduler.arm(deadlineMs),
+    });
     // Each part reports its next deadline; the scheduler owns the one alarm.
     this.scheduler = new AlarmScheduler(ctx.storage, [
       (nowMs) => this.engine.nextDeadline(nowMs),
@@ -103,22 +108,6 @@ export class QueueObject extends DurableObject<Env> {
       deleteMessages: (handles: string[]) => this.deleteMessages(handles),
       changeVisibility: (handle: string, seconds: number) => this.changeVisibility(handle, seconds),
       wake: (nowMs: number) => this.wakeLive(nowMs),
-    };
-  }
-
-  private partitionPort() {
-    return {
-      partitions: () => this.engine.meta?.attributes.partitions ?? null,
-      hasClaimable: (nowMs: number) => this.engine.hasClaimable(nowMs),
-      nextVisibleAfter: (nowMs: number) => this.engine.nextVisibleAfter(nowMs),
-      nowMs: () => this.clock.nowMs(),
-      report: async (partition: number, backlog: boolean) => {
-        const meta = this.engine.requireMeta();
-        if (partition === 0) return this.partitions.record(0, backlog);
-        const result = await queueObject(this.env, meta.objectKeyPrefix, meta.name).reportBacklog(partition, backlog);
-        if (!result.ok) throw new Error(result.error.message);
-      },
-      arm: (deadlineMs: number) => this.scheduler.arm(deadlineMs),
     };
   }
 
@@ -245,8 +234,7 @@ export class QueueObject extends DurableObject<Env> {
     // A FIFO queue that deduplicates by content needs the bodies' digests, which take an await: before the clock is read.
     if (needsContentDeduplicationIds(this.engine.meta?.attributes, messages)) messages = await withContentDeduplicationIds(messages);
     const nowMs = this.clock.nowMs();
-    const sent = this.run(nowMs, () => this.engine.send(messages, nowMs, senderId));
-    await this.partitions.settled();
+    const sent = await this.partitions.afterReports(this.run(nowMs, () => this.engine.send(messages, nowMs, senderId)));
     // The partition count rides back, so the service learns where to spread the next sends.
     return sent.ok ? ok({ ...sent.value, partitions: this.engine.meta?.attributes.partitions }) : sent;
   }
@@ -255,9 +243,7 @@ export class QueueObject extends DurableObject<Env> {
   async accept(messages: TransferredMessage[]): Promise<Result<{ stored: number }>> {
     if (needsContentDeduplicationIds(this.engine.meta?.attributes, messages)) messages = await withContentDeduplicationIds(messages);
     const nowMs = this.clock.nowMs();
-    const accepted = this.run(nowMs, () => this.engine.accept(messages, nowMs));
-    await this.partitions.settled();
-    return accepted;
+    return this.partitions.afterReports(this.run(nowMs, () => this.engine.accept(messages, nowMs)));
   }
 
   async receive(request: ReceiveRequest): Promise<Result<ReceivedMessage[]>> {
@@ -304,9 +290,7 @@ export class QueueObject extends DurableObject<Env> {
 
   async deleteMessages(receiptHandles: string[]): Promise<Result<DeleteResult[]>> {
     const nowMs = this.clock.nowMs();
-    const deleted = this.run(nowMs, () => this.engine.deleteMessages(receiptHandles, nowMs));
-    await this.partitions.settled();
-    return deleted;
+    return this.partitions.afterReports(this.run(nowMs, () => this.engine.deleteMessages(receiptHandles, nowMs)));
   }
 
   /** Messages sent, received and deleted per bucket over the rate window (see `QueueRateCounters`). */
@@ -320,9 +304,7 @@ export class QueueObject extends DurableObject<Env> {
 
   async changeVisibility(receiptHandle: string, visibilityTimeout: number): Promise<Result<{ nextVisibleAt: number }>> {
     const nowMs = this.clock.nowMs();
-    const changed = this.run(nowMs, () => this.engine.changeVisibility(receiptHandle, visibilityTimeout, nowMs));
-    await this.partitions.settled();
-    return changed;
+    return this.partitions.afterReports(this.run(nowMs, () => this.engine.changeVisibility(receiptHandle, visibilityTimeout, nowMs)));
   }
 
   async peek(limit: number, afterSeq: number): Promise<Result<{ messages: PeekedMessage[]; nextCursor: string | null }>> {
@@ -337,9 +319,7 @@ export class QueueObject extends DurableObject<Env> {
 
   async rewind(sinceMs: number): Promise<Result<{ rewound: number }>> {
     const nowMs = this.clock.nowMs();
-    const rewound = this.run(nowMs, () => this.engine.rewind(sinceMs, nowMs));
-    await this.partitions.settled();
-    return rewound;
+    return this.partitions.afterReports(this.run(nowMs, () => this.engine.rewind(sinceMs, nowMs)));
   }
 
   async startRedrive(request: RedriveRequest): Promise<Result<RedriveStatus>> {

@@ -1,4 +1,6 @@
 import { ErrorCode, ServiceError } from "../../errors";
+import { queueObject } from "../keys";
+import type { QueueEngine } from "./engine";
 
 /**
  * What the queue's home object (partition 0) knows of its partitions' backlogs: which ones hold
@@ -18,14 +20,12 @@ export interface BacklogState {
 /** A report not confirmed (the home object unreachable, this object evicted meanwhile) is made again this much later. */
 export const BacklogReportRetryMs = 1_000;
 
-export interface PartitionPort {
-  /** The queue's attributes' partition count, or null when the object holds no queue. */
-  partitions(): number | null;
-  hasClaimable(nowMs: number): boolean;
-  nextVisibleAfter(nowMs: number): number | null;
+/** What the hint needs of its queue object. */
+export interface PartitionHost {
+  env: Env;
+  engine: QueueEngine;
   nowMs(): number;
-  /** Tells the home object (`partition` > 0); partition 0 is told in place. */
-  report(partition: number, backlog: boolean): Promise<void>;
+  /** Brings the object's alarm forward to `deadlineMs`. */
   arm(deadlineMs: number): void;
 }
 
@@ -50,9 +50,22 @@ export class PartitionHints {
 
   constructor(
     private readonly sql: SqlStorage,
-    private readonly port: PartitionPort,
+    private readonly host: PartitionHost,
   ) {
     this.migrate();
+  }
+
+  /** The queue's partition count, or null when the object holds no queue. */
+  private count(): number | null {
+    return this.host.engine.meta?.attributes.partitions ?? null;
+  }
+
+  /** Tells the home object that this partition's backlog appeared or went; partition 0 records it in place. */
+  private async report(backlog: boolean): Promise<void> {
+    if (this.partition === 0) return this.record(0, backlog);
+    const meta = this.host.engine.requireMeta();
+    const result = await queueObject(this.host.env, meta.objectKeyPrefix, meta.name).reportBacklog(this.partition, backlog);
+    if (!result.ok) throw new ServiceError(result.error.code, result.error.message);
   }
 
   /** Creates the tables; again after `deleteAll()` dropped them. */
@@ -70,37 +83,37 @@ export class PartitionHints {
 
   /** Whether this object is one of several partitions of its queue. */
   get partitioned(): boolean {
-    const partitions = this.port.partitions();
+    const partitions = this.count();
     return partitions !== null && (this.partition > 0 || partitions > 1);
   }
 
   /** Refuses an operation that sees one object only (live sockets, a consumer Worker) on a partitioned queue. */
   requireSingle(what: string): void {
     if (this.partitioned) {
-      throw new ServiceError(ErrorCode.PartitionedQueue, `${what} work on a queue of one partition; this queue has ${this.port.partitions()}`);
+      throw new ServiceError(ErrorCode.PartitionedQueue, `${what} work on a queue of one partition; this queue has ${this.count()}`);
     }
   }
 
   /** After any change: tells the home object if this partition's backlog appeared or went. */
   check(nowMs: number): void {
     if (!this.partitioned || this.reporting) return;
-    const backlog = this.port.hasClaimable(nowMs);
+    const backlog = this.host.engine.hasClaimable(nowMs);
     if (backlog === this.reported) return;
     // The alarm stands by until the report lands: if this object goes away first, it reports again then.
     this.retryAtMs = nowMs + BacklogReportRetryMs;
-    this.port.arm(this.retryAtMs);
-    this.reporting = this.port.report(this.partition, backlog).then(
+    this.host.arm(this.retryAtMs);
+    this.reporting = this.report(backlog).then(
       () => {
         this.reported = backlog;
         this.retryAtMs = null;
         this.reporting = null;
         // One report at a time keeps them in order; what changed meanwhile goes next.
-        this.check(this.port.nowMs());
+        this.check(this.host.nowMs());
       },
       () => {
         this.reporting = null;
-        this.retryAtMs = this.port.nowMs() + BacklogReportRetryMs;
-        this.port.arm(this.retryAtMs);
+        this.retryAtMs = this.host.nowMs() + BacklogReportRetryMs;
+        this.host.arm(this.retryAtMs);
       },
     );
   }
@@ -115,6 +128,12 @@ export class PartitionHints {
     while (this.reporting) await this.reporting;
   }
 
+  /** `result`, once the reports its change started have landed (see `settled`). */
+  async afterReports<T>(result: T): Promise<T> {
+    await this.settled();
+    return result;
+  }
+
   /**
    * When this partition needs the alarm: to retry a failed report, or, with nothing receivable,
    * when a message becomes visible by time alone (a delay or a visibility timeout ending), which
@@ -123,7 +142,7 @@ export class PartitionHints {
   nextDeadline(nowMs: number): number | null {
     if (!this.partitioned) return null;
     if (this.retryAtMs !== null) return this.retryAtMs;
-    return this.reported === true ? null : this.port.nextVisibleAfter(nowMs);
+    return this.reported === true ? null : this.host.engine.nextVisibleAfter(nowMs);
   }
 
   /** The home object: receives waiting for a new backlog. */
@@ -142,12 +161,12 @@ export class PartitionHints {
 
   /** The home object: the backlog as reported, partition 0's read now. */
   state(nowMs: number, pollingWaitSeconds: number): BacklogState {
-    const partitions = this.port.partitions() ?? 1;
+    const partitions = this.count() ?? 1;
     const reported = this.sql
       .exec<{ partition: number }>("SELECT partition FROM partition_backlog WHERE backlog = 1 AND partition > 0 AND partition < ? ORDER BY partition", partitions)
       .toArray()
       .map((row) => row.partition);
-    const backlog = this.port.hasClaimable(nowMs) ? [0, ...reported] : reported;
+    const backlog = this.host.engine.hasClaimable(nowMs) ? [0, ...reported] : reported;
     return { partitions, pollingWaitSeconds, backlog, token: `${this.epoch}:${this.version}` };
   }
 
