@@ -4,7 +4,7 @@
 // started, prints a table and writes bench/results/latest.json and bench/results/latest.svg.
 //
 //   --scenarios a,b,c   any of: floor, send-1, send-16, consume, wake, live, fanout, spread, sqs,
-//                       backlog, engine, peer, fifo, consumer (default: all; the floors a scenario is
+//                       backlog, engine, peer, fifo, consumer, partitions (default: all; the floors a scenario is
 //                       compared with are measured too)
 //   --duration <s>      seconds of load per throughput case (default 10; smoke 1)
 //   --connections <n>   keep-alive connections (and sends in flight in the peer Worker) (default 10; smoke 4)
@@ -33,14 +33,15 @@ import { backlog, consume, fanout, spread, throughputTrio, wake } from "./scenar
 import { fifo } from "./scenarios/fifo.mjs";
 import { live } from "./scenarios/live.mjs";
 import { sqs } from "./scenarios/sqs.mjs";
+import { partitionsScenario } from "./scenarios/partitions.mjs";
 
 const benchDir = import.meta.dirname;
 const repoRoot = path.resolve(benchDir, "..");
 const resultsDir = path.join(benchDir, "results");
 
-const AllScenarios = ["floor", "send-1", "send-16", "consume", "wake", "live", "fanout", "spread", "sqs", "backlog", "engine", "peer", "fifo", "consumer"];
+const AllScenarios = ["floor", "send-1", "send-16", "consume", "wake", "live", "fanout", "spread", "sqs", "backlog", "engine", "peer", "fifo", "consumer", "partitions"];
 /** What each scenario's figures are compared with. */
-const Needs = { "send-1": ["floor"], "send-16": ["send-1"], consume: ["send-16"], wake: ["floor"], live: ["send-1", "wake"], consumer: ["consume"] };
+const Needs = { "send-1": ["floor"], "send-16": ["send-1"], consume: ["send-16"], wake: ["floor"], live: ["send-1", "wake"], consumer: ["consume"], partitions: ["floor"] };
 
 const RootSecretId = "AKIDbenchroot000000000000000000000";
 const RootSecretKey = `bench-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
@@ -242,7 +243,7 @@ async function main() {
   };
 
   // Scenarios 1–7 and the SQS interface share one service instance.
-  await withService("service", ["floor", "send-1", "send-16", "consume", "wake", "live", "fanout", "spread", "sqs", "fifo"], async (sctx) => {
+  await withService("service", ["floor", "send-1", "send-16", "consume", "wake", "live", "fanout", "spread", "sqs", "fifo", "partitions"], async (sctx) => {
     const trio = ["floor", "send-1", "send-16"].filter((name) => opts.selected.has(name));
     const run = (label, body) => attempt(label, () => profiled(sctx.service, label, body));
     if (trio.length > 0) await run(trio.join("+"), () => throughputTrio(sctx, opts.selected));
@@ -253,6 +254,7 @@ async function main() {
     if (opts.selected.has("spread")) await run("spread", () => spread(sctx));
     if (opts.selected.has("sqs")) await run("sqs", () => sqs(sctx));
     if (opts.selected.has("fifo")) await run("fifo", () => fifo(sctx));
+    if (opts.selected.has("partitions")) await run("partitions", () => partitionsScenario(sctx));
   });
 
   // Scenario 8 on a fresh instance, so that its peak memory is the backlog's own.

@@ -26,6 +26,10 @@ export const ErrorCode = {
   InvalidRewindTime: "InvalidRewindTime",
   RedriveInProgress: "RedriveInProgress",
   RedriveNotFound: "RedriveNotFound",
+  /** Lowering a queue's `partitions` while the partitions to remove still hold messages. */
+  PartitionsNotEmpty: "PartitionsNotEmpty",
+  /** An operation that works on one queue object only (live sockets, a consumer Worker) on a queue of several partitions. */
+  PartitionedQueue: "PartitionedQueue",
   ConsumerNotFound: "ConsumerNotFound",
   TopicNotFound: "TopicNotFound",
   TopicAlreadyExists: "TopicAlreadyExists",
@@ -82,6 +86,9 @@ export const ErrorTraitsOf = {
   // The running redrive ends.
   RedriveInProgress: clientLater,
   RedriveNotFound: client,
+  // The partitions to remove drain.
+  PartitionsNotEmpty: clientLater,
+  PartitionedQueue: client,
   ConsumerNotFound: client,
   TopicNotFound: client,
   TopicAlreadyExists: client,

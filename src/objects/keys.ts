@@ -27,6 +27,22 @@ export function queueObject(
   return locationHint ? env.QUEUES.get(id, { locationHint }) : env.QUEUES.get(id);
 }
 
+/**
+ * The object of a queue's partition: partition 0 is the queue's own object; partition p > 0 is
+ * `{account}/{region}/{name}#p`, a key no queue's name can have ('#' is not allowed in names).
+ */
+export function partitionObject(
+  env: Env,
+  prefix: string,
+  name: string,
+  partition: number,
+  locationHint?: DurableObjectLocationHint,
+): DurableObjectStub<QueueObject> {
+  if (partition === 0) return queueObject(env, prefix, name, locationHint);
+  const id = env.QUEUES.idFromName(`${objectKey(prefix, name)}#${partition}`);
+  return locationHint ? env.QUEUES.get(id, { locationHint }) : env.QUEUES.get(id);
+}
+
 export function topicObject(env: Env, prefix: string, name: string): DurableObjectStub<TopicObject> {
   return env.TOPICS.get(env.TOPICS.idFromName(objectKey(prefix, name)));
 }

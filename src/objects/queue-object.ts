@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { systemClock, type Clock } from "../clock";
-import { ErrorCode, fail, ok, toResult, type Result } from "../errors";
+import { ErrorCode, fail, ok, ServiceError, toResult, type Result } from "../errors";
 import type {
   DeleteResult,
   OutgoingMessage,
@@ -14,6 +14,8 @@ import type {
   UpdateQueueBody,
 } from "../schema/queue";
 import { queueObject } from "./keys";
+import { refusal } from "./live";
+import { PartitionHints, type BacklogState } from "./queue/partition-hint";
 import { LiveQueueSockets, type SendRequest } from "./queue/live";
 import type { ConsumerInfo, ConsumerSettings } from "../schema/queue-consumer";
 import { changeTags, mergeQueueAttributes, sameAttributes } from "./queue/attributes";
@@ -56,6 +58,8 @@ export class QueueObject extends DurableObject<Env> {
   private readonly waiters = new Waiters();
   /** Live sockets: a second kind of waiting receiver, kept across eviction by hibernation. */
   private readonly live: LiveQueueSockets;
+  /** Which partition of its queue this object is, and the backlog hint between partitions. */
+  readonly partitions: PartitionHints;
   private readonly longPolls = new Map<string, LongPoll>();
   private readonly cancelledReceives = new Set<string>();
   /** The latest run of due work; the next one starts after it. */
@@ -73,6 +77,12 @@ export class QueueObject extends DurableObject<Env> {
       arm: (deadlineMs) => this.scheduler.arm(deadlineMs),
     });
     this.rates = new QueueRateCounters(ctx.storage.sql);
+    this.partitions = new PartitionHints(ctx.storage.sql, {
+      env,
+      engine: this.engine,
+      nowMs: () => this.clock.nowMs(),
+      arm: (deadlineMs) => this.scheduler.arm(deadlineMs),
+    });
     // Each part reports its next deadline; the scheduler owns the one alarm.
     this.scheduler = new AlarmScheduler(ctx.storage, [
       (nowMs) => this.engine.nextDeadline(nowMs),
@@ -80,6 +90,7 @@ export class QueueObject extends DurableObject<Env> {
       (nowMs) => this.consumer.nextDeadline(nowMs),
       // Visibility ends change no stored state: they matter only while receivers wait.
       (nowMs) => (this.waiters.size > 0 && this.engine.meta ? this.engine.nextVisibleAfter(nowMs) : null),
+      (nowMs) => this.partitions.nextDeadline(nowMs),
     ]);
     this.live = new LiveQueueSockets(ctx, this.waiters, this.livePort(), { nowMs: () => this.clock.nowMs() });
     void ctx.blockConcurrencyWhile(async () => {
@@ -109,6 +120,8 @@ export class QueueObject extends DurableObject<Env> {
 
   /** `GET /v1/queues/{name}/live`, forwarded by the service once the caller is authorised. */
   override async fetch(request: Request): Promise<Response> {
+    const single = toResult(() => this.partitions.requireSingle("live sockets"));
+    if (!single.ok) return refusal(single.error.code, single.error.message);
     return this.live.accept(request);
   }
 
@@ -141,6 +154,7 @@ export class QueueObject extends DurableObject<Env> {
     this.consumer.onChange(nowMs);
     if (this.waiters.size > 0) for (const visibleAtMs of changes.visibleAt) this.scheduler.arm(visibleAtMs);
     if (changes.rescan) this.scheduler.reschedule(nowMs);
+    this.partitions.check(nowMs);
   }
 
   /** Answers live waiting receivers, oldest first, while there are messages to give. */
@@ -174,6 +188,9 @@ export class QueueObject extends DurableObject<Env> {
     return this.run(nowMs, () => {
       const current = this.engine.requireMeta().attributes;
       const merged = mergeQueueAttributes(current, patch);
+      if (merged.partitions > 1 && toResult(() => this.consumer.store.require()).ok) {
+        throw new ServiceError(ErrorCode.PartitionedQueue, "a queue with a consumer Worker keeps one partition; delete the consumer first");
+      }
       // A change that changes nothing leaves modifiedAt alone.
       const changed = sameAttributes(current, merged) ? null : this.engine.updateAttributes(merged, nowMs);
       return { value: this.engine.info(nowMs), effects: changed?.effects ?? effects({ rescan: true }) };
@@ -197,6 +214,7 @@ export class QueueObject extends DurableObject<Env> {
     this.waiters.endAll(fail(ErrorCode.QueueNotFound, "queue was deleted"));
     this.live.closeAll("queue was deleted");
     this.consumer.forget();
+    this.partitions.forget();
     this.engine.destroy();
     await this.scheduler.clear();
     // deleteAll() also drops the tables of a SQLite-backed object: recreate them.
@@ -204,15 +222,21 @@ export class QueueObject extends DurableObject<Env> {
     this.engine.migrate();
     this.consumer.store.migrate();
     this.rates.migrate();
+    this.partitions.migrate();
     return ok({ existed });
   }
 
   /** Stores messages sent by `senderId` (see `senderIdOf`); null when not known. */
-  async send(messages: OutgoingMessage[], senderId: string | null = null): Promise<Result<{ ids: string[]; messages: SentMessage[] }>> {
+  async send(
+    messages: OutgoingMessage[],
+    senderId: string | null = null,
+  ): Promise<Result<{ ids: string[]; messages: SentMessage[]; partitions?: number }>> {
     // A FIFO queue that deduplicates by content needs the bodies' digests, which take an await: before the clock is read.
     if (needsContentDeduplicationIds(this.engine.meta?.attributes, messages)) messages = await withContentDeduplicationIds(messages);
     const nowMs = this.clock.nowMs();
-    return this.run(nowMs, () => this.engine.send(messages, nowMs, senderId));
+    const sent = await this.partitions.afterReports(this.run(nowMs, () => this.engine.send(messages, nowMs, senderId)));
+    // The partition count rides back, so the service learns where to spread the next sends.
+    return sent.ok ? ok({ ...sent.value, partitions: this.engine.meta?.attributes.partitions }) : sent;
   }
 
   /**
@@ -226,8 +250,10 @@ export class QueueObject extends DurableObject<Env> {
     );
     const nowMs = this.clock.nowMs();
     const { storage } = this.ctx;
-    return storage.transactionSync(() =>
-      prepared.map((messages, index) => this.run(nowMs, () => storage.transactionSync(() => this.engine.send(messages, nowMs, sends[index]!.senderId)))),
+    return this.partitions.afterReports(
+      storage.transactionSync(() =>
+        prepared.map((messages, index) => this.run(nowMs, () => storage.transactionSync(() => this.engine.send(messages, nowMs, sends[index]!.senderId)))),
+      ),
     );
   }
 
@@ -235,7 +261,7 @@ export class QueueObject extends DurableObject<Env> {
   async accept(messages: TransferredMessage[]): Promise<Result<{ stored: number }>> {
     if (needsContentDeduplicationIds(this.engine.meta?.attributes, messages)) messages = await withContentDeduplicationIds(messages);
     const nowMs = this.clock.nowMs();
-    return this.run(nowMs, () => this.engine.accept(messages, nowMs));
+    return this.partitions.afterReports(this.run(nowMs, () => this.engine.accept(messages, nowMs)));
   }
 
   async receive(request: ReceiveRequest): Promise<Result<ReceivedMessage[]>> {
@@ -282,7 +308,7 @@ export class QueueObject extends DurableObject<Env> {
 
   async deleteMessages(receiptHandles: string[]): Promise<Result<DeleteResult[]>> {
     const nowMs = this.clock.nowMs();
-    return this.run(nowMs, () => this.engine.deleteMessages(receiptHandles, nowMs));
+    return this.partitions.afterReports(this.run(nowMs, () => this.engine.deleteMessages(receiptHandles, nowMs)));
   }
 
   /** Messages sent, received and deleted per bucket over the rate window (see `QueueRateCounters`). */
@@ -296,7 +322,7 @@ export class QueueObject extends DurableObject<Env> {
 
   async changeVisibility(receiptHandle: string, visibilityTimeout: number): Promise<Result<{ nextVisibleAt: number }>> {
     const nowMs = this.clock.nowMs();
-    return this.run(nowMs, () => this.engine.changeVisibility(receiptHandle, visibilityTimeout, nowMs));
+    return this.partitions.afterReports(this.run(nowMs, () => this.engine.changeVisibility(receiptHandle, visibilityTimeout, nowMs)));
   }
 
   async peek(limit: number, afterSeq: number): Promise<Result<{ messages: PeekedMessage[]; nextCursor: string | null }>> {
@@ -311,7 +337,7 @@ export class QueueObject extends DurableObject<Env> {
 
   async rewind(sinceMs: number): Promise<Result<{ rewound: number }>> {
     const nowMs = this.clock.nowMs();
-    return this.run(nowMs, () => this.engine.rewind(sinceMs, nowMs));
+    return this.partitions.afterReports(this.run(nowMs, () => this.engine.rewind(sinceMs, nowMs)));
   }
 
   async startRedrive(request: RedriveRequest): Promise<Result<RedriveStatus>> {
@@ -338,6 +364,7 @@ export class QueueObject extends DurableObject<Env> {
     const nowMs = this.clock.nowMs();
     return this.run(nowMs, () => {
       this.engine.requireMeta();
+      this.partitions.requireSingle("consumer Workers");
       const { created } = this.consumer.store.set(settings, nowMs);
       return { value: { created, consumer: this.consumer.info(nowMs) }, effects: effects() };
     });
@@ -367,6 +394,40 @@ export class QueueObject extends DurableObject<Env> {
       this.engine.requireMeta();
       this.consumer.store.setPaused(paused, nowMs);
       return { value: this.consumer.info(nowMs), effects: effects() };
+    });
+  }
+
+  /** Creates this object as partition `partition` of a queue, or brings its attributes in line with the queue's. */
+  async syncPartition(name: string, objectKeyPrefix: string, attributes: QueueAttributes, partition: number): Promise<Result<void>> {
+    const nowMs = this.clock.nowMs();
+    return this.run(nowMs, () => {
+      this.partitions.setPartition(partition);
+      if (!this.engine.meta) this.engine.create(name, objectKeyPrefix, attributes, nowMs);
+      else if (!sameAttributes(this.engine.meta.attributes, attributes)) return this.engine.updateAttributes(attributes, nowMs);
+      return { value: undefined, effects: effects({ rescan: true }) };
+    });
+  }
+
+  /** Deletes this partition of a queue whose partition count is being lowered, only if it holds no message. */
+  async retirePartition(): Promise<Result<{ existed: boolean }>> {
+    const nowMs = this.clock.nowMs();
+    const total = this.engine.meta ? this.engine.info(nowMs).counts.total : 0;
+    if (total > 0) return fail(ErrorCode.PartitionsNotEmpty, `partition ${this.partitions.partition} holds ${total} messages; drain it first`);
+    return this.destroy();
+  }
+
+  /** The home object: which partitions hold a backlog; with `since`, waits up to `waitMs` for a new one. */
+  async partitionBacklog(since?: string, waitMs = 0): Promise<Result<BacklogState>> {
+    if (since !== undefined) await this.partitions.waitForBacklog(since, waitMs);
+    const nowMs = this.clock.nowMs();
+    return toResult(() => this.partitions.state(nowMs, this.engine.requireMeta().attributes.pollingWaitSeconds));
+  }
+
+  /** The home object: a partition's backlog appeared (`true`) or went. */
+  async reportBacklog(partition: number, backlog: boolean): Promise<Result<void>> {
+    return toResult(() => {
+      this.engine.requireMeta();
+      this.partitions.record(partition, backlog);
     });
   }
 

@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { MessageAttributesSchema, type MessageAttributes } from "./message-attributes";
 import { headerSafe } from "./text";
+import { Partitions } from "./partitions";
 
 /**
  * Queue limits. Ranges follow Tencent Cloud CMQ's documented attribute bounds (CreateQueue,
@@ -198,6 +199,7 @@ const mutableAttributeEntries = {
   fifoThroughputLimit: v.optional(
     v.pipe(v.picklist(FifoThroughputLimits), v.description("FIFO queues: kept for SQS clients; no throughput limit applies")),
   ),
+  partitions: v.optional(Partitions),
 };
 
 export const CreateQueueBody = v.strictObject({
@@ -233,6 +235,8 @@ export interface QueueAttributes {
   contentBasedDeduplication: boolean;
   deduplicationScope: DeduplicationScope;
   fifoThroughputLimit: FifoThroughputLimit;
+  /** Queue objects holding the messages (see `src/schema/partitions.ts`). */
+  partitions: number;
 }
 
 export interface QueueCounts {

@@ -44,6 +44,7 @@ const queueAttributeEntries = {
   contentBasedDeduplication: v.boolean(),
   deduplicationScope: v.picklist(DeduplicationScopes),
   fifoThroughputLimit: v.picklist(FifoThroughputLimits),
+  partitions: v.number(),
 };
 
 export const QueueSummaryResult = v.object({

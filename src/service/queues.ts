@@ -24,10 +24,13 @@ import {
   type UpdateQueueBody,
 } from "../schema/queue";
 import { parse } from "../schema/parse";
+import { parsePartitionHandle } from "../schema/partitions";
 import { pageOf, type ListQuery } from "./listing";
 import { quota, withinQuota } from "./quotas";
 import type { CatalogEntry, CatalogFilter } from "../objects/catalog-object";
 import { objectKeyPrefix, queueObject } from "../objects/keys";
+import { QueuePartitions } from "./partitions";
+import { cancelPartitionedRedrive, partitionedRedriveSources, partitionedRedriveStatus, startPartitionedRedrive } from "./partition-redrive";
 
 const ReceiveAttempts = 3;
 
@@ -101,6 +104,13 @@ export class QueueOperations {
     return queueObject(this.env, this.objectKeyPrefix, name, locationHint);
   }
 
+  /** The queue across its partitions, once the name is valid and the principal may do `action` on it. */
+  private partitioned(name: string, action: Action): QueuePartitions {
+    parse(QueueName, name, "queue name");
+    authorize(this.scope.principal, action, `queue:${name}`);
+    return new QueuePartitions(this.env, this.objectKeyPrefix, name, isFifoName(name), this.clock);
+  }
+
   private catalog() {
     return this.env.CATALOG.get(this.env.CATALOG.idFromName(this.scope.account));
   }
@@ -117,6 +127,10 @@ export class QueueOperations {
       const result = await this.withDeadLetterLink(name, attributes.deadLetter, async () =>
         unwrap(await queue.create(name, this.objectKeyPrefix, attributes)),
       );
+      // Confirming a queue also makes any partition a failed create left out.
+      const partitions = this.partitioned(name, "manage");
+      await partitions.sync(result.queue, 1, result.queue.partitions);
+      partitions.remember(result.queue.partitions);
       await this.index(result.queue);
       return result;
     });
@@ -165,7 +179,8 @@ export class QueueOperations {
   }
 
   async getQueue(name: string): Promise<QueueInfo> {
-    return unwrap(await this.queue(name, "read").getInfo());
+    const home = unwrap(await this.queue(name, "read").getInfo());
+    return this.partitioned(name, "read").wholeInfo(home);
   }
 
   /** Lists the queues the principal may read; others are left out as if they did not exist. */
@@ -203,13 +218,39 @@ export class QueueOperations {
     };
   }
 
+  /**
+   * Changes attributes in the queue's object and then in every other partition. A raise makes the
+   * new partitions first; a lowering removes the partitions past the new count first, each only
+   * if it is empty. A FIFO queue's count is fixed at creation: its groups' partitions follow from it.
+   */
   async updateQueue(name: string, patch: UpdateQueueBody): Promise<QueueInfo> {
     const queueObject = this.queue(name, "manage");
-    const queue = await this.withDeadLetterLink(name, patch.deadLetter, async () =>
-      unwrap(await queueObject.updateAttributes(patch)),
-    );
+    const partitions = this.partitioned(name, "manage");
+    let made: { from: number; to: number; attributes: QueueInfo } | null = null;
+    if (patch.partitions !== undefined) {
+      const before = unwrap(await queueObject.getInfo());
+      if (before.partitions !== patch.partitions) {
+        if (before.fifo) throw new ServiceError(ErrorCode.InvalidParameter, "a FIFO queue's partitions are fixed at creation: its groups' partitions follow from the count");
+        if (patch.partitions > before.partitions) {
+          made = { from: before.partitions, to: patch.partitions, attributes: { ...before, partitions: patch.partitions } };
+          await partitions.sync(made.attributes, made.from, made.to);
+        } else {
+          await partitions.retire(patch.partitions, before.partitions, before);
+        }
+      }
+    }
+    let queue: QueueInfo;
+    try {
+      queue = await this.withDeadLetterLink(name, patch.deadLetter, async () => unwrap(await queueObject.updateAttributes(patch)));
+    } catch (error) {
+      // The raise did not happen: the partitions made for it go again (they are empty, nothing routes to them).
+      if (made) await partitions.retire(made.from, made.to, made.attributes).catch(() => undefined);
+      throw error;
+    }
+    partitions.remember(queue.partitions);
+    await partitions.sync(queue, 1, queue.partitions);
     await this.index(queue);
-    return queue;
+    return partitions.wholeInfo(queue);
   }
 
   /** Adds or replaces tags (SQS TagQueue); the queue keeps at most `queueTagsMax`. */
@@ -238,12 +279,15 @@ export class QueueOperations {
     authorize(this.scope.principal, "manage", `queue:${name}`);
     // Out of the index first, in one step with the in-use check, so no source can link to it meanwhile.
     const { removed } = unwrap(await this.catalog().removeQueue(this.scope.region, name));
-    const { existed } = unwrap(await this.queue(name, "manage").destroy());
+    const home = this.queue(name, "manage");
+    const state = await home.partitionBacklog();
+    if (state.ok) await this.partitioned(name, "manage").destroyOthers(state.value.partitions);
+    const { existed } = unwrap(await home.destroy());
     if (!existed && !removed) throw new ServiceError(ErrorCode.QueueNotFound, `queue ${name} does not exist`);
   }
 
   async send(name: string, messages: OutgoingMessage[]): Promise<SentMessage[]> {
-    return unwrap(await this.queue(name, "send").send(messages, senderIdOf(this.scope.principal))).messages;
+    return this.partitioned(name, "send").send(messages, senderIdOf(this.scope.principal));
   }
 
   /**
@@ -254,6 +298,9 @@ export class QueueOperations {
    * any message is claimed for it.
    */
   async receive(name: string, request: ReceiveRequest, signal?: AbortSignal): Promise<ReceivedMessage[]> {
+    const partitioned = this.partitioned(name, "receive");
+    const partitions = await partitioned.count();
+    if (partitions > 1) return partitioned.receive(request, partitions, signal);
     const deadlineMs = this.clock.nowMs() + (request.waitSeconds ?? 0) * 1000;
     const receiveId = signal ? crypto.randomUUID() : undefined;
     for (let attempt = 1; ; attempt++) {
@@ -275,7 +322,16 @@ export class QueueOperations {
   }
 
   async deleteMessages(name: string, receiptHandles: string[]): Promise<DeleteResult[]> {
-    return unwrap(await this.queue(name, "receive").deleteMessages(receiptHandles));
+    const partitioned = this.partitioned(name, "receive");
+    return partitioned.deleteMessages(receiptHandles, await this.partitionsOf(partitioned, receiptHandles));
+  }
+
+  /**
+   * The partition count, read only when a handle names a partition past 0: handles of a queue of
+   * one partition go straight to its object, as before partitions existed.
+   */
+  private async partitionsOf(partitioned: QueuePartitions, receiptHandles: string[]): Promise<number> {
+    return receiptHandles.some((handle) => parsePartitionHandle(handle).partition > 0) ? partitioned.count() : 1;
   }
 
   /** Deletes one message; a handle that does not delete is an error, not a result. */
@@ -287,19 +343,23 @@ export class QueueOperations {
   }
 
   async changeVisibility(name: string, receiptHandle: string, visibilityTimeout: number): Promise<{ nextVisibleAt: number }> {
-    return unwrap(await this.queue(name, "receive").changeVisibility(receiptHandle, visibilityTimeout));
+    const partitioned = this.partitioned(name, "receive");
+    return partitioned.changeVisibility(receiptHandle, visibilityTimeout, await this.partitionsOf(partitioned, [receiptHandle]));
   }
 
   async peek(name: string, query: { limit: number; cursor?: string }): Promise<{ messages: PeekedMessage[]; nextCursor: string | null }> {
-    return unwrap(await this.queue(name, "read").peek(query.limit, query.cursor ? Number(query.cursor) : 0));
+    const partitioned = this.partitioned(name, "read");
+    return partitioned.peek(query.limit, query.cursor ? Number(query.cursor) : 0, await partitioned.count());
   }
 
   async purge(name: string): Promise<{ purged: number }> {
-    return unwrap(await this.queue(name, "manage").purge());
+    const partitioned = this.partitioned(name, "manage");
+    return partitioned.purge(await partitioned.count());
   }
 
   async rewind(name: string, sinceMs: number): Promise<{ rewound: number }> {
-    return unwrap(await this.queue(name, "manage").rewind(sinceMs));
+    const partitioned = this.partitioned(name, "manage");
+    return partitioned.rewind(sinceMs, await partitioned.count());
   }
 
   async startRedrive(
@@ -318,10 +378,16 @@ export class QueueOperations {
         throw new ServiceError(ErrorCode.InvalidParameter, "a redrive's destination must be another queue");
       }
     }
+    const partitioned = this.partitioned(name, "manage");
+    const partitions = await partitioned.count();
     const queue = this.queue(name, "manage");
     if (!request.destination) {
       // Back to the sources is a send into each of them: the caller must be allowed every one.
-      for (const source of unwrap(await queue.redriveSources())) authorize(this.scope.principal, "send", `queue:${source}`);
+      const sources = partitions > 1 ? await partitionedRedriveSources(partitioned, partitions) : unwrap(await queue.redriveSources());
+      for (const source of sources) authorize(this.scope.principal, "send", `queue:${source}`);
+    }
+    if (partitions > 1) {
+      return startPartitionedRedrive(partitioned, partitions, { ...request, destination: request.destination ?? null });
     }
     return unwrap(
       await queue.startRedrive({
@@ -333,10 +399,14 @@ export class QueueOperations {
   }
 
   async getRates(name: string): Promise<QueueRates> {
-    return unwrap(await this.queue(name, "read").getRates());
+    const partitioned = this.partitioned(name, "read");
+    return partitioned.rates(await partitioned.count());
   }
 
   async getRedrive(name: string): Promise<RedriveStatus> {
+    const partitioned = this.partitioned(name, "read");
+    const partitions = await partitioned.count();
+    if (partitions > 1) return partitionedRedriveStatus(partitioned, partitions);
     return unwrap(await this.queue(name, "read").getRedrive());
   }
 
@@ -349,6 +419,9 @@ export class QueueOperations {
 
   /** Stops the running redrive; with `startedAt`, only if it is the one started then. */
   async cancelRedrive(name: string, startedAt?: number): Promise<RedriveStatus> {
+    const partitioned = this.partitioned(name, "manage");
+    const partitions = await partitioned.count();
+    if (partitions > 1) return cancelPartitionedRedrive(partitioned, partitions, startedAt);
     return unwrap(await this.queue(name, "manage").cancelRedrive(startedAt));
   }
 }

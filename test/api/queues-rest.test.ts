@@ -19,6 +19,7 @@ const defaults = {
   contentBasedDeduplication: false,
   deduplicationScope: "queue",
   fifoThroughputLimit: "perQueue",
+  partitions: 1,
 };
 
 /** All pages of `GET /v1/queues` for a prefix. */

@@ -185,6 +185,7 @@ const queueAttributeFields: FieldSpec[] = [
   { field: "contentBasedDeduplication", bad: fc.oneof(notABoolean, fc.constant(true)) },
   { field: "deduplicationScope", bad: fc.oneof(notAString, fc.constantFrom("group", "Queue", "", "messageGroup")) },
   { field: "fifoThroughputLimit", bad: fc.oneof(notAString, fc.constantFrom("perGroup", "", "perMessageGroupId")) },
+  { field: "partitions", bad: badInteger(1, 64) },
 ];
 
 const messageFields: FieldSpec[] = [

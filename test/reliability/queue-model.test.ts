@@ -19,6 +19,7 @@ import { Prefix, queueStub, uniqueName } from "../objects/support";
 import { checkProperty, propertyTimeoutMs } from "./fc-params";
 import { DedupModel, fairClaim, fifoClaim, sequenceNumberOf } from "./lib/group-model";
 import { socketCommandArbs, socketReceive, socketSettle, type SocketCommand } from "./lib/socket-receivers";
+import { partitionCommandsArb, partitionConfigArb, partitionTally, runPartitionSequence } from "./lib/partition-model";
 
 /**
  * Model-based test of one queue with a dead-letter queue: random sequences of sends, receives,
@@ -32,6 +33,10 @@ import { socketCommandArbs, socketReceive, socketSettle, type SocketCommand } fr
  *
  * Time is simulated: the engine's methods and runDue take `nowMs`. The simulated clock starts ten
  * days ahead of the real one, so the alarms the object sets for it never fire during the test.
+ *
+ * A second property drives queues of 2 to 8 partitions through the service layer against a model
+ * of their own (lib/partition-model.ts): routing, the backlog hint, partition handles, counts and
+ * purge for the whole queue, raising and lowering the count, evictions.
  */
 
 const DayMs = 86_400_000;
@@ -1038,6 +1043,21 @@ describe("queue against a reference model", () => {
       }
       for (const message of warnings) expect(String(message)).toMatch(/^dead-letter move to \S+ failed, retrying: .*QueueNotFound/);
       console.log(`queue model tally: ${JSON.stringify(tally)}`);
+    },
+    propertyTimeoutMs(),
+  );
+});
+
+describe("partitioned queue against a reference model", () => {
+  it(
+    "random sequences through the service layer keep a queue of several partitions equal to the model",
+    async () => {
+      await checkProperty(
+        "partitioned queue model",
+        fc.asyncProperty(partitionConfigArb, partitionCommandsArb, (config, commands) => runPartitionSequence(config, commands)),
+        20,
+      );
+      console.log(`partitioned queue model tally: ${JSON.stringify(partitionTally)}`);
     },
     propertyTimeoutMs(),
   );

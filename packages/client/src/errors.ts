@@ -43,6 +43,8 @@ const codes = {
   InvalidRewindTime: [400, C],
   RedriveInProgress: [409, L],
   RedriveNotFound: [404, C],
+  PartitionsNotEmpty: [409, L],
+  PartitionedQueue: [409, C],
   ConsumerNotFound: [404, C],
   TopicNotFound: [404, C],
   TopicAlreadyExists: [409, C],

@@ -44,6 +44,8 @@ export const CmqErrorOf = {
   InvalidRewindTime: { code: 4000, module: 10680 },
   RedriveInProgress: invalidParameter,
   RedriveNotFound: invalidParameter,
+  PartitionsNotEmpty: invalidParameter,
+  PartitionedQueue: invalidParameter,
   ConsumerNotFound: invalidParameter,
   TopicNotFound: { code: 4440, module: 10600 },
   TopicAlreadyExists: { code: 4460, module: 10110 },

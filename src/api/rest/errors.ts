@@ -26,6 +26,8 @@ export const HttpStatusOfError = {
   InvalidRewindTime: 400,
   RedriveInProgress: 409,
   RedriveNotFound: 404,
+  PartitionsNotEmpty: 409,
+  PartitionedQueue: 409,
   ConsumerNotFound: 404,
   TopicNotFound: 404,
   TopicAlreadyExists: 409,

@@ -49,6 +49,9 @@ export const SqsErrorOf = {
   // StartMessageMoveTask: "There is already a task running" is InvalidParameterValue.
   RedriveInProgress: InvalidParameterValue,
   RedriveNotFound: ResourceNotFound,
+  // SQS has no partitions: a refused change of the queue is an invalid attribute value.
+  PartitionsNotEmpty: { code: "InvalidAttributeValue", status: 400 },
+  PartitionedQueue: InvalidParameterValue,
   ConsumerNotFound: ResourceNotFound,
   TopicNotFound: ResourceNotFound,
   TopicAlreadyExists: InvalidParameterValue,

@@ -34,6 +34,9 @@ export const TcErrorOf = {
   InvalidRewindTime: "InvalidParameterValue",
   RedriveInProgress: "ResourceInUse",
   RedriveNotFound: "ResourceNotFound",
+  // The queue's present state refuses the change or operation.
+  PartitionsNotEmpty: "FailedOperation",
+  PartitionedQueue: "UnsupportedOperation",
   ConsumerNotFound: "ResourceNotFound",
   TopicNotFound: "ResourceNotFound.Topic",
   TopicAlreadyExists: "ResourceInUse.Topic",

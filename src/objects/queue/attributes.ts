@@ -1,5 +1,6 @@
 import { ErrorCode, ServiceError } from "../../errors";
 import { sameJson } from "../canonical";
+import { PartitionLimits } from "../../schema/partitions";
 import {
   FifoNameSuffix,
   QueueLimits,
@@ -23,6 +24,7 @@ export const LaterAttributeDefaults = {
   contentBasedDeduplication: false,
   deduplicationScope: "queue",
   fifoThroughputLimit: "perQueue",
+  partitions: PartitionLimits.default,
 } as const;
 
 /** A new queue's attributes: every field not given takes CMQ's documented default. */
@@ -43,6 +45,7 @@ export function defaultQueueAttributes(input: CreateQueueBody): QueueAttributes 
     contentBasedDeduplication: input.contentBasedDeduplication ?? false,
     deduplicationScope: input.deduplicationScope ?? "queue",
     fifoThroughputLimit: input.fifoThroughputLimit ?? "perQueue",
+    partitions: input.partitions ?? PartitionLimits.default,
   });
 }
 
