@@ -14,6 +14,7 @@ import type {
   UpdateQueueBody,
 } from "../schema/queue";
 import { queueObject } from "./keys";
+import { LiveCloseCode } from "../schema/live";
 import { refusal } from "./live";
 import { PartitionHints, type BacklogState } from "./queue/partition-hint";
 import { LiveQueueSockets, type SendRequest } from "./queue/live";
@@ -193,6 +194,8 @@ export class QueueObject extends DurableObject<Env> {
       }
       // A change that changes nothing leaves modifiedAt alone.
       const changed = sameAttributes(current, merged) ? null : this.engine.updateAttributes(merged, nowMs);
+      // A socket sees one object: spread over partitions, the queue would go on without telling it.
+      if (merged.partitions > 1 && current.partitions <= 1) this.live.closeAll("the queue now has partitions, which live sockets do not span", LiveCloseCode.partitioned);
       return { value: this.engine.info(nowMs), effects: changed?.effects ?? effects({ rescan: true }) };
     });
   }

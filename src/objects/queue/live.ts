@@ -246,9 +246,9 @@ export class LiveQueueSockets {
     closeSocket(ws, code === undefined || code === 1005 || code === 1006 ? 1000 : code, "");
   }
 
-  /** The queue was deleted: every socket closes with 4404. */
-  closeAll(reason: string): void {
-    for (const ws of this.ctx.getWebSockets(QueueSocketTag)) closeSocket(ws, LiveCloseCode.deleted, reason);
+  /** Every socket closes: with 4404 when the queue was deleted, 4409 when it was partitioned. */
+  closeAll(reason: string, code: number = LiveCloseCode.deleted): void {
+    for (const ws of this.ctx.getWebSockets(QueueSocketTag)) closeSocket(ws, code, reason);
     for (const waiter of this.byId.values()) this.waiters.remove(waiter);
     this.byId.clear();
   }
