@@ -72,6 +72,28 @@ describe("queues through tencentcloud-sdk-nodejs", () => {
     expect(received?.body).toBe("after the clear");
   });
 
+  it("serves a partitioned queue as one: sends spread over its partitions, counted, modified and cleared as a whole", async () => {
+    const name = uniqueName("tc");
+    expect((await service.rest("PUT", `/v1/queues/${name}`, { partitions: 4 })).status).toBe(201);
+
+    for (let i = 0; i < 8; i++) await client.SendCmqMsg({ QueueName: name, MsgContent: `m${i}`, DelaySeconds: 0 });
+    const counted = (await client.DescribeCmqQueueDetail({ QueueName: name })).QueueDescribe!;
+    await client.ModifyCmqQueueAttribute({ QueueName: name, VisibilityTimeout: 77 });
+    const received = await service.rest("POST", `/v1/queues/${name}/messages/receive`, { max: 16 });
+    await client.ClearCmqQueue({ QueueName: name });
+    const cleared = (await client.DescribeCmqQueueDetail({ QueueName: name })).QueueDescribe!;
+
+    expect(counted.ActiveMsgNum).toBe(8);
+    const messages = received.body.messages as Array<{ body: string; receiptHandle: string; nextVisibleAt: number }>;
+    expect(messages.map((message) => message.body).sort()).toEqual(["m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7"]);
+    // Handles of partitions past the first name theirs; the sends went to more than one.
+    const partitionsSeen = new Set(messages.map((message) => /^p(\d+)_/.exec(message.receiptHandle)?.[1] ?? "0"));
+    expect(partitionsSeen.size).toBeGreaterThan(1);
+    // The visibility timeout was changed in every partition the messages came from.
+    for (const message of messages) expect(message.nextVisibleAt - Date.now()).toBeGreaterThan(60_000);
+    expect([cleared.ActiveMsgNum, cleared.InactiveMsgNum]).toEqual([0, 0]);
+  });
+
   it("delays a message by DelaySeconds", async () => {
     const name = uniqueName("tc");
     await client.CreateCmqQueue({ QueueName: name });
