@@ -420,10 +420,15 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   /** The home object: which partitions hold a backlog; with `since`, waits up to `waitMs` for a new one. */
-  async partitionBacklog(since?: string, waitMs = 0): Promise<Result<BacklogState>> {
-    if (since !== undefined) await this.partitions.waitForBacklog(since, waitMs);
+  async partitionBacklog(since?: string, waitMs = 0, waitId?: string): Promise<Result<BacklogState>> {
+    if (since !== undefined) await this.partitions.waitForBacklog(since, waitMs, waitId);
     const nowMs = this.clock.nowMs();
     return toResult(() => this.partitions.state(nowMs, this.engine.requireMeta().attributes.pollingWaitSeconds));
+  }
+
+  /** The home object: ends a partitioned receive's wait whose client went away. */
+  async cancelBacklogWait(waitId: string): Promise<Result<{ cancelled: boolean }>> {
+    return ok({ cancelled: this.partitions.cancelWait(waitId) });
   }
 
   /** The home object: a partition's backlog appeared (`true`) or went. */

@@ -1,6 +1,7 @@
 import type { Clock } from "../clock";
 import { ErrorCode, ServiceError, unwrap, type Result } from "../errors";
 import { partitionObject } from "../objects/keys";
+import { keepRunning } from "./keep-running";
 import type { BacklogState } from "../objects/queue/partition-hint";
 import type { ReceiveRequest } from "../objects/queue-object";
 import type { QueueRates } from "../objects/queue/rates";
@@ -171,11 +172,30 @@ export class QueuePartitions {
     const first = Math.floor(Math.random() * partitions);
     const received = await this.takeFrom(first, request, request.max);
     if (received.length >= request.max) return received;
+    // A client gone away ends the wait in the home object too, rather than leaving it to its time.
+    const waitId = signal ? crypto.randomUUID() : undefined;
+    const cancel = () => keepRunning(this.object(0).cancelBacklogWait(waitId!).catch(() => undefined));
+    signal?.addEventListener("abort", cancel, { once: true });
+    try {
+      return await this.gather(request, received, first, startMs, waitId, signal);
+    } finally {
+      signal?.removeEventListener("abort", cancel);
+    }
+  }
+
+  private async gather(
+    request: ReceiveRequest,
+    received: ReceivedMessage[],
+    first: number,
+    startMs: number,
+    waitId: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<ReceivedMessage[]> {
     let since: string | undefined;
     let waitMs = 0;
     for (;;) {
       if (signal?.aborted) return received;
-      const state = await this.backlog(since, waitMs);
+      const state = await this.backlog(since, waitMs, waitId);
       this.remember(state.partitions);
       if (signal?.aborted) return received;
       // The first partition gave what it had; the others the hint names fill the rest of the batch.
@@ -195,11 +215,11 @@ export class QueuePartitions {
    * The home object's hint, waiting there up to `waitMs` for a new backlog after `since`. A wait
    * holds no message: if the home object restarts meanwhile (a deploy, an eviction), it is asked again.
    */
-  private async backlog(since: string | undefined, waitMs: number): Promise<BacklogState> {
+  private async backlog(since: string | undefined, waitMs: number, waitId?: string): Promise<BacklogState> {
     for (let attempt = 1; ; attempt++) {
       const startMs = this.clock.nowMs();
       try {
-        return unwrap(await this.object(0).partitionBacklog(since, waitMs));
+        return unwrap(await this.object(0).partitionBacklog(since, waitMs, waitId));
       } catch (error) {
         if (error instanceof ServiceError || attempt >= BacklogAttempts) throw error;
         waitMs = Math.max(0, waitMs - (this.clock.nowMs() - startMs));

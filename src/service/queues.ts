@@ -1,4 +1,3 @@
-import { waitUntil } from "cloudflare:workers";
 import { authorize, can, type Principal } from "../auth/authenticate";
 import { systemClock, type Clock } from "../clock";
 import { ErrorCode, ServiceError, unwrap } from "../errors";
@@ -26,6 +25,7 @@ import {
 import { parse } from "../schema/parse";
 import { parsePartitionHandle } from "../schema/partitions";
 import { pageOf, type ListQuery } from "./listing";
+import { keepRunning } from "./keep-running";
 import { quota, withinQuota } from "./quotas";
 import type { CatalogEntry, CatalogFilter } from "../objects/catalog-object";
 import { objectKeyPrefix, queueObject } from "../objects/keys";
@@ -37,15 +37,6 @@ const ReceiveAttempts = 3;
 /** Only FIFO queues' names end in `.fifo` (checked at creation): the name tells the queue's type. */
 function isFifoName(name: string): boolean {
   return name.endsWith(FifoNameSuffix);
-}
-
-/** Lets `work` finish after the request that started it ends (its client went away). */
-function keepRunning(work: Promise<unknown>): void {
-  try {
-    waitUntil(work);
-  } catch {
-    // Outside a request (a test calling the service directly) there is nothing to extend.
-  }
 }
 
 export { quota } from "./quotas";

@@ -2,7 +2,8 @@ import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } fro
 import { describe, expect, it, vi } from "vitest";
 import { partitionOfGroup } from "../../src/schema/partitions";
 import { expectError, expectStatus } from "../api/helpers";
-import { api, uniqueName } from "../support/http";
+import { exports } from "cloudflare:workers";
+import { api, RootSecretKey, uniqueName } from "../support/http";
 import { countsOf, deleteHandles, drain, partition, partitionedQueue, partitionOfHandle, receive, sendBatch, sendOne } from "./support";
 
 /** A group id whose partition, among `partitions`, is `target`. */
@@ -87,6 +88,41 @@ describe("a partitioned queue", () => {
       expect(answer.body.messages.map((message: { id: string }) => message.id)).toEqual([id]);
       expect(partitionOfHandle(answer.body.messages[0].receiptHandle)).toBe(target);
     }
+  });
+
+  it("ends a long poll's wait in the home object when its client goes away, claiming nothing for it", async () => {
+    const name = await partitionedQueue(4);
+    const controller = new AbortController();
+    const request = new Request(`http://cmq.test/v1/queues/${name}/messages/receive`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${RootSecretKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ waitSeconds: 20 }),
+      signal: controller.signal,
+    });
+    const abandoned = (exports as unknown as { default: Fetcher }).default.fetch(request).catch(() => null);
+    await vi.waitFor(async () => expect(await waitingReceives(name)).toBe(1));
+
+    controller.abort();
+    await abandoned;
+    await vi.waitFor(async () => expect(await waitingReceives(name)).toBe(0));
+    await sendOne(name, { body: "for a live receiver" });
+
+    expect(await countsOf(name)).toMatchObject({ active: 1, inactive: 0 });
+    expect((await receive(name)).map((message) => message.body)).toEqual(["for a live receiver"]);
+  });
+
+  it("keeps a cancellation that reaches the home object before its wait, and ends that wait at once", async () => {
+    const name = await partitionedQueue(2);
+    const home = partition(name, 0);
+    const state = await home.partitionBacklog();
+    expect(state.ok).toBe(true);
+    const token = state.ok ? state.value.token : "";
+
+    expect(await home.cancelBacklogWait("early")).toEqual({ ok: true, value: { cancelled: false } });
+    const answered = await home.partitionBacklog(token, 20_000, "early");
+
+    expect(answered.ok).toBe(true);
+    expect(await waitingReceives(name)).toBe(0);
   });
 
   it("reports a backlog from the partition's alarm when a delayed message becomes visible", async () => {

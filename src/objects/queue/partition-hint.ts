@@ -2,6 +2,9 @@ import { ErrorCode, ServiceError } from "../../errors";
 import { queueObject } from "../keys";
 import type { QueueEngine } from "./engine";
 
+
+/** Cancellations kept for waits that have not arrived yet. */
+const CancelledWaitsKept = 1_000;
 /**
  * What the queue's home object (partition 0) knows of its partitions' backlogs: which ones hold
  * a message a receive can take now, as the partitions last reported, and a token that changes
@@ -47,6 +50,10 @@ export class PartitionHints {
   private readonly epoch = crypto.randomUUID();
   private version = 0;
   private readonly watchers = new Set<() => void>();
+  /** Waits that can be ended early, by the id their receive named. */
+  private readonly watchersById = new Map<string, () => void>();
+  /** Cancellations that arrived before their wait (calls may cross); the oldest go first. */
+  private readonly cancelledWaits = new Set<string>();
 
   constructor(
     private readonly sql: SqlStorage,
@@ -157,6 +164,7 @@ export class PartitionHints {
     this.version++;
     for (const watcher of this.watchers) watcher();
     this.watchers.clear();
+    this.watchersById.clear();
   }
 
   /** The home object: the backlog as reported, partition 0's read now. */
@@ -171,7 +179,8 @@ export class PartitionHints {
   }
 
   /** The home object: resolves when a partition reports a new backlog after `token`, or after `waitMs`. */
-  waitForBacklog(token: string, waitMs: number): Promise<void> {
+  waitForBacklog(token: string, waitMs: number, waitId?: string): Promise<void> {
+    if (waitId !== undefined && this.cancelledWaits.delete(waitId)) return Promise.resolve();
     if (token !== `${this.epoch}:${this.version}` || waitMs <= 0) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -180,16 +189,35 @@ export class PartitionHints {
       }, waitMs);
       const done = () => {
         clearTimeout(timer);
+        if (waitId !== undefined) this.watchersById.delete(waitId);
         resolve();
       };
       this.watchers.add(done);
+      if (waitId !== undefined) this.watchersById.set(waitId, done);
     });
+  }
+
+  /**
+   * The home object: ends the wait named `waitId` (its client went away), or, when it has not
+   * arrived yet, keeps the cancellation for it.
+   */
+  cancelWait(waitId: string): boolean {
+    const done = this.watchersById.get(waitId);
+    if (done) {
+      this.watchers.delete(done);
+      done();
+      return true;
+    }
+    this.cancelledWaits.add(waitId);
+    if (this.cancelledWaits.size > CancelledWaitsKept) this.cancelledWaits.delete(this.cancelledWaits.values().next().value!);
+    return false;
   }
 
   /** The queue was deleted: waiting receives end, and this object forgets what it was. */
   forget(): void {
     for (const watcher of this.watchers) watcher();
     this.watchers.clear();
+    this.watchersById.clear();
     this.reported = null;
     this.retryAtMs = null;
     this.partition = 0;
