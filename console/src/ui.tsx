@@ -186,6 +186,10 @@ export const jsonOf = (text: string): unknown => {
 };
 
 /** The page sizes a list offers. */
+/** A paged list's caption: how many in all, and how many of them this page shows. */
+export const listCaption = (total: number, shown: number, noun: string): string =>
+  `${total} ${total === 1 ? noun : `${noun}s`}${total > shown ? `, ${shown} on this page` : ""}`;
+
 export const PageSizes = ["10", "50", "100"] as const;
 
 /**

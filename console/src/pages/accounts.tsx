@@ -2,7 +2,7 @@ import type { EdgeCmqClient, OperationOutput } from "@edge-cmq/client";
 import { useState } from "preact/hooks";
 import { CreateAccountBody, UpdateAccountBody } from "../../../src/schema/account";
 import { Allowed, useRights, type WhoAmI } from "../rights";
-import { Field, Pager, Section, Status, formatTime, listOf, useAction, useLoad, usePages } from "../ui";
+import { Field, Pager, Section, Status, formatTime, listOf, useAction, useLoad, usePages, listCaption } from "../ui";
 import { check } from "../validate";
 import { Keys, MintToken, policyText } from "./keys";
 
@@ -72,8 +72,7 @@ function AccountList({ client, chosen, onChoose }: { client: EdgeCmqClient; chos
         <div class="table-wrap">
           <table aria-label="Accounts">
             <caption>
-              {list.data.total} {list.data.total === 1 ? "account" : "accounts"}
-              {list.data.total > list.data.accounts.length ? `, ${list.data.accounts.length} on this page` : ""}
+              {listCaption(list.data.total, list.data.accounts.length, "account")}
             </caption>
             <thead>
               <tr><th scope="col">Name</th><th scope="col">Id</th><th scope="col">Created</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr>

@@ -2,7 +2,7 @@ import type { EdgeCmqClient, OperationOutput } from "@edge-cmq/client";
 import { useState } from "preact/hooks";
 import { CreateKeyBody, CreateTokenBody } from "../../../src/schema/account";
 import { Allowed, useRights } from "../rights";
-import { ConfirmButton, Field, Pager, Section, Status, formatTime, jsonOf, listOf, numberOf, useAction, usePages } from "../ui";
+import { ConfirmButton, Field, Pager, Section, Status, formatTime, jsonOf, listOf, numberOf, useAction, usePages, listCaption } from "../ui";
 import { check } from "../validate";
 
 type Key = OperationOutput<"listKeys">["keys"][number];
@@ -65,8 +65,7 @@ export function Keys({ client, account }: { client: EdgeCmqClient; account: stri
         <div class="table-wrap">
           <table aria-label="Keys">
             <caption>
-              {keys.data.total} {keys.data.total === 1 ? "key" : "keys"}
-              {keys.data.total > keys.data.keys.length ? `, ${keys.data.keys.length} on this page` : ""}
+              {listCaption(keys.data.total, keys.data.keys.length, "key")}
             </caption>
             <thead>
               <tr><th scope="col">Secret id</th><th scope="col">State</th><th scope="col">Policy</th><th scope="col">Created</th><th scope="col">Rotated</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr>

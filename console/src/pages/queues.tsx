@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { CreateQueueBody, LocationHints, QueueName } from "../../../src/schema/queue";
 import { href } from "../app";
 import { useRights, Allowed } from "../rights";
-import { Field, Pager, Section, Select, Status, listOf, usePages } from "../ui";
+import { Field, Pager, Section, Select, Status, listOf, usePages, listCaption } from "../ui";
 import { check, explain } from "../validate";
 import { QueueAttributeForm } from "./queue-attributes";
 
@@ -34,8 +34,7 @@ export function QueuesPage({ client }: { client: EdgeCmqClient }) {
         <div class="table-wrap">
           <table>
             <caption>
-              {list.data.total} {list.data.total === 1 ? "queue" : "queues"}
-              {list.data.total > list.data.queues.length ? `, ${list.data.queues.length} on this page` : ""}; counts refresh every {RefreshMs / 1000} s
+              {listCaption(list.data.total, list.data.queues.length, "queue")}; counts refresh every {RefreshMs / 1000} s
             </caption>
             <thead>
               <tr>

@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { ContentFormats, CreateSubscriptionBody, NotifyStrategies, Protocols, SubscriptionName, UpdateSubscriptionBody } from "../../../src/schema/topic";
 import { href } from "../app";
 import { Allowed, refusal, useRights } from "../rights";
-import { ConfirmButton, Field, Pager, Section, Select, Status, formatTime, listOf, useAction, usePages } from "../ui";
+import { ConfirmButton, Field, Pager, Section, Select, Status, formatTime, listOf, useAction, usePages, listCaption } from "../ui";
 import { check } from "../validate";
 
 type Topic = OperationOutput<"getTopic">;
@@ -41,8 +41,7 @@ export function Subscriptions({ client, topic, onChange }: { client: EdgeCmqClie
           <div class="table-wrap">
             <table aria-label="Subscriptions">
               <caption>
-                {list.data.total} {list.data.total === 1 ? "subscription" : "subscriptions"}
-                {list.data.total > list.data.subscriptions.length ? `, ${list.data.subscriptions.length} on this page` : ""}
+                {listCaption(list.data.total, list.data.subscriptions.length, "subscription")}
               </caption>
               <thead>
                 <tr>

@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { CreateTopicBody, FilterTypes, TopicName } from "../../../src/schema/topic";
 import { href } from "../app";
 import { Allowed, useRights } from "../rights";
-import { Field, Pager, Section, Select, Status, useAction, usePages } from "../ui";
+import { Field, Pager, Section, Select, Status, useAction, usePages, listCaption } from "../ui";
 import { check } from "../validate";
 
 export function TopicsPage({ client }: { client: EdgeCmqClient }) {
@@ -21,8 +21,7 @@ export function TopicsPage({ client }: { client: EdgeCmqClient }) {
         <div class="table-wrap">
           <table>
             <caption>
-              {list.data.total} {list.data.total === 1 ? "topic" : "topics"}
-              {list.data.total > list.data.topics.length ? `, ${list.data.topics.length} on this page` : ""}
+              {listCaption(list.data.total, list.data.topics.length, "topic")}
             </caption>
             <thead>
               <tr><th scope="col">Name</th><th scope="col">Filter</th><th scope="col">Retention (s)</th></tr>
