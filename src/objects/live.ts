@@ -1,4 +1,4 @@
-import type * as v from "valibot";
+import * as v from "valibot";
 import { ErrorCode, ServiceError, type ErrorCode as Code } from "../errors";
 import { LiveCloseCode, LiveLimits, LiveProtocol } from "../schema/live";
 import { parse } from "../schema/parse";
@@ -19,6 +19,15 @@ export function settingsOf(request: Request): unknown {
 
 /** An object's answer to a request that is not an upgrade sent by the service. */
 export const notAnUpgrade = () => refusal(ErrorCode.MalformedRequest, "an object answers only WebSocket upgrades sent by the service");
+
+/** An upgrade's settings, as the service sent them; or the refusal when the object holds its most sockets or they are not the service's. */
+export function upgradeSettings<T>(ctx: DurableObjectState, request: Request, schema: v.GenericSchema<unknown, T>, holder: "queue" | "topic"): T | Response {
+  if (ctx.getWebSockets().length >= LiveLimits.socketsPerObject) {
+    return refusal(ErrorCode.QuotaExceeded, `a ${holder} holds at most ${LiveLimits.socketsPerObject} live sockets`);
+  }
+  const parsed = v.safeParse(schema, settingsOf(request));
+  return parsed.success ? parsed.output : notAnUpgrade();
+}
 
 /**
  * Accepts a socket for the WebSocket Hibernation API, so that an idle one costs nothing and

@@ -3,7 +3,7 @@ import type { Clock } from "../../clock";
 import { ErrorCode, ServiceError, unwrap, type Result } from "../../errors";
 import { LiveCloseCode, LiveLimits, LiveQueueOptions, QueueClientFrame, type LiveGrant } from "../../schema/live";
 import type { DeleteResult, OutgoingMessage, ReceivedMessage } from "../../schema/queue";
-import { acceptSocket, closeSocket, errorFrame, readFrame, notAnUpgrade, refuseFrame, refusal, sendFrame, settingsOf, upgraded } from "../live";
+import { acceptSocket, closeSocket, errorFrame, readFrame, refuseFrame, refusal, sendFrame, upgradeSettings, upgraded } from "../live";
 import type { Waiter, Waiters } from "./waiters";
 
 /** What a queue socket remembers across the object's eviction (WebSocket attachments survive it). */
@@ -156,12 +156,8 @@ export class LiveQueueSockets {
   /** Accepts an upgrade the service authorised; settings come from the service, not the client. */
   accept(request: Request): Response {
     if (!this.port.exists()) return refusal(ErrorCode.QueueNotFound, "queue does not exist");
-    if (this.ctx.getWebSockets().length >= LiveLimits.socketsPerObject) {
-      return refusal(ErrorCode.QuotaExceeded, `a queue holds at most ${LiveLimits.socketsPerObject} live sockets`);
-    }
-    const parsed = v.safeParse(QueueSocketSettings, settingsOf(request));
-    if (!parsed.success) return notAnUpgrade();
-    const settings = parsed.output;
+    const settings = upgradeSettings(this.ctx, request, QueueSocketSettings, "queue");
+    if (settings instanceof Response) return settings;
     const state: QueueSocketState = {
       kind: "queue",
       id: crypto.randomUUID(),

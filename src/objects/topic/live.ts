@@ -4,7 +4,7 @@ import { matchesAnyBindingKey, matchesTags } from "../../delivery/filters";
 import { ErrorCode, ServiceError } from "../../errors";
 import { LiveCloseCode, LiveLimits, LiveTopicOptions, TopicClientFrame } from "../../schema/live";
 import type { PublishedMessage } from "../../schema/topic";
-import { acceptSocket, closeSocket, errorFrame, readFrame, notAnUpgrade, refuseFrame, refusal, sendFrame, settingsOf, upgraded } from "../live";
+import { acceptSocket, closeSocket, errorFrame, readFrame, refuseFrame, refusal, sendFrame, upgradeSettings, upgraded } from "../live";
 import type { TopicMeta } from "./storage";
 
 /** What a topic socket remembers across the object's eviction: its filters and its credential's end. */
@@ -39,12 +39,8 @@ export class LiveTopicSockets {
 
   accept(request: Request, meta: TopicMeta | null): Response {
     if (!meta) return refusal(ErrorCode.TopicNotFound, "topic does not exist");
-    if (this.ctx.getWebSockets().length >= LiveLimits.socketsPerObject) {
-      return refusal(ErrorCode.QuotaExceeded, `a topic holds at most ${LiveLimits.socketsPerObject} live sockets`);
-    }
-    const parsed = v.safeParse(TopicSocketSettings, settingsOf(request));
-    if (!parsed.success) return notAnUpgrade();
-    const settings = parsed.output;
+    const settings = upgradeSettings(this.ctx, request, TopicSocketSettings, "topic");
+    if (settings instanceof Response) return settings;
     const state: TopicSocketState = {
       kind: "topic",
       id: crypto.randomUUID(),
