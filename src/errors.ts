@@ -28,7 +28,11 @@ export const ErrorCode = {
   RedriveNotFound: "RedriveNotFound",
   /** Lowering a queue's `partitions` while the partitions to remove still hold messages. */
   PartitionsNotEmpty: "PartitionsNotEmpty",
-  /** An operation that works on one queue object only (live sockets, a consumer Worker) on a queue of several partitions. */
+  /**
+   * An operation that works on one queue object only, on a queue of several partitions. No
+   * operation raises it (live sockets and consumer Workers span partitions); kept, as every
+   * released code is, so that clients that name it still build.
+   */
   PartitionedQueue: "PartitionedQueue",
   ConsumerNotFound: "ConsumerNotFound",
   TopicNotFound: "TopicNotFound",

@@ -14,11 +14,11 @@ import type {
   UpdateQueueBody,
 } from "../schema/queue";
 import { queueObject } from "./keys";
-import { LiveCloseCode } from "../schema/live";
-import { refusal } from "./live";
 import { PartitionHints, type BacklogState } from "./queue/partition-hint";
 import { LiveQueueSockets, type SendRequest } from "./queue/live";
+import { LivePartitionPump, PartitionedLivePort, type LivePartitionsHost } from "./queue/live-partitions";
 import type { ConsumerInfo, ConsumerSettings } from "../schema/queue-consumer";
+import type { MirroredConsumer } from "./queue/consumer/store";
 import { changeTags, mergeQueueAttributes, sameAttributes } from "./queue/attributes";
 import { QueueConsumer } from "./queue/consumer/delivery";
 import { effects, mergeEffects, type Effects, type Outcome } from "./queue/effects";
@@ -59,6 +59,8 @@ export class QueueObject extends DurableObject<Env> {
   private readonly waiters = new Waiters();
   /** Live sockets: a second kind of waiting receiver, kept across eviction by hibernation. */
   private readonly live: LiveQueueSockets;
+  /** Feeds the sockets from the queue's other partitions, when it has several. */
+  readonly livePump: LivePartitionPump;
   /** Which partition of its queue this object is, and the backlog hint between partitions. */
   readonly partitions: PartitionHints;
   private readonly longPolls = new Map<string, LongPoll>();
@@ -92,8 +94,18 @@ export class QueueObject extends DurableObject<Env> {
       // Visibility ends change no stored state: they matter only while receivers wait.
       (nowMs) => (this.waiters.size > 0 && this.engine.meta ? this.engine.nextVisibleAfter(nowMs) : null),
       (nowMs) => this.partitions.nextDeadline(nowMs),
+      () => this.livePump.nextDeadline(),
     ]);
-    this.live = new LiveQueueSockets(ctx, this.waiters, this.livePort(), { nowMs: () => this.clock.nowMs() });
+    const liveHost: LivePartitionsHost = {
+      env,
+      engine: this.engine,
+      hints: this.partitions,
+      nowMs: () => this.clock.nowMs(),
+      arm: (deadlineMs) => this.scheduler.arm(deadlineMs),
+      receivers: () => this.live.receivers(),
+    };
+    this.live = new LiveQueueSockets(ctx, this.waiters, new PartitionedLivePort(liveHost, this.livePort()), { nowMs: () => this.clock.nowMs() });
+    this.livePump = new LivePartitionPump(liveHost);
     void ctx.blockConcurrencyWhile(async () => {
       await this.scheduler.load();
       // Sockets with credit outlive an eviction: push to them what became visible meanwhile.
@@ -112,17 +124,19 @@ export class QueueObject extends DurableObject<Env> {
     };
   }
 
-  /** A socket waits as a long poll does: claim now, and arm the alarm for the next message to become visible. */
+  /**
+   * A socket waits as a long poll does: claim now, and arm the alarm for the next message to become
+   * visible; on a partitioned queue, the other partitions' backlogs are taken for it too.
+   */
   private wakeLive(nowMs: number): void {
     if (!this.engine.meta) return;
     this.wake(nowMs);
     if (this.waiters.size > 0) this.apply(this.engine.waitEffects(nowMs), nowMs);
+    this.livePump.kick();
   }
 
   /** `GET /v1/queues/{name}/live`, forwarded by the service once the caller is authorised. */
   override async fetch(request: Request): Promise<Response> {
-    const single = toResult(() => this.partitions.requireSingle("live sockets"));
-    if (!single.ok) return refusal(single.error.code, single.error.message);
     return this.live.accept(request);
   }
 
@@ -189,13 +203,8 @@ export class QueueObject extends DurableObject<Env> {
     return this.run(nowMs, () => {
       const current = this.engine.requireMeta().attributes;
       const merged = mergeQueueAttributes(current, patch);
-      if (merged.partitions > 1 && toResult(() => this.consumer.store.require()).ok) {
-        throw new ServiceError(ErrorCode.PartitionedQueue, "a queue with a consumer Worker keeps one partition; delete the consumer first");
-      }
       // A change that changes nothing leaves modifiedAt alone.
       const changed = sameAttributes(current, merged) ? null : this.engine.updateAttributes(merged, nowMs);
-      // A socket sees one object: spread over partitions, the queue would go on without telling it.
-      if (merged.partitions > 1 && current.partitions <= 1) this.live.closeAll("the queue now has partitions, which live sockets do not span", LiveCloseCode.partitioned);
       return { value: this.engine.info(nowMs), effects: changed?.effects ?? effects({ rescan: true }) };
     });
   }
@@ -367,7 +376,6 @@ export class QueueObject extends DurableObject<Env> {
     const nowMs = this.clock.nowMs();
     return this.run(nowMs, () => {
       this.engine.requireMeta();
-      this.partitions.requireSingle("consumer Workers");
       const { created } = this.consumer.store.set(settings, nowMs);
       return { value: { created, consumer: this.consumer.info(nowMs) }, effects: effects() };
     });
@@ -400,14 +408,42 @@ export class QueueObject extends DurableObject<Env> {
     });
   }
 
-  /** Creates this object as partition `partition` of a queue, or brings its attributes in line with the queue's. */
+  /**
+   * Creates this object as partition `partition` of a queue, or brings its attributes in line with
+   * the queue's; and its consumer Worker in line with the home object's, so that a partition made
+   * by a raise runs the queue's consumer on its own messages.
+   */
   async syncPartition(name: string, objectKeyPrefix: string, attributes: QueueAttributes, partition: number): Promise<Result<void>> {
     const nowMs = this.clock.nowMs();
-    return this.run(nowMs, () => {
+    const synced = this.run(nowMs, () => {
       this.partitions.setPartition(partition);
       if (!this.engine.meta) this.engine.create(name, objectKeyPrefix, attributes, nowMs);
       else if (!sameAttributes(this.engine.meta.attributes, attributes)) return this.engine.updateAttributes(attributes, nowMs);
       return { value: undefined, effects: effects({ rescan: true }) };
+    });
+    if (!synced.ok || partition === 0) return synced;
+    const home = await queueObject(this.env, objectKeyPrefix, name).consumerConfig();
+    return home.ok ? this.mirrorConsumer(home.value) : synced;
+  }
+
+  /** The home object: its consumer's settings and paused state, for the other partitions to mirror. */
+  async consumerConfig(): Promise<Result<MirroredConsumer | null>> {
+    return toResult(() => {
+      this.engine.requireMeta();
+      const config = this.consumer.store.config;
+      if (!config) return null;
+      const { paused, createdAt: _created, modifiedAt: _modified, ...settings } = config;
+      return { settings, paused };
+    });
+  }
+
+  /** A partition past 0: runs the queue's consumer (as its home object holds it) on this partition's messages, or none. */
+  async mirrorConsumer(queue: MirroredConsumer | null): Promise<Result<void>> {
+    const nowMs = this.clock.nowMs();
+    return this.run(nowMs, () => {
+      this.engine.requireMeta();
+      this.consumer.store.mirror(queue, nowMs);
+      return { value: undefined, effects: effects() };
     });
   }
 
@@ -435,13 +471,16 @@ export class QueueObject extends DurableObject<Env> {
   async reportBacklog(partition: number, backlog: boolean): Promise<Result<void>> {
     return toResult(() => {
       this.engine.requireMeta();
+      const polls = this.partitions.waiting;
       this.partitions.record(partition, backlog);
+      if (backlog) this.livePump.kick(polls > 0);
     });
   }
 
   override async alarm(): Promise<void> {
     this.scheduler.fired();
     await this.runDue(this.clock.nowMs());
+    this.livePump.kick();
   }
 
   /**

@@ -17,7 +17,7 @@ export const queueConsumerOperations = {
     input: v.strictObject({ ...queue, ...ConsumerSettingsBody.entries }),
     output: v.object({ created: v.boolean(), consumer: ConsumerResult }),
     access: onQueue("manage"),
-    errors: ["QueueNotFound", "PartitionedQueue"],
+    errors: ["QueueNotFound"],
     run: (context, { queue: name, ...settings }) => consumers(context).setConsumer(name, settings),
   }),
   getQueueConsumer: operation({

@@ -68,7 +68,7 @@ export const queueOperations = {
     input: v.strictObject({ ...queue, ...UpdateQueueBody.entries }),
     output: QueueResult,
     access: onQueue("manage"),
-    errors: ["QueueNotFound", "InvalidDeadLetterQueue", "PartitionsNotEmpty", "PartitionedQueue"],
+    errors: ["QueueNotFound", "InvalidDeadLetterQueue", "PartitionsNotEmpty"],
     run: ({ queues }, { queue: name, ...patch }) => queues.updateQueue(name, patch),
   }),
   listDeadLetterSourceQueues: operation({

@@ -29,8 +29,6 @@ export const LiveCloseCode = {
   tooBig: 1009,
   /** The queue or topic was deleted. */
   deleted: 4404,
-  /** The queue was spread over partitions, which a socket does not span. */
-  partitioned: 4409,
 } as const;
 
 const FrameId = v.pipe(v.string(), v.minLength(1), v.maxLength(LiveLimits.frameIdMaxLength));

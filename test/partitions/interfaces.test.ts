@@ -144,30 +144,6 @@ describe("a partitioned queue through every interface", () => {
     expect(cancelled.body).toMatchObject({ status: "cancelled", startedAt: slow.body.startedAt });
   });
 
-  it("refuses a live socket with PartitionedQueue before upgrading; a queue of one partition still opens one", async () => {
-    const name = await partitionedQueue(2);
-    const refused = await connect(`/v1/queues/${name}/live`, { headers: { authorization: `Bearer ${RootSecretKey}` } });
-    expect(refused.status).toBe(409);
-    expect(refused.body.error.code).toBe("PartitionedQueue");
-    const single = await partitionedQueue(1);
-    const live = await openLive(`/v1/queues/${single}/live`);
-    live.ws.close(1000, "done");
-  });
-
-  it("closes the live sockets of a queue raised past one partition with 4409, and refuses them after", async () => {
-    const name = await partitionedQueue(1);
-    const live = await openLive(`/v1/queues/${name}/live`);
-
-    expect((await api("PATCH", `/v1/queues/${name}`, { partitions: 2 })).status).toBe(200);
-    const closed = await live.waitClosed();
-    const again = await connect(`/v1/queues/${name}/live`, { headers: { authorization: `Bearer ${RootSecretKey}` } });
-
-    expect(closed.code).toBe(4409);
-    expect(closed.reason).toMatch(/partitions/);
-    expect(again.status).toBe(409);
-    expect(again.body.error.code).toBe("PartitionedQueue");
-  });
-
 });
 
 function rpcValue(outcome: Awaited<ReturnType<typeof rpc>>): unknown {

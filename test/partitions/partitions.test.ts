@@ -257,16 +257,6 @@ describe("what a partitioned queue refuses", () => {
     const name = await partitionedQueue(2, { fifo: true }, `${uniqueName("part")}.fifo`);
     expectError(await api("PATCH", `/v1/queues/${name}`, { partitions: 4 }), "InvalidParameter", /fixed at creation/);
   });
-
-  it("refuses a consumer Worker, and a raise while one is set", async () => {
-    const name = await partitionedQueue(2);
-    expectError(await api("PUT", `/v1/queues/${name}/consumer`, { binding: "QUEUE_CONSUMER" }), "PartitionedQueue");
-    const single = await partitionedQueue(1);
-    expectStatus(await api("PUT", `/v1/queues/${single}/consumer`, { binding: "QUEUE_CONSUMER" }), 201);
-    expectError(await api("PATCH", `/v1/queues/${single}`, { partitions: 2 }), "PartitionedQueue");
-    expect((await api("GET", `/v1/queues/${single}`)).body.partitions).toBe(1);
-  });
-
 });
 
 async function waitingReceives(name: string): Promise<number> {

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { partitionObject } from "../../src/objects/keys";
+import { partitionOfGroup } from "../../src/schema/partitions";
 import { expectStatus } from "../api/helpers";
 import { api, uniqueName } from "../support/http";
 
@@ -64,4 +65,33 @@ export async function drain(name: string): Promise<any[]> {
 export function partitionOfHandle(handle: string): number {
   const match = /^p(\d+)_/.exec(handle);
   return match ? Number(match[1]) : 0;
+}
+
+/** A group id whose partition, among `partitions`, is `target`. */
+export function groupIn(target: number, partitions: number, from = 0): string {
+  for (let index = from; ; index++) if (partitionOfGroup(`g${index}`, partitions) === target) return `g${index}`;
+}
+
+/** Sends `perPartition` messages to each of the queue's `partitions`, pinned by group; answers the ids. */
+export async function fillEach(name: string, partitions: number, perPartition: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let index = 0; index < partitions; index++) {
+    const groupId = groupIn(index, partitions);
+    for (let from = 0; from < perPartition; from += 16) {
+      const count = Math.min(16, perPartition - from);
+      ids.push(...(await sendBatch(name, Array.from({ length: count }, (_, n) => ({ body: `p${index}-${from + n}`, groupId })))));
+    }
+  }
+  return ids;
+}
+
+/** Each partition's counts, partition 0 first. */
+export async function partitionCounts(name: string, partitions: number): Promise<Array<{ active: number; inactive: number; total: number }>> {
+  return Promise.all(
+    Array.from({ length: partitions }, async (_, index) => {
+      const info = await partition(name, index).getInfo();
+      if (!info.ok) throw new Error(`partition ${index}: ${info.error.code}`);
+      return info.value.counts;
+    }),
+  );
 }

@@ -4,6 +4,7 @@ import { ErrorCode, ServiceError, unwrap, type Result } from "../../errors";
 import { LiveCloseCode, LiveLimits, LiveQueueOptions, QueueClientFrame, type LiveGrant } from "../../schema/live";
 import type { DeleteResult, OutgoingMessage, ReceivedMessage } from "../../schema/queue";
 import { acceptSocket, closeSocket, errorFrame, readFrame, refuseFrame, refusal, sendFrame, upgradeSettings, upgraded } from "../live";
+import type { PartitionReceiver } from "./live-partitions";
 import type { Waiter, Waiters } from "./waiters";
 
 /** What a queue socket remembers across the object's eviction (WebSocket attachments survive it). */
@@ -81,7 +82,10 @@ class SendGatherer {
  * the back of the line after each, so sockets, long polls and RPC receivers share the queue round
  * robin. Messages are claimed by the engine's claim, as any receive's are.
  */
-class SocketWaiter implements Waiter {
+class SocketWaiter implements Waiter, PartitionReceiver {
+  /** Credit held for takes from other partitions under way (see `LivePartitionPump`); not kept across eviction. */
+  private reserved = 0;
+
   constructor(
     public ws: WebSocket,
     readonly state: QueueSocketState,
@@ -90,7 +94,19 @@ class SocketWaiter implements Waiter {
 
   /** A batch while it waits alone; one message per turn while others wait, so that turns alternate. */
   get max(): number {
-    return this.sockets.othersWaiting() ? 1 : Math.min(this.state.credit, LiveLimits.pushBatchMax);
+    return this.sockets.othersWaiting() ? 1 : Math.min(this.room, LiveLimits.pushBatchMax);
+  }
+
+  get room(): number {
+    return Math.max(0, this.state.credit - this.reserved);
+  }
+
+  reserve(count: number): void {
+    this.reserved += count;
+  }
+
+  release(count: number): void {
+    this.reserved = Math.max(0, this.reserved - count);
   }
 
   get visibilityTimeoutSeconds(): number | undefined {
@@ -102,10 +118,11 @@ class SocketWaiter implements Waiter {
       closeSocket(this.ws, LiveCloseCode.policy, "credential expired");
       return false;
     }
-    return this.state.credit > 0 && this.ws.readyState === WebSocketOpen;
+    return this.room > 0 && this.ws.readyState === WebSocketOpen;
   }
 
-  deliver(result: Result<ReceivedMessage[]>): void {
+  deliver(result: Result<ReceivedMessage[]> | ReceivedMessage[]): void {
+    if (Array.isArray(result)) result = { ok: true, value: result };
     if (!result.ok) {
       closeSocket(this.ws, LiveCloseCode.deleted, result.error.message);
       return;
@@ -242,11 +259,16 @@ export class LiveQueueSockets {
     closeSocket(ws, code === undefined || code === 1005 || code === 1006 ? 1000 : code, "");
   }
 
-  /** Every socket closes: with 4404 when the queue was deleted, 4409 when it was partitioned. */
-  closeAll(reason: string, code: number = LiveCloseCode.deleted): void {
-    for (const ws of this.ctx.getWebSockets(QueueSocketTag)) closeSocket(ws, code, reason);
+  /** Every socket closes with 4404: the queue was deleted. */
+  closeAll(reason: string): void {
+    for (const ws of this.ctx.getWebSockets(QueueSocketTag)) closeSocket(ws, LiveCloseCode.deleted, reason);
     for (const waiter of this.byId.values()) this.waiters.remove(waiter);
     this.byId.clear();
+  }
+
+  /** The sockets that may be given messages now (credit left, open, credential valid), in the order they joined. */
+  receivers(): SocketWaiter[] {
+    return [...this.byId.values()].filter((waiter) => waiter.isLive());
   }
 
   /** Puts a socket with credit in line, unless it already is. */

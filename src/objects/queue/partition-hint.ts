@@ -1,4 +1,4 @@
-import { ErrorCode, ServiceError } from "../../errors";
+import { ServiceError } from "../../errors";
 import { queueObject } from "../keys";
 import type { QueueEngine } from "./engine";
 
@@ -94,13 +94,6 @@ export class PartitionHints {
     return partitions !== null && (this.partition > 0 || partitions > 1);
   }
 
-  /** Refuses an operation that sees one object only (live sockets, a consumer Worker) on a partitioned queue. */
-  requireSingle(what: string): void {
-    if (this.partitioned) {
-      throw new ServiceError(ErrorCode.PartitionedQueue, `${what} work on a queue of one partition; this queue has ${this.count()}`);
-    }
-  }
-
   /** After any change: tells the home object if this partition's backlog appeared or went. */
   check(nowMs: number): void {
     if (!this.partitioned || this.reporting) return;
@@ -167,13 +160,18 @@ export class PartitionHints {
     this.watchersById.clear();
   }
 
+  /** The home object: the partitions past 0 that reported a backlog, in increasing order. */
+  reportedBacklog(): number[] {
+    return this.sql
+      .exec<{ partition: number }>("SELECT partition FROM partition_backlog WHERE backlog = 1 AND partition > 0 AND partition < ? ORDER BY partition", this.count() ?? 1)
+      .toArray()
+      .map((row) => row.partition);
+  }
+
   /** The home object: the backlog as reported, partition 0's read now. */
   state(nowMs: number, pollingWaitSeconds: number): BacklogState {
     const partitions = this.count() ?? 1;
-    const reported = this.sql
-      .exec<{ partition: number }>("SELECT partition FROM partition_backlog WHERE backlog = 1 AND partition > 0 AND partition < ? ORDER BY partition", partitions)
-      .toArray()
-      .map((row) => row.partition);
+    const reported = this.reportedBacklog();
     const backlog = this.host.engine.hasClaimable(nowMs) ? [0, ...reported] : reported;
     return { partitions, pollingWaitSeconds, backlog, token: `${this.epoch}:${this.version}` };
   }

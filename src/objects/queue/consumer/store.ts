@@ -8,6 +8,12 @@ export interface ConsumerConfig extends ConsumerSettings {
   modifiedAt: number;
 }
 
+/** A queue's consumer as its home object passes it to the other partitions. */
+export interface MirroredConsumer {
+  settings: ConsumerSettings;
+  paused: boolean;
+}
+
 /** The counters kept in SQLite, so that they survive an eviction. */
 export interface StoredConsumerStats {
   delivered: number;
@@ -101,6 +107,21 @@ export class ConsumerStore {
     this.sql.exec("UPDATE queue_consumer SET paused = ?, modified_at = ? WHERE id = 1", paused ? 1 : 0, nowMs);
     this.config = { ...config, paused, modifiedAt: nowMs };
     return this.config;
+  }
+
+  /**
+   * Makes this partition's consumer the queue's (see `QueueObject.mirrorConsumer`): the same
+   * settings and paused state, or none. Writes only what differs, so mirroring again changes nothing.
+   */
+  mirror(queue: MirroredConsumer | null, nowMs: number): void {
+    if (queue === null) {
+      if (this.config) this.delete();
+      return;
+    }
+    const current = this.config;
+    const keys = Object.keys(queue.settings) as Array<keyof ConsumerSettings>;
+    if (!current || keys.some((key) => current[key] !== queue.settings[key])) this.set(queue.settings, nowMs);
+    if (this.config!.paused !== queue.paused) this.setPaused(queue.paused, nowMs);
   }
 
   delete(): { existed: boolean } {
