@@ -13,7 +13,7 @@ const SendQueue = "bench-live-send";
 const SendWindow = 32;
 
 /** A socket whose frames are read through `next(type)`, in order of arrival. */
-async function openSocket(ctx, queue) {
+export async function openSocket(ctx, queue) {
   const minted = await ctx.client.call("POST", "/v1/tokens", { actions: ["send", "receive"], resources: [`queue:${queue}`], ttlSeconds: 3_600 }, { expect: [201] });
   const ws = new WebSocket(`${ctx.service.url.replace(/^http/, "ws")}/v1/queues/${queue}/live`, [LiveProtocol, minted.json.token]);
   const waiting = [];

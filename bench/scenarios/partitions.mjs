@@ -1,6 +1,7 @@
 // Partitioned queues: send and receive+delete throughput of one queue of 1, 2, 4 and 8 partitions
 // through the REST API, the cost of a receive on an empty partitioned queue, and a model of the
-// throughput on a network where each object has its own thread, for 1 to 64 partitions.
+// throughput on a network where each object has its own thread, for 1 to 64 partitions; and one
+// live socket receiving from a queue of 4 partitions against one of 1 (`partitions-live.mjs`).
 //
 // Locally, workerd runs every Worker and every object of a process on one thread: partitions add
 // objects, not threads, so here they cannot raise throughput (the ratios to one partition show the
@@ -8,6 +9,7 @@
 // network would give; `bench/partitions-deployed.mjs` runs the same load against a deployment.
 import { performance } from "node:perf_hooks";
 import { makeRow } from "../lib/report.mjs";
+import { partitionsLive } from "./partitions-live.mjs";
 
 export const PartitionCounts = [1, 2, 4, 8];
 export const ProjectedCounts = [1, 2, 4, 8, 16, 32, 64];
@@ -144,6 +146,7 @@ export async function partitionsScenario(ctx) {
       makeRow({ scenario: "partitions", metric: `${result.partitions} partition(s): receives/s on the empty queue`, value: result.emptyRate, unit: "req/s", floor: floorOf(one.emptyRate), floorMetric }),
     );
   }
+  await partitionsLive(ctx, suffix);
   const floorRps = ctx.floor.rps;
   if (!floorRps) {
     ctx.log("  partitions: no floor measured in this run; the model is left out");
