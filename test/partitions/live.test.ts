@@ -1,5 +1,5 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { LiveLimits } from "../../src/schema/live";
 import { partitionOfGroup } from "../../src/schema/partitions";
 import { expectStatus } from "../api/helpers";
@@ -113,6 +113,19 @@ describe("a live socket on a partitioned queue", () => {
     live.close();
   });
 
+  it("sends a standard queue's frame bound for a partition removed meanwhile to partition 0", async () => {
+    const name = await partitionedQueue(4);
+    // A lowering removes partitions before the queue's object learns the new count.
+    expect((await partition(name, 3).retirePartition()).ok).toBe(true);
+    const live = await openLive(`/v1/queues/${name}/live`);
+
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, index) => live.call({ type: "send", id: `s${index}`, messages: [{ body: `spread ${index}` }] })));
+
+    for (const answer of answers) expect(answer).toMatchObject({ type: "sent", ids: [expect.any(String)] });
+    expect((await partitionCounts(name, 3)).map((counts) => counts.total)).toEqual([4, 2, 2]);
+    live.close();
+  });
+
   it("keeps each group's order on a FIFO queue, a frame's messages split over their groups' partitions", async () => {
     const name = await partitionedQueue(4, { fifo: true }, `${uniqueName("part")}.fifo`);
     const groups = [groupIn(1, 4), groupIn(2, 4), groupIn(0, 4, 10)];
@@ -145,7 +158,8 @@ describe("a live socket on a partitioned queue", () => {
 
   it("never takes more than its credit, whichever partitions hold the messages", async () => {
     const name = await partitionedQueue(4);
-    await fillEach(name, 4, 10);
+    // None in partition 0: every message comes through takes, which run in parallel.
+    for (const index of [1, 2, 3]) await sendBatch(name, Array.from({ length: 10 }, (_, n) => ({ body: `p${index}-${n}`, groupId: groupIn(index, 4) })));
     const live = await openLive(`/v1/queues/${name}/live`);
 
     await credit(live, 5);
@@ -157,10 +171,10 @@ describe("a live socket on a partitioned queue", () => {
     await pumpSettled(name);
 
     expect(first).toHaveLength(5);
-    expect(afterFirst).toMatchObject({ active: 35, inactive: 5 });
+    expect(afterFirst).toMatchObject({ active: 25, inactive: 5 });
     expect(second).toHaveLength(7);
     expect(live.frames.filter((frame) => frame.type === "messages")).toEqual([]);
-    expect(await countsOf(name)).toMatchObject({ active: 28, inactive: 12 });
+    expect(await countsOf(name)).toMatchObject({ active: 18, inactive: 12 });
     expect(new Set([...ids(first), ...ids(second)]).size).toBe(12);
     live.close();
   });
@@ -248,6 +262,23 @@ describe("a live socket on a partitioned queue", () => {
     const [message] = (await api("POST", `/v1/queues/${name}/messages/receive`, { max: 10 })).body.messages;
 
     expect(message).toMatchObject({ id: sent[0], receiveCount: 2 });
+  });
+
+  it("takes one message per partition at a time while long polls woken by the same report wait too", async () => {
+    const name = await partitionedQueue(4);
+    const live = await openLive(`/v1/queues/${name}/live`);
+    await credit(live, 100);
+    const longPoll = api("POST", `/v1/queues/${name}/messages/receive`, { max: 16, waitSeconds: 1 });
+    await vi.waitFor(async () => expect(await runInDurableObject(partition(name, 0), (object) => object.partitions.waiting)).toBe(1));
+
+    const sent = await sendBatch(name, Array.from({ length: 6 }, (_, index) => ({ body: `shared ${index}`, groupId: groupIn(2, 4) })));
+    const polled = (await longPoll).body.messages as Frame[];
+    const pushes: Frame[] = [];
+    while (pushes.reduce((sum, push) => sum + push.messages.length, 0) < sent.length - polled.length) pushes.push(await live.take("messages"));
+
+    expect(pushes.every((push) => push.messages.length === 1)).toBe(true);
+    expect(ids([...polled, ...pushes.flatMap((push) => push.messages)])).toEqual([...sent].sort());
+    live.close();
   });
 
   it("shares a partition's messages with long polls waiting on the queue: each message goes to one of them", async () => {

@@ -16,7 +16,7 @@ export interface PartitionReceiver {
   reserve(count: number): void;
   release(count: number): void;
   /** Pushes what was taken for it; a socket gone meanwhile leaves them to come back by visibility. */
-  deliver(messages: ReceivedMessage[]): void;
+  push(messages: ReceivedMessage[]): void;
 }
 
 /** What live sockets over partitions need of the queue's home object (partition 0). */
@@ -101,11 +101,12 @@ export class PartitionedLivePort implements LiveQueuePort {
         own.forEach((part, position) => (part.answer = answers[position]!));
       }),
     );
-    return sends.map(({ messages }, frame) => {
+    return sends.map(({ messages }, frame): SendAnswer => {
       const ids: string[] = new Array(messages.length);
-      for (const part of parts.filter((each) => each.frame === frame)) {
-        if (!part.answer!.ok) return part.answer!;
-        part.indexes.forEach((index, position) => (ids[index] = part.answer!.ok ? part.answer!.value.ids[position]! : ""));
+      for (const { answer, indexes } of parts.filter((each) => each.frame === frame)) {
+        if (!answer!.ok) return answer!;
+        const stored = answer!.value.ids;
+        indexes.forEach((index, position) => (ids[index] = stored[position]!));
       }
       return ok({ ids });
     });
@@ -232,7 +233,7 @@ export class LivePartitionPump {
           .finally(() => receiver.release(max))
           .then((messages) => {
             if (messages.length < max) drained.add(partition);
-            if (messages.length > 0) receiver.deliver(messages);
+            if (messages.length > 0) receiver.push(messages);
           }),
       );
     }

@@ -121,28 +121,38 @@ class SocketWaiter implements Waiter, PartitionReceiver {
     return this.room > 0 && this.ws.readyState === WebSocketOpen;
   }
 
-  deliver(result: Result<ReceivedMessage[]> | ReceivedMessage[]): void {
-    if (Array.isArray(result)) result = { ok: true, value: result };
+  deliver(result: Result<ReceivedMessage[]>): void {
     if (!result.ok) {
       closeSocket(this.ws, LiveCloseCode.deleted, result.error.message);
       return;
     }
-    this.state.credit -= result.value.length;
+    this.push(result.value);
+  }
+
+  /** Pushes messages claimed for the socket (here or in another partition), spending its credit. */
+  push(messages: ReceivedMessage[]): void {
+    this.state.credit -= messages.length;
     this.save();
     // A socket gone meanwhile leaves its messages claimed: they come back when their visibility ends.
-    sendFrame(this.ws, { type: "messages", messages: result.value });
+    sendFrame(this.ws, { type: "messages", messages });
     if (this.state.credit > 0) this.sockets.queue(this);
   }
 
   save(): void {
-    this.ws.serializeAttachment(this.state);
+    try {
+      this.ws.serializeAttachment(this.state);
+    } catch {
+      // A socket closed meanwhile: nothing of it is kept.
+    }
   }
 }
 
 /**
  * The queue's live sockets (`GET /v1/queues/{name}/live`), held with the WebSocket Hibernation API.
  * Credit and settings live in each socket's attachment, so after an eviction the object finds its
- * sockets again (`restore`) and keeps pushing to those with credit.
+ * sockets again (`restore`) and keeps pushing to those with credit. On a queue of several
+ * partitions the sockets stay in its home object (partition 0), fed from the other partitions by
+ * `LivePartitionPump` and with their frames routed by `PartitionedLivePort`.
  */
 export class LiveQueueSockets {
   private readonly byId = new Map<string, SocketWaiter>();
