@@ -264,6 +264,25 @@ describe("a live socket on a partitioned queue", () => {
     expect(message).toMatchObject({ id: sent[0], receiveCount: 2 });
   });
 
+  it("shares the other partitions' messages between its sockets, each message to one of them", async () => {
+    const name = await partitionedQueue(4);
+    const first = await openLive(`/v1/queues/${name}/live`);
+    const second = await openLive(`/v1/queues/${name}/live`);
+    await credit(first, 100);
+    await credit(second, 100);
+
+    const sent = await sendBatch(name, Array.from({ length: 3 }, (_, index) => ({ body: `to 1: ${index}`, groupId: groupIn(1, 4) })));
+    sent.push(...(await sendBatch(name, Array.from({ length: 3 }, (_, index) => ({ body: `to 2: ${index}`, groupId: groupIn(2, 4) })))));
+    const pushed = (live: LiveClient) => live.frames.filter((frame) => frame.type === "messages").flatMap((frame) => frame.messages);
+    await vi.waitFor(() => expect(pushed(first).length + pushed(second).length).toBe(sent.length));
+
+    expect(pushed(first).length).toBeGreaterThan(0);
+    expect(pushed(second).length).toBeGreaterThan(0);
+    expect(ids([...pushed(first), ...pushed(second)])).toEqual([...sent].sort());
+    first.close();
+    second.close();
+  });
+
   it("takes one message per partition at a time while long polls woken by the same report wait too", async () => {
     const name = await partitionedQueue(4);
     const live = await openLive(`/v1/queues/${name}/live`);
