@@ -229,7 +229,7 @@ export class LivePartitionPump {
       const max = this.shared ? 1 : Math.min(receiver.room, LiveLimits.pushBatchMax);
       receiver.reserve(max);
       takes.push(
-        this.take(partition, max, receiver.visibilityTimeoutSeconds)
+        this.take(meta.objectKeyPrefix, meta.name, partition, max, receiver.visibilityTimeoutSeconds)
           .finally(() => receiver.release(max))
           .then((messages) => {
             if (messages.length < max) drained.add(partition);
@@ -250,10 +250,10 @@ export class LivePartitionPump {
     return receiver;
   }
 
-  private async take(partition: number, max: number, visibilityTimeout: number | undefined): Promise<ReceivedMessage[]> {
-    const meta = this.host.engine.requireMeta();
+  /** Takes up to `max` messages from `partition` for one socket; never throws (the round awaits every take). */
+  private async take(prefix: string, name: string, partition: number, max: number, visibilityTimeout: number | undefined): Promise<ReceivedMessage[]> {
     try {
-      const answer = await partitionObject(this.host.env, meta.objectKeyPrefix, meta.name, partition).receive({
+      const answer = await partitionObject(this.host.env, prefix, name, partition).receive({
         max,
         waitSeconds: 0,
         visibilityTimeout,
