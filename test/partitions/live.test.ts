@@ -1,5 +1,6 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
+import { QueueObject } from "../../src/objects/queue-object";
 import { LiveLimits } from "../../src/schema/live";
 import { partitionOfGroup } from "../../src/schema/partitions";
 import { expectStatus } from "../api/helpers";
@@ -123,6 +124,37 @@ describe("a live socket on a partitioned queue", () => {
 
     for (const answer of answers) expect(answer).toMatchObject({ type: "sent", ids: [expect.any(String)] });
     expect((await partitionCounts(name, 3)).map((counts) => counts.total)).toEqual([4, 2, 2]);
+    live.close();
+  });
+
+  it("stores frames that arrive together and are bound for one partition in one call to it, each answered on its own", async () => {
+    const name = await partitionedQueue(4);
+    // RPC calls the class's own method: it is wrapped for the test, counting partition 2's calls.
+    const batches: number[] = [];
+    const sendEach = QueueObject.prototype.sendEach;
+    QueueObject.prototype.sendEach = function (this: QueueObject, sends) {
+      if (this.partitions.partition === 2 && this.engine.meta?.name === name) batches.push(sends.length);
+      return sendEach.call(this, sends);
+    };
+    onTestFinished(() => {
+      QueueObject.prototype.sendEach = sendEach;
+    });
+    const live = await openLive(`/v1/queues/${name}/live`);
+    const groupId = groupIn(2, 4);
+
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, index) => live.call({ type: "send", id: `s${index}`, messages: [{ body: `m${index}`, groupId }] })));
+    const gathered = [...batches];
+    const refused = await Promise.all([
+      live.call({ type: "send", id: "ok", messages: [{ body: "fine", groupId }] }),
+      live.call({ type: "send", id: "big", messages: [{ body: "x".repeat(70_000), groupId }] }),
+    ]);
+
+    for (const answer of answers) expect(answer).toMatchObject({ type: "sent", ids: [expect.any(String)] });
+    expect(gathered.reduce((sum, size) => sum + size, 0)).toBe(6);
+    expect(gathered.length).toBeLessThan(6);
+    expect(refused[0]).toMatchObject({ type: "sent", id: "ok" });
+    expect(refused[1]).toMatchObject({ type: "error", id: "big", error: { code: "MessageTooLarge" } });
+    expect((await partitionCounts(name, 4)).map((counts) => counts.total)).toEqual([0, 0, 7, 0]);
     live.close();
   });
 
