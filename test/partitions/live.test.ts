@@ -240,6 +240,22 @@ describe("a live socket on a partitioned queue", () => {
     live.close();
   });
 
+  it("keeps working when its queue is lowered, and refuses the handles of the partitions removed", async () => {
+    const name = await partitionedQueue(4);
+    const live = await openLive(`/v1/queues/${name}/live`);
+    await credit(live, 10);
+
+    expectStatus(await api("PATCH", `/v1/queues/${name}`, { partitions: 2 }), 200);
+    const sent = await fillEach(name, 2, 2);
+    const received = await live.messages(4);
+    const refused = await live.call({ type: "ack", id: "gone", receiptHandle: "p3_abc" });
+
+    expect(live.closed).toBeNull();
+    expect(ids(received)).toEqual([...sent].sort());
+    expect(refused).toMatchObject({ type: "error", id: "gone", error: { code: "ReceiptHandleInvalid" } });
+    live.close();
+  });
+
   it("keeps receiving after a partition object is evicted", async () => {
     const name = await partitionedQueue(4);
     const live = await openLive(`/v1/queues/${name}/live`);
