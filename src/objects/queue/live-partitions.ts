@@ -128,6 +128,7 @@ export class PartitionedLivePort implements LiveQueuePort {
     return answers;
   }
 
+  /** An `ack` frame's one handle, in the partition it names. */
   async deleteMessages(receiptHandles: string[]): Promise<Result<DeleteResult[]>> {
     const [handle] = receiptHandles;
     const { partition, handle: own } = parsePartitionHandle(handle ?? "");
