@@ -128,11 +128,16 @@ export class PartitionedLivePort implements LiveQueuePort {
     return answers;
   }
 
-  /** An `ack` frame's one handle, in the partition it names. */
+  /** Each handle in the partition it names (an `ack` frame names one); results in the order given. */
   async deleteMessages(receiptHandles: string[]): Promise<Result<DeleteResult[]>> {
-    const [handle] = receiptHandles;
-    const { partition, handle: own } = parsePartitionHandle(handle ?? "");
-    if (handle === undefined || partition === 0) return this.local.deleteMessages(receiptHandles);
+    const answers = await Promise.all(receiptHandles.map((handle) => this.deleteOne(handle)));
+    const failed = answers.find((answer) => !answer.ok);
+    return failed ?? ok(answers.flatMap((answer) => (answer.ok ? answer.value : [])));
+  }
+
+  private async deleteOne(handle: string): Promise<Result<DeleteResult[]>> {
+    const { partition, handle: own } = parsePartitionHandle(handle);
+    if (partition === 0) return this.local.deleteMessages([handle]);
     if (partition >= this.count()) {
       const { code, message } = unknownPartition(partition);
       return ok([{ deleted: false, receiptHandle: handle, error: { code, message } }]);
