@@ -1,4 +1,4 @@
-import { ErrorCode, fail, ok, ServiceError, type Result } from "../../errors";
+import { ErrorCode, fail, ok, type Result } from "../../errors";
 import { LiveLimits } from "../../schema/live";
 import { parsePartitionHandle, partitionHandle, partitionOfGroup } from "../../schema/partitions";
 import type { DeleteResult, ReceivedMessage } from "../../schema/queue";
@@ -117,8 +117,8 @@ export class PartitionedLivePort implements LiveQueuePort {
     let answers: SendAnswer[];
     try {
       answers = await this.object(partition).sendEach(requests);
-    } catch (error) {
-      return requests.map(() => unreachable(partition, error));
+    } catch {
+      return requests.map(() => unreachable(partition));
     }
     // A standard queue's partition removed by a lowering under way: partition 0 takes the message, as the service's send does.
     const gone = answers.flatMap((answer, index) => (!fifo && !answer.ok && answer.error.code === ErrorCode.QueueNotFound ? [index] : []));
@@ -289,7 +289,7 @@ function unknownPartition(partition: number): { code: ErrorCode; message: string
   return { code: ErrorCode.ReceiptHandleInvalid, message: `receipt handle names partition ${partition}, which this queue does not have` };
 }
 
-function unreachable(partition: number, error: unknown): SendAnswer {
-  const reason = error instanceof ServiceError || error instanceof Error ? error.message : String(error);
-  return fail(ErrorCode.InternalError, `partition ${partition} could not store the message: ${reason}`);
+/** A partition that did not answer a send: the call may have been stored or not, as with any request whose answer is lost. */
+function unreachable(partition: number): SendAnswer {
+  return fail(ErrorCode.InternalError, `partition ${partition} of the queue did not answer; the frame's messages may or may not be stored`);
 }
