@@ -5,8 +5,8 @@ import { DefaultFifoGroupId } from "./queue/fifo";
 /**
  * How long a Worker isolate trusts the partition count it last saw for a queue. A standard queue's
  * count only spreads messages (every partition is a valid place for one, and a partition removed
- * meanwhile refuses and the caller chooses again), so a stale count costs evenness, never a
- * message; a raise reaches every isolate within this time.
+ * meanwhile refuses: a send then goes to partition 0, a hand-over chooses again), so a stale count
+ * costs evenness, never a message; a raise reaches every isolate within this time.
  */
 export const PartitionCountTtlMs = 5_000;
 
