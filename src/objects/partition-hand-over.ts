@@ -73,13 +73,18 @@ export async function handOverToQueue<K>(env: Env, prefix: string, name: string,
 function choose<K>(items: Array<HandOverItem<K>>, shape: QueueShape, sender: HandOverSender<K>): Map<number, Array<HandOverItem<K>>> {
   const parts = new Map<number, Array<HandOverItem<K>>>();
   const chosen = new Map<number, K[]>();
+  const add = <T>(map: Map<number, T[]>, partition: number, value: T) => {
+    const list = map.get(partition);
+    if (list) list.push(value);
+    else map.set(partition, [value]);
+  };
   for (const item of items) {
     let partition = item.partition;
     if (partition === null) {
       partition = handOverPartition(item.message, shape);
-      chosen.set(partition, [...(chosen.get(partition) ?? []), item.key]);
+      add(chosen, partition, item.key);
     }
-    parts.set(partition, [...(parts.get(partition) ?? []), { ...item, partition }]);
+    add(parts, partition, { ...item, partition });
   }
   for (const [partition, keys] of chosen) sender.record(keys, partition);
   return parts;
