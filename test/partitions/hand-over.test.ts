@@ -132,6 +132,32 @@ describe("redrive into a partitioned queue", () => {
   });
 });
 
+describe("FIFO redrive into a partitioned queue", () => {
+  it("puts each group redriven back to its partitioned FIFO source in its group's partition, in order", async () => {
+    const deadLetters = await partitionedQueue(2, { fifo: true }, `${uniqueName("dlq")}.fifo`);
+    const source = await partitionedQueue(4, { fifo: true, deadLetter: { queue: deadLetters, maxTimeToLive: TimeToLiveSeconds } }, `${uniqueName("src")}.fifo`);
+    const groups = Array.from({ length: 6 }, (_, index) => `group-${index}`);
+    for (let round = 0; round < 4; round++) {
+      await sendBatch(source, groups.map((groupId) => ({ body: `${groupId}:${round}`, groupId, deduplicationId: `${groupId}-${round}` })));
+    }
+    await runDue(source, 4, expiredAt());
+    expect(await countsOf(deadLetters)).toMatchObject({ total: 24 });
+
+    expectStatus(await api("POST", `/v1/queues/${deadLetters}/redrive`, {}), 202);
+    for (let round = 0; round < 5 && (await api("GET", `/v1/queues/${deadLetters}/redrive`)).body.status === "running"; round++) {
+      await runDue(deadLetters, 2, Date.now() + round * 1_000);
+    }
+    expect((await api("GET", `/v1/queues/${deadLetters}/redrive`)).body).toMatchObject({ status: "completed", moved: 24 });
+    const back = await drain(source);
+    expect(back).toHaveLength(24);
+    for (const groupId of groups) {
+      const own = back.filter((message) => message.groupId === groupId);
+      expect(own.map((message) => message.body)).toEqual([0, 1, 2, 3].map((round) => `${groupId}:${round}`));
+      expect(new Set(own.map((message) => partitionOfHandle(message.receiptHandle)))).toEqual(new Set([partitionOfGroup(groupId, 4)]));
+    }
+  });
+});
+
 describe("topic deliveries to a partitioned queue", () => {
   it("spread over an 8-partition queue, each message stored once", async () => {
     const queue = await partitionedQueue(8);
