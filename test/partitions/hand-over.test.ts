@@ -1,4 +1,4 @@
-import { runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { handOverPartition, partitionCounts } from "../../src/objects/partition-counts";
@@ -228,6 +228,29 @@ describe("a hand-over retried after its target's count changed", () => {
     expect(await countsOf(deadLetters)).toMatchObject({ total: 32 });
     const dead = await drain(deadLetters);
     expect(dead.map((message) => message.id).sort()).toEqual([...ids].sort());
+  });
+
+  it("stores each dead letter once when the source is cut off during its hand-over and the target raised before the retry", async () => {
+    for (const afterMs of [0, 2, 5, 20]) {
+      const deadLetters = await partitionedQueue(2);
+      const source = await partitionedQueue(1, { deadLetter: { queue: deadLetters, maxTimeToLive: TimeToLiveSeconds } });
+      const ids = await sendMany(source, 24);
+      const dueAt = expiredAt();
+      // The hand-over runs, and every object is cut off wherever it is: before, during or after the target stored.
+      const running = runInDurableObject(partition(source, 0), async (object: QueueObject) => {
+        void object.runDue(dueAt).catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, afterMs));
+      await abortAllDurableObjects();
+      await running;
+
+      await patchPartitions(deadLetters, 8);
+      await runDue(source, 1, dueAt + MoveRetryDelayMs);
+      expect(await countsOf(source), `cut off after ${afterMs} ms`).toMatchObject({ total: 0 });
+      expect(await countsOf(deadLetters), `cut off after ${afterMs} ms`).toMatchObject({ total: 24 });
+      expect((await drain(deadLetters)).map((message) => message.id).sort()).toEqual([...ids].sort());
+    }
   });
 
   it("stores each topic delivery once when the first attempt's answer was lost and the queue was raised before the retry", async () => {
