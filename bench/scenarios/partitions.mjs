@@ -1,7 +1,8 @@
 // Partitioned queues: send and receive+delete throughput of one queue of 1, 2, 4 and 8 partitions
-// through the REST API, the cost of a receive on an empty partitioned queue, and a model of the
-// throughput on a network where each object has its own thread, for 1 to 64 partitions; and one
-// live socket receiving from a queue of 4 partitions against one of 1 (`partitions-live.mjs`).
+// through the REST API, the cost of a receive on an empty partitioned queue, a topic's deliveries
+// into a queue of 1 and 8 partitions, one live socket receiving from a queue of 4 partitions
+// against one of 1 (`partitions-live.mjs`), and a model of the throughput on a network where each
+// object has its own thread, for 1 to 64 partitions.
 //
 // Locally, workerd runs every Worker and every object of a process on one thread: partitions add
 // objects, not threads, so here they cannot raise throughput (the ratios to one partition show the
@@ -12,6 +13,8 @@ import { makeRow } from "../lib/report.mjs";
 import { partitionsLive } from "./partitions-live.mjs";
 
 export const PartitionCounts = [1, 2, 4, 8];
+/** Partition counts of the queue a topic delivers to. */
+export const FanoutPartitionCounts = [1, 8];
 export const ProjectedCounts = [1, 2, 4, 8, 16, 32, 64];
 /**
  * Requests a second one Durable Object serves, the order Cloudflare documents for a single object
@@ -88,6 +91,52 @@ export async function partitionLoad({ call, log, partitions, queue, durationS, c
 }
 
 /**
+ * A topic's deliveries into one queue of `partitions`: `connections` loops publish batches of 16
+ * for `durationS`, then the queue is watched until it holds every message published. The rate is
+ * messages stored in the queue per second, from the first publish to the last message stored; on
+ * one thread the deliveries keep up with the publishes, so it is the publish rate with its deliveries.
+ */
+export async function topicFanoutLoad({ call, log, partitions, topic, queue, durationS, connections, body }) {
+  const queuePath = `/v1/queues/${queue}`;
+  const topicPath = `/v1/topics/${topic}`;
+  const made = [
+    await call("PUT", queuePath, { partitions }),
+    await call("PUT", topicPath, {}),
+    await call("PUT", `${topicPath}/subscriptions/to-queue`, { protocol: "queue", endpoint: queue }),
+  ];
+  const refused = made.find((answer) => answer.status !== 201 && answer.status !== 200);
+  if (refused) throw new Error(`fan-out setup: ${refused.status} ${JSON.stringify(refused.json).slice(0, 200)}`);
+
+  log(`  topic -> queue of ${partitions} partition(s): publishes for ${durationS} s`);
+  let published = 0;
+  const started = performance.now();
+  const publishUntil = started + durationS * 1000;
+  const messages = Array.from({ length: ReceiveBatch }, () => ({ body }));
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < publishUntil) {
+        const answer = await call("POST", `${topicPath}/messages`, { messages });
+        if (answer.status !== 200) throw new Error(`publish: ${answer.status} ${JSON.stringify(answer.json).slice(0, 200)}`);
+        published += messages.length;
+      }
+    }),
+  );
+  const deliveredBy = performance.now() + Math.max(30, durationS * 6) * 1000;
+  let stored = 0;
+  while (performance.now() < deliveredBy) {
+    stored = (await call("GET", queuePath)).json.counts.total;
+    if (stored >= published) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const elapsedS = (performance.now() - started) / 1000;
+  const rate = stored / elapsedS;
+  log(`  topic -> queue of ${partitions} partition(s): ${published} published, ${stored} stored after ${elapsedS.toFixed(1)} s`);
+  await call("DELETE", topicPath);
+  await call("DELETE", queuePath);
+  return { partitions, published, stored, rate };
+}
+
+/**
  * The throughput of one queue on a network, from the costs measured on one thread here.
  *
  * Assumptions: every object has a thread of its own and Workers scale out (the routing a Worker
@@ -132,6 +181,36 @@ export async function partitionsScenario(ctx) {
         durationS: opts.smoke ? 1 : opts.duration,
         connections: opts.connections,
         body: ctx.body,
+      }),
+    );
+  }
+  const fanouts = [];
+  for (const partitions of FanoutPartitionCounts) {
+    fanouts.push(
+      await topicFanoutLoad({
+        call,
+        log: ctx.log,
+        partitions,
+        topic: `bench-part-fan-${partitions}-${suffix}`,
+        queue: `bench-part-fanq-${partitions}-${suffix}`,
+        durationS: opts.smoke ? 1 : opts.duration,
+        connections: opts.connections,
+        body: ctx.body,
+      }),
+    );
+  }
+  for (const result of fanouts) {
+    const note = result.stored === result.published ? undefined : `${result.stored} of ${result.published} published messages stored`;
+    ctx.add(
+      makeRow({
+        scenario: "partitions",
+        metric: `topic -> queue of ${result.partitions} partition(s): published and stored, msg/s`,
+        value: result.rate,
+        unit: "msg/s",
+        floor: result.partitions === 1 ? null : fanouts[0].rate,
+        floorMetric: result.partitions === 1 ? null : "topic -> queue of 1 partition, same load",
+        note,
+        detail: { published: result.published },
       }),
     );
   }

@@ -14,6 +14,8 @@ import type {
   UpdateQueueBody,
 } from "../schema/queue";
 import { queueObject } from "./keys";
+import type { QueueShape } from "./partition-counts";
+import { handOverToQueue } from "./partition-hand-over";
 import { PartitionHints, type BacklogState } from "./queue/partition-hint";
 import { LiveQueueSockets, type SendRequest } from "./queue/live";
 import { LivePartitionPump, PartitionedLivePort, type LivePartitionsHost } from "./queue/live-partitions";
@@ -455,6 +457,14 @@ export class QueueObject extends DurableObject<Env> {
     return this.destroy();
   }
 
+  /** What a sender needs to spread messages over this queue's partitions (see `handOverPartition`). */
+  async partitionShape(): Promise<Result<QueueShape>> {
+    return toResult(() => {
+      const { partitions, fifo } = this.engine.requireMeta().attributes;
+      return { partitions, fifo };
+    });
+  }
+
   /** The home object: which partitions hold a backlog; with `since`, waits up to `waitMs` for a new one. */
   async partitionBacklog(since?: string, waitMs = 0, waitId?: string): Promise<Result<BacklogState>> {
     if (since !== undefined) await this.partitions.waitForBacklog(since, waitMs, waitId);
@@ -503,25 +513,29 @@ export class QueueObject extends DurableObject<Env> {
     this.apply(effects({ wake: true, rescan: true }), nowMs);
   }
 
-  /** Gives moving messages to their destination queue; its idempotency keys make a retry harmless. */
+  /**
+   * Gives moving messages to their destination queue, spread over its partitions (one call each);
+   * its idempotency keys, and the partition each message's first attempt chose, make a retry
+   * harmless. Each call's rows succeed or are retried on their own.
+   */
   private async handOver(batch: MoveBatch, nowMs: number): Promise<void> {
     const meta = this.engine.meta;
     if (!meta) return;
-    let error: string | null = null;
-    try {
-      const destination = queueObject(this.env, meta.objectKeyPrefix, batch.destination);
-      const result = await destination.accept(this.engine.moveMessages(batch));
-      if (!result.ok) error = `${result.error.code}: ${result.error.message}`;
-    } catch (thrown) {
-      error = thrown instanceof Error ? thrown.message : String(thrown);
-    }
-    if (error === null) {
-      this.engine.moves.moveSucceeded(batch.seqs);
-      if (batch.kind === MoveKind.redrive) this.redrives.recordMoved(batch.seqs.length);
-    } else {
-      this.engine.moves.moveFailed(batch, nowMs);
-      if (batch.kind === MoveKind.redrive) this.redrives.recordFailure(`queue ${batch.destination}: ${error}`, nowMs);
-      else console.warn(`dead-letter move to ${batch.destination} failed, retrying: ${error}`);
+    const moves = this.engine.moves;
+    const outcomes = await handOverToQueue(this.env, meta.objectKeyPrefix, batch.destination, {
+      items: () => (this.engine.meta ? moves.moveItems(batch) : []),
+      record: (seqs, partition) => moves.recordMovePartition(seqs, partition),
+      nowMs: () => this.clock.nowMs(),
+    });
+    for (const { keys: seqs, error } of outcomes) {
+      if (error === null) {
+        moves.moveSucceeded(seqs);
+        if (batch.kind === MoveKind.redrive) this.redrives.recordMoved(seqs.length);
+      } else {
+        moves.moveFailed({ ...batch, seqs }, nowMs);
+        if (batch.kind === MoveKind.redrive) this.redrives.recordFailure(`queue ${batch.destination}: ${error}`, nowMs);
+        else console.warn(`dead-letter move to ${batch.destination} failed, retrying: ${error}`);
+      }
     }
   }
 }

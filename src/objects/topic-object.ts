@@ -241,7 +241,7 @@ export class TopicObject extends DurableObject<Env> {
       if (!sub) continue;
       if (sub.attributes.protocol === "queue") {
         queueDeliveries.push(
-          deliverToQueue(this.env, meta, sub, rows).then((outcomes) => {
+          deliverToQueue(this.env, this.ctx.storage, meta, sub, rows, this.clock, () => this.epoch === epoch && this.engine.subscriptions.has(sub.id)).then((outcomes) => {
             for (const { rows: delivered, error } of outcomes) for (const row of delivered) record(sub, row, error);
           }),
         );

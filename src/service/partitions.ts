@@ -1,6 +1,7 @@
 import type { Clock } from "../clock";
 import { ErrorCode, ServiceError, unwrap, type Result } from "../errors";
 import { partitionObject } from "../objects/keys";
+import { partitionCounts } from "../objects/partition-counts";
 import { keepRunning } from "./keep-running";
 import type { BacklogState } from "../objects/queue/partition-hint";
 import type { ReceiveRequest } from "../objects/queue-object";
@@ -18,18 +19,9 @@ import {
   type SentMessage,
 } from "../schema/queue";
 
-/**
- * How long a Worker isolate trusts the partition count it last saw for a queue. A standard queue's
- * count only spreads its sends (every partition is a valid place for a message, and a partition
- * removed meanwhile refuses and the send goes to partition 0), so a stale count costs evenness,
- * never a message; a raise reaches the receives of every isolate within this time.
- */
-export const PartitionCountTtlMs = 5_000;
-
 /** Asks of the home object's hint, when its object restarts during a wait. */
 const BacklogAttempts = 3;
 
-const knownCounts = new Map<string, { partitions: number; expiresAtMs: number }>();
 /** Sends without a group go to the partitions in turn, per isolate. */
 let nextSpread = 0;
 
@@ -64,33 +56,28 @@ export function partitionRange(from: number, to: number): number[] {
  * took before partitions existed.
  */
 export class QueuePartitions {
-  private readonly cacheKey: string;
-
   constructor(
     private readonly env: Env,
     private readonly prefix: string,
     private readonly name: string,
     private readonly fifo: boolean,
     private readonly clock: Clock,
-  ) {
-    this.cacheKey = `${prefix}${name.toLowerCase()}`;
-  }
+  ) {}
 
   object(partition: number) {
     return partitionObject(this.env, this.prefix, this.name, partition);
   }
 
   remember(partitions: number): void {
-    knownCounts.set(this.cacheKey, { partitions, expiresAtMs: this.clock.nowMs() + PartitionCountTtlMs });
+    partitionCounts.remember(this.prefix, this.name, { partitions, fifo: this.fifo }, this.clock.nowMs());
   }
 
   forget(): void {
-    knownCounts.delete(this.cacheKey);
+    partitionCounts.forget(this.prefix, this.name);
   }
 
   private cached(): number | undefined {
-    const known = knownCounts.get(this.cacheKey);
-    return known && known.expiresAtMs > this.clock.nowMs() ? known.partitions : undefined;
+    return partitionCounts.cached(this.prefix, this.name, this.clock.nowMs())?.partitions;
   }
 
   /** The partition count, asked of the queue's object when this isolate does not know it. */

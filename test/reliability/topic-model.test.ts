@@ -3,6 +3,8 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/clock";
+import { ErrorCode, ServiceError } from "../../src/errors";
+import { partitionObject } from "../../src/objects/keys";
 import type { TopicObject } from "../../src/objects/topic-object";
 import type { QueueObject } from "../../src/objects/queue-object";
 import type { NotifyStrategy } from "../../src/schema/topic";
@@ -11,7 +13,8 @@ import { checkProperty, propertyTimeoutMs } from "./fc-params";
 
 /**
  * Model-based test of topic fan-out: random publishes (single and batches, with tags) to a topic
- * with queue subscriptions (one whose queue is missing for a while) and HTTP subscriptions to
+ * with queue subscriptions (one whose queue is missing for a while; queues of 1, 2 or 4 partitions,
+ * raised and lowered meanwhile) and HTTP subscriptions to
  * flaky or failing endpoints (the sink Worker's /fail-first/<n>/ and /status/500/ paths), mixed with
  * time passing, due work, evictions, and aborts while deliveries are in flight. After every step:
  * each subscription's delivered + failed + pending equals the messages that matched it; a queue
@@ -29,7 +32,7 @@ const DayMs = 86_400_000;
 const Tags = ["a", "b", "c"] as const;
 
 type SubscriptionSpec =
-  | { kind: "queue"; filterTags: string[]; late: boolean }
+  | { kind: "queue"; filterTags: string[]; late: boolean; partitions: number }
   | { kind: "flaky"; failFirst: number; strategy: NotifyStrategy; filterTags: string[] }
   | { kind: "down"; strategy: NotifyStrategy; filterTags: string[] };
 
@@ -47,14 +50,17 @@ type Command =
   | { t: "abort" }
   | { t: "crash-during-due"; afterMs: number }
   | { t: "create-late-queues" }
-  | { t: "lose-outcome"; k: number; j: number };
+  | { t: "lose-outcome"; k: number; j: number }
+  | { t: "resize-queue"; k: number; partitions: number };
 
 const tagsArb = fc.subarray([...Tags], { maxLength: 2 });
+/** A queue subscription's queue: mostly one partition, some spread over several. */
+const partitionsArb = fc.constantFrom(1, 1, 2, 4);
 const strategyArb = fc.constantFrom<NotifyStrategy>("EXPONENTIAL_DECAY_RETRY", "EXPONENTIAL_DECAY_RETRY", "BACKOFF_RETRY");
 
 const subscriptionArb: fc.Arbitrary<SubscriptionSpec> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant("queue" as const), filterTags: tagsArb, late: fc.constant(false) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("queue" as const), filterTags: tagsArb, late: fc.constant(true) }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant("queue" as const), filterTags: tagsArb, late: fc.constant(false), partitions: partitionsArb }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("queue" as const), filterTags: tagsArb, late: fc.constant(true), partitions: partitionsArb }) },
   {
     weight: 3,
     arbitrary: fc.record({ kind: fc.constant("flaky" as const), failFirst: fc.integer({ min: 0, max: 5 }), strategy: strategyArb, filterTags: tagsArb }),
@@ -93,6 +99,7 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
   { weight: 2, arbitrary: fc.constantFrom(0, 1, 2, 5).map((afterMs) => ({ t: "crash-during-due" as const, afterMs })) },
   { weight: 1, arbitrary: fc.constant({ t: "create-late-queues" as const }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant("lose-outcome" as const), k: fc.nat(10), j: fc.nat(100) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant("resize-queue" as const), k: fc.nat(10), partitions: fc.constantFrom(1, 2, 4, 8) }) },
 );
 
 interface LiveSubscription {
@@ -122,6 +129,7 @@ const tally = {
   aborts: 0,
   duplicatePushes: 0,
   lostOutcomes: 0,
+  resizes: 0,
 };
 
 interface SubscriptionRow {
@@ -148,18 +156,33 @@ function queueObject(name: string) {
   return env.QUEUES.get(env.QUEUES.idFromName(`default/local/${name.toLowerCase()}`));
 }
 
-/** Every message id the queue holds (none when it does not exist). */
-function queueIds(name: string): Promise<string[]> {
-  return runInDurableObject(queueObject(name), (object: QueueObject) => {
-    if (!object.engine.meta) return [];
+/** Every message id one queue object holds (none when it holds no queue). */
+function objectIds(stub: DurableObjectStub<QueueObject>): Promise<{ partitions: number; ids: string[] }> {
+  return runInDurableObject(stub, (object: QueueObject) => {
+    if (!object.engine.meta) return { partitions: 0, ids: [] };
     const ids: string[] = [];
     for (let after = 0; ; ) {
       const page = object.engine.peek(100, after, Date.now());
       ids.push(...page.messages.map((m) => m.id));
-      if (page.nextCursor === null) return ids;
+      if (page.nextCursor === null) return { partitions: object.engine.meta.attributes.partitions, ids };
       after = Number(page.nextCursor);
     }
   });
+}
+
+/** Every message id the queue holds, in all its partitions, with the partition holding it (none when it does not exist). */
+async function queueHeld(name: string): Promise<Array<{ id: string; partition: number }>> {
+  const home = await objectIds(queueObject(name));
+  const held = home.ids.map((id) => ({ id, partition: 0 }));
+  for (let partition = 1; partition < home.partitions; partition++) {
+    const { ids } = await objectIds(partitionObject(env, "default/local/", name, partition));
+    held.push(...ids.map((id) => ({ id, partition })));
+  }
+  return held;
+}
+
+async function queueIds(name: string): Promise<string[]> {
+  return (await queueHeld(name)).map((message) => message.id);
 }
 
 /** Waits for the topic's background delivery round, if one runs. */
@@ -190,7 +213,7 @@ async function runWithClock(config: Config, commands: Command[], clock: ManualCl
     const name = `s${i}`;
     if (spec.kind === "queue") {
       const queue = uniqueName("tmq");
-      await queues.createQueue(queue, {});
+      await queues.createQueue(queue, { partitions: spec.partitions });
       await topics.subscribe(topic, name, { protocol: "queue", endpoint: queue, filterTags: spec.filterTags });
       // A late queue disappears right after the subscription and comes back later: deliveries fail until then.
       if (spec.late) await queues.deleteQueue(queue);
@@ -331,9 +354,9 @@ async function runWithClock(config: Config, commands: Command[], clock: ManualCl
         const candidates = subs.filter((sub) => sub.spec.kind === "queue" && sub.queueExists);
         if (candidates.length === 0) break;
         const sub = candidates[command.k % candidates.length]!;
-        const held = await queueIds(sub.target);
+        const held = await queueHeld(sub.target);
         if (held.length === 0) break;
-        const id = held[command.j % held.length]!;
+        const { id, partition } = held[command.j % held.length]!;
         const lost = await runInDurableObject(topicStub(topic), (_object: TopicObject, state) => {
           const sql = state.storage.sql;
           const message = sql.exec<{ seq: number }>("SELECT seq FROM messages WHERE id = ?", id).toArray()[0];
@@ -342,17 +365,37 @@ async function runWithClock(config: Config, commands: Command[], clock: ManualCl
           if (sql.exec("SELECT 1 FROM outbox WHERE message_seq = ? AND subscription_id = ?", message.seq, subscription.id).toArray().length > 0) {
             return false;
           }
-          sql.exec("INSERT INTO outbox (message_seq, subscription_id, attempts, next_attempt_at) VALUES (?, ?, 0, ?)", message.seq, subscription.id, clock.nowMs());
+          // The partition the delivery chose was kept before its call, so it comes back with the row.
+          sql.exec(
+            "INSERT INTO outbox (message_seq, subscription_id, attempts, next_attempt_at, target_partition) VALUES (?, ?, 0, ?, ?)",
+            message.seq,
+            subscription.id,
+            clock.nowMs(),
+            partition,
+          );
           sql.exec("UPDATE subscriptions SET delivered = delivered - 1 WHERE id = ?", subscription.id);
           return true;
         });
         if (lost) tally.lostOutcomes++;
         break;
       }
+      case "resize-queue": {
+        // Raised at any time; lowered only while the partitions to remove are empty, else refused and unchanged.
+        const candidates = subs.filter((sub) => sub.spec.kind === "queue" && sub.queueExists);
+        if (candidates.length === 0) break;
+        const sub = candidates[command.k % candidates.length]!;
+        try {
+          await queues.updateQueue(sub.target, { partitions: command.partitions });
+          tally.resizes++;
+        } catch (error) {
+          expect(error instanceof ServiceError && error.code).toBe(ErrorCode.PartitionsNotEmpty);
+        }
+        break;
+      }
       case "create-late-queues":
         for (const sub of subs) {
           if (sub.spec.kind === "queue" && !sub.queueExists) {
-            await queues.createQueue(sub.target, {});
+            await queues.createQueue(sub.target, { partitions: sub.spec.partitions });
             sub.queueExists = true;
           }
         }
@@ -364,7 +407,7 @@ async function runWithClock(config: Config, commands: Command[], clock: ManualCl
   // The end: late queues come back, then time runs through every pending delivery's schedule.
   for (const sub of subs) {
     if (sub.spec.kind === "queue" && !sub.queueExists) {
-      await queues.createQueue(sub.target, {});
+      await queues.createQueue(sub.target, { partitions: sub.spec.partitions });
       sub.queueExists = true;
     }
   }

@@ -131,7 +131,7 @@ export class QueueMoves {
     this.storage.transactionSync(() => {
       for (const seq of seqs) {
         this.sql.exec(
-          `UPDATE messages SET state = ${S.moving}, receipt = NULL, move_kind = ?, move_to = ?, move_key = ?, visible_at = COALESCE(?, visible_at) WHERE seq = ?`,
+          `UPDATE messages SET state = ${S.moving}, receipt = NULL, move_kind = ?, move_to = ?, move_key = ?, move_partition = NULL, visible_at = COALESCE(?, visible_at) WHERE seq = ?`,
           kind,
           destination,
           `${kind}:${crypto.randomUUID()}`,
@@ -170,12 +170,17 @@ export class QueueMoves {
 
   /** The messages of one move batch as the destination stores them; rows no longer moving are left out. */
   moveMessages(batch: MoveBatch): TransferredMessage[] {
+    return this.moveItems(batch).map((item) => item.message);
+  }
+
+  /** A move batch's messages with their rows and the destination partition an earlier attempt chose (null before the first). */
+  moveItems(batch: MoveBatch): Array<{ key: number; message: TransferredMessage; partition: number | null }> {
     const meta = this.metadata.require();
-    const messages: TransferredMessage[] = [];
+    const items: Array<{ key: number; message: TransferredMessage; partition: number | null }> = [];
     for (const seq of batch.seqs) {
       const row = this.sql.exec<MessageRow>(`SELECT * FROM messages WHERE seq = ? AND ${RowIs.moving}`, seq).toArray()[0];
       if (!row) continue;
-      messages.push({
+      const message: TransferredMessage = {
         idempotencyKey: `${meta.objectKeyPrefix}${meta.name}:${row.move_key}`,
         id: row.id,
         body: row.body,
@@ -187,9 +192,17 @@ export class QueueMoves {
         traceHeader: row.trace_header,
         groupId: row.group_id,
         deduplicationId: row.dedup_id,
-      });
+      };
+      items.push({ key: seq, message, partition: row.move_partition });
     }
-    return messages;
+    return items;
+  }
+
+  /** Keeps the destination partition chosen for moving rows, so that their retries go to it. */
+  recordMovePartition(seqs: readonly number[], partition: number): void {
+    this.storage.transactionSync(() => {
+      for (const seq of seqs) this.sql.exec(`UPDATE messages SET move_partition = ? WHERE seq = ? AND ${RowIs.moving}`, partition, seq);
+    });
   }
 
   moveSucceeded(seqs: readonly number[]): void {
@@ -201,7 +214,7 @@ export class QueueMoves {
         const left =
           meta.attributes.rewindSeconds > 0
             ? this.sql.exec<{ group_id: string | null }>(
-                `UPDATE messages SET state = ${S.deleted}, move_kind = NULL, move_to = NULL, move_key = NULL
+                `UPDATE messages SET state = ${S.deleted}, move_kind = NULL, move_to = NULL, move_key = NULL, move_partition = NULL
                  WHERE seq = ? AND ${RowIs.moving} RETURNING group_id`,
                 seq,
               )
@@ -221,7 +234,7 @@ export class QueueMoves {
           this.sql.exec(`UPDATE messages SET visible_at = ? WHERE seq = ? AND ${RowIs.moving}`, nowMs + MoveRetryDelayMs, seq);
         } else {
           this.sql.exec(
-            `UPDATE messages SET state = ${S.waiting}, visible_at = ?, move_kind = NULL, move_to = NULL, move_key = NULL
+            `UPDATE messages SET state = ${S.waiting}, visible_at = ?, move_kind = NULL, move_to = NULL, move_key = NULL, move_partition = NULL
              WHERE seq = ? AND ${RowIs.moving}`,
             nowMs,
             seq,

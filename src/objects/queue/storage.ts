@@ -60,6 +60,7 @@ export const schemaStatements = [
      move_kind TEXT,
      move_to TEXT,
      move_key TEXT,
+     move_partition INTEGER,
      attributes TEXT,
      sender_id TEXT,
      trace_header TEXT,
@@ -96,14 +97,19 @@ export const schemaStatements = [
    )`,
 ];
 
-/** Columns added to `messages` after its first release, each added to tables stored before it. */
-const addedMessageColumns = [
+/**
+ * Columns added to `messages` after its first release, each added to tables stored before it,
+ * with what rows stored before it need in it.
+ */
+const addedMessageColumns: Array<{ name: string; definition: string; backfill?: string }> = [
   { name: "attributes", definition: "attributes TEXT" },
   { name: "sender_id", definition: "sender_id TEXT" },
   { name: "trace_header", definition: "trace_header TEXT" },
   { name: "group_id", definition: "group_id TEXT" },
   { name: "dedup_id", definition: "dedup_id TEXT" },
   { name: "head", definition: "head INTEGER" },
+  // Moves under way were handed to the destination's own object (its partition 0) by earlier releases: their retries go there too.
+  { name: "move_partition", definition: "move_partition INTEGER", backfill: `UPDATE messages SET move_partition = 0 WHERE ${RowIs.moving}` },
 ];
 
 /**
@@ -125,7 +131,9 @@ export function migrateSchema(sql: SqlStorage): void {
   for (const statement of schemaStatements) sql.exec(statement);
   const present = new Set(sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('messages')").toArray().map((column) => column.name));
   for (const column of addedMessageColumns) {
-    if (!present.has(column.name)) sql.exec(`ALTER TABLE messages ADD COLUMN ${column.definition}`);
+    if (present.has(column.name)) continue;
+    sql.exec(`ALTER TABLE messages ADD COLUMN ${column.definition}`);
+    if (column.backfill) sql.exec(column.backfill);
   }
   for (const statement of groupIndexStatements) sql.exec(statement);
 }
@@ -145,6 +153,8 @@ export interface MessageRow {
   move_kind: string | null;
   move_to: string | null;
   move_key: string | null;
+  /** The destination's partition a move's first attempt chose, which its retries go to; null before that attempt. */
+  move_partition: number | null;
   /** JSON of the message's attributes; null when it has none. */
   attributes: string | null;
   sender_id: string | null;

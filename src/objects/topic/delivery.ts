@@ -4,7 +4,8 @@ import { nextAttemptAt } from "../../delivery/retry";
 import { serviceBinding } from "../../delivery/service-binding";
 import { decodeAttributes } from "../../schema/message-attributes";
 import { HandOverMaxBytes, handOverBytes, splitByBytes } from "../hand-over";
-import { queueObject } from "../keys";
+import { handOverToQueue } from "../partition-hand-over";
+import type { TransferredMessage } from "../queue/moves";
 import type { DueDelivery, Subscription, TopicMeta } from "./storage";
 
 /**
@@ -45,7 +46,7 @@ export function takeDue(storage: DurableObjectStorage, nowMs: number): DueDelive
       due.push(
         sql
           .exec<DueDelivery>(
-            `SELECT o.message_seq, o.subscription_id, o.attempts, m.id, m.body, m.tags, m.routing_key, m.attributes, m.sender_id, m.published_at, m.group_id, m.dedup_id
+            `SELECT o.message_seq, o.subscription_id, o.attempts, o.target_partition, m.id, m.body, m.tags, m.routing_key, m.attributes, m.sender_id, m.published_at, m.group_id, m.dedup_id
              FROM outbox o JOIN messages m ON m.seq = o.message_seq WHERE o.message_seq = ? AND o.subscription_id = ?`,
             message_seq,
             subscription_id,
@@ -73,36 +74,58 @@ export interface QueueDeliveryOutcome {
 }
 
 /**
- * Hands a queue subscription's deliveries to its queue in calls bounded by bytes and count; the
- * queue stores each (message, subscription) key once, so a retried call stores nothing twice.
+ * Hands a queue subscription's deliveries to its queue, spread over its partitions, in calls
+ * bounded by bytes and count; the queue stores each (message, subscription) key once, and a
+ * retried delivery goes to the partition its first attempt chose, so it stores nothing twice.
+ * `current` says whether a row still belongs to this topic (it may be deleted meanwhile).
  */
-export async function deliverToQueue(env: Env, meta: TopicMeta, sub: Subscription, rows: DueDelivery[]): Promise<QueueDeliveryOutcome[]> {
-  const queue = queueObject(env, meta.objectKeyPrefix, sub.attributes.endpoint);
+export async function deliverToQueue(
+  env: Env,
+  storage: DurableObjectStorage,
+  meta: TopicMeta,
+  sub: Subscription,
+  rows: DueDelivery[],
+  clock: Clock,
+  current: () => boolean,
+): Promise<QueueDeliveryOutcome[]> {
   const outcomes: QueueDeliveryOutcome[] = [];
   for (const batch of splitByBytes(rows, handOverBytes)) {
-    let error: string | null;
-    try {
-      const result = await queue.accept(
-        batch.map((row) => ({
-          idempotencyKey: `topic:${meta.objectKeyPrefix}${meta.name}:${sub.id}:${row.id}`,
-          id: row.id,
-          body: row.body,
-          tags: row.tags ? (JSON.parse(row.tags) as string[]) : [],
-          sourceQueue: null,
-          attributes: decodeAttributes(row.attributes),
-          senderId: row.sender_id,
-          groupId: row.group_id,
-          deduplicationId: row.dedup_id,
-          delayed: true,
-        })),
-      );
-      error = result.ok ? null : `${result.error.code}: ${result.error.message}`;
-    } catch (thrown) {
-      error = thrown instanceof Error ? thrown.message : String(thrown);
-    }
-    outcomes.push({ rows: batch, error });
+    const parts = await handOverToQueue(env, meta.objectKeyPrefix, sub.attributes.endpoint, {
+      items: () => batch.map((row) => ({ key: row, message: transferred(meta, sub, row), partition: row.target_partition })),
+      record: (chosen, partition) => {
+        if (!current()) return;
+        storage.transactionSync(() => {
+          for (const row of chosen) {
+            storage.sql.exec(
+              "UPDATE outbox SET target_partition = ? WHERE message_seq = ? AND subscription_id = ?",
+              partition,
+              row.message_seq,
+              row.subscription_id,
+            );
+          }
+        });
+      },
+      nowMs: () => clock.nowMs(),
+    });
+    for (const { keys, error } of parts) outcomes.push({ rows: keys, error });
   }
   return outcomes;
+}
+
+/** A delivery as its queue stores it: held back by the queue's delay, as a send is. */
+function transferred(meta: TopicMeta, sub: Subscription, row: DueDelivery): TransferredMessage {
+  return {
+    idempotencyKey: `topic:${meta.objectKeyPrefix}${meta.name}:${sub.id}:${row.id}`,
+    id: row.id,
+    body: row.body,
+    tags: row.tags ? (JSON.parse(row.tags) as string[]) : [],
+    sourceQueue: null,
+    attributes: decodeAttributes(row.attributes),
+    senderId: row.sender_id,
+    groupId: row.group_id,
+    deduplicationId: row.dedup_id,
+    delayed: true,
+  };
 }
 
 /** One push of one message to an HTTP endpoint or a bound Worker. The error, or null. */

@@ -32,6 +32,8 @@ export interface DueDelivery {
   published_at: number;
   group_id: string | null;
   dedup_id: string | null;
+  /** A queue subscription's: the partition of its queue the first attempt chose, which retries go to; null before it. */
+  target_partition: number | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -61,6 +63,7 @@ const schemaStatements = [
      message_seq INTEGER NOT NULL, subscription_id INTEGER NOT NULL,
      attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL,
      leased INTEGER NOT NULL DEFAULT 0,
+     target_partition INTEGER,
      PRIMARY KEY (message_seq, subscription_id)
    )`,
   `CREATE INDEX IF NOT EXISTS outbox_by_subscription ON outbox (subscription_id)`,
@@ -73,12 +76,19 @@ const columnsOf = (sql: SqlStorage, table: "outbox" | "messages") =>
 
 /**
  * Creates the tables, and brings tables stored by earlier releases up to date: an outbox from
- * before leases had their own column, messages from before attributes and senders were kept.
+ * before leases or partitioned queues had their own columns, messages from before attributes and
+ * senders were kept.
  */
 export function migrate(sql: SqlStorage): void {
   for (const statement of schemaStatements) sql.exec(statement);
-  if (!columnsOf(sql, "outbox").has("leased")) {
+  const outboxColumns = columnsOf(sql, "outbox");
+  if (!outboxColumns.has("leased")) {
     sql.exec("ALTER TABLE outbox ADD COLUMN leased INTEGER NOT NULL DEFAULT 0");
+  }
+  if (!outboxColumns.has("target_partition")) {
+    sql.exec("ALTER TABLE outbox ADD COLUMN target_partition INTEGER");
+    // Earlier releases handed deliveries to the queue's own object (its partition 0): one attempted there is retried there.
+    sql.exec("UPDATE outbox SET target_partition = 0 WHERE attempts > 0 OR leased = 1");
   }
   const messageColumns = columnsOf(sql, "messages");
   if (!messageColumns.has("attributes")) sql.exec("ALTER TABLE messages ADD COLUMN attributes TEXT");

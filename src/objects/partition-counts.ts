@@ -1,0 +1,49 @@
+import { partitionOfGroup } from "../schema/partitions";
+import { objectKey } from "./keys";
+import { DefaultFifoGroupId } from "./queue/fifo";
+
+/**
+ * How long a Worker isolate trusts the partition count it last saw for a queue. A standard queue's
+ * count only spreads messages (every partition is a valid place for one, and a partition removed
+ * meanwhile refuses: a send then goes to partition 0, a hand-over chooses again), so a stale count
+ * costs evenness, never a message; a raise reaches every isolate within this time.
+ */
+export const PartitionCountTtlMs = 5_000;
+
+/** What a sender needs to know of a queue to choose a partition: how many, and whether groups must stay in theirs. */
+export interface QueueShape {
+  partitions: number;
+  fifo: boolean;
+}
+
+const known = new Map<string, QueueShape & { expiresAtMs: number }>();
+
+/**
+ * The partition counts this isolate knows, per queue, shared by the service's sends and receives
+ * and by the objects' hand-overs (dead letters, redrive, topic deliveries): whoever learns a new
+ * count first saves the others the question.
+ */
+export const partitionCounts = {
+  remember(prefix: string, name: string, shape: QueueShape, nowMs: number): void {
+    known.set(objectKey(prefix, name), { ...shape, expiresAtMs: nowMs + PartitionCountTtlMs });
+  },
+  forget(prefix: string, name: string): void {
+    known.delete(objectKey(prefix, name));
+  },
+  cached(prefix: string, name: string, nowMs: number): QueueShape | undefined {
+    const entry = known.get(objectKey(prefix, name));
+    return entry && entry.expiresAtMs > nowMs ? { partitions: entry.partitions, fifo: entry.fifo } : undefined;
+  },
+};
+
+/**
+ * The partition a handed-over message goes to, chosen as a send's: on a FIFO queue its group's
+ * (a message without one joins `DefaultFifoGroupId`, as the queue stores it), so a group keeps its
+ * order; on a standard queue its tenant's when it names one, so a tenant's messages stay together,
+ * else a hash of its idempotency key, which spreads messages evenly.
+ */
+export function handOverPartition(message: { idempotencyKey: string; groupId?: string | null }, target: QueueShape): number {
+  if (target.partitions <= 1) return 0;
+  if (target.fifo) return partitionOfGroup(message.groupId ?? DefaultFifoGroupId, target.partitions);
+  return partitionOfGroup(message.groupId ?? message.idempotencyKey, target.partitions);
+}
