@@ -253,11 +253,6 @@ describe("a partitioned queue", () => {
 });
 
 describe("what a partitioned queue refuses", () => {
-  it("refuses to change a FIFO queue's partition count", async () => {
-    const name = await partitionedQueue(2, { fifo: true }, `${uniqueName("part")}.fifo`);
-    expectError(await api("PATCH", `/v1/queues/${name}`, { partitions: 4 }), "InvalidParameter", /fixed at creation/);
-  });
-
   it("refuses a consumer Worker, and a raise while one is set", async () => {
     const name = await partitionedQueue(2);
     expectError(await api("PUT", `/v1/queues/${name}/consumer`, { binding: "QUEUE_CONSUMER" }), "PartitionedQueue");
