@@ -24,7 +24,8 @@ import {
  * How long a Worker isolate trusts the partition count it last saw for a queue. A standard queue's
  * count only spreads its sends (every partition is a valid place for a message, and a partition
  * removed meanwhile refuses and the send goes to partition 0), so a stale count costs evenness,
- * never a message; a raise reaches the receives of every isolate within this time.
+ * never a message; a raise reaches the receives of every isolate within this time. A FIFO queue's
+ * sends trust it only with the routing epoch learned alongside, which partitions check.
  */
 export const PartitionCountTtlMs = 5_000;
 
@@ -125,8 +126,8 @@ export class QueuePartitions implements FifoPartitions {
 
   /**
    * Sends. On a FIFO queue each message goes to its group's partition (a group stays in one, in
-   * order); a call whose groups lie in several partitions is split, each part stored all or nothing
-   * in its partition. On a standard queue the whole call goes to one partition, so it stays all or
+   * order, also while a change of the count settles: `sendFifo`); a call whose groups lie in
+   * several partitions is split, each part stored all or nothing in its partition. On a standard queue the whole call goes to one partition, so it stays all or
    * nothing: its first group's (a tenant's messages stay together for fairness), or the next one
    * in turn. A standard queue whose count this isolate does not know sends to partition 0, which
    * answers the count; a FIFO queue asks first, because its groups must land in their own partition.
