@@ -1,4 +1,4 @@
-import { runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { RootPrincipal } from "../../src/auth/authenticate";
@@ -173,7 +173,9 @@ describe("a FIFO queue's partition count changed", () => {
     expected[7] = 1;
     expect(await totals(name, 8)).toEqual(expected);
     expect(await stale.route(false)).toEqual({ partitions: 8, epoch, settling: [4] });
-    // Every partition learned the new epoch before the raise was answered.
+    // Every partition learned the new epoch before the raise was answered, and keeps it across an eviction.
+    await abortAllDurableObjects();
+    expect(await routing(name)).toEqual({ epoch, settling: [4] });
     for (const index of [1, 2, 3, 4, 5, 6, 7]) {
       expect(await runInDurableObject(partition(name, index), (object) => object.routing.epoch)).toBe(epoch);
     }
