@@ -1,12 +1,14 @@
 import { partitionOfGroup } from "../schema/partitions";
 import { objectKey } from "./keys";
 import { DefaultFifoGroupId } from "./queue/fifo";
+import type { FifoRouting } from "./queue/partition-epoch";
 
 /**
  * How long a Worker isolate trusts the partition count it last saw for a queue. A standard queue's
  * count only spreads messages (every partition is a valid place for one, and a partition removed
  * meanwhile refuses: a send then goes to partition 0, a hand-over chooses again), so a stale count
- * costs evenness, never a message; a raise reaches every isolate within this time.
+ * costs evenness, never a message; a raise reaches every isolate within this time. A FIFO queue's
+ * sends trust it only with the routing epoch learned alongside, which partitions check.
  */
 export const PartitionCountTtlMs = 5_000;
 
@@ -14,6 +16,8 @@ export const PartitionCountTtlMs = 5_000;
 export interface QueueShape {
   partitions: number;
   fifo: boolean;
+  /** A FIFO queue's routing epoch and settling counts, when learned with the count. */
+  routing?: FifoRouting;
 }
 
 const known = new Map<string, QueueShape & { expiresAtMs: number }>();
@@ -32,7 +36,9 @@ export const partitionCounts = {
   },
   cached(prefix: string, name: string, nowMs: number): QueueShape | undefined {
     const entry = known.get(objectKey(prefix, name));
-    return entry && entry.expiresAtMs > nowMs ? { partitions: entry.partitions, fifo: entry.fifo } : undefined;
+    if (!entry || entry.expiresAtMs <= nowMs) return undefined;
+    const { expiresAtMs: _expires, ...shape } = entry;
+    return shape;
   },
 };
 

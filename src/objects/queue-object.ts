@@ -17,6 +17,7 @@ import { queueObject } from "./keys";
 import type { QueueShape } from "./partition-counts";
 import { handOverToQueue } from "./partition-hand-over";
 import { PartitionHints, type BacklogState } from "./queue/partition-hint";
+import { deduplicationHeld, deduplicationKeptUntil, PartitionRouting, settleCheck, strayGroups, takenWhereGroupIs, type RoutedSend } from "./queue/partition-epoch";
 import { LiveQueueSockets, type SendRequest } from "./queue/live";
 import { LivePartitionPump, PartitionedLivePort, type LivePartitionsHost } from "./queue/live-partitions";
 import type { ConsumerInfo, ConsumerSettings } from "../schema/queue-consumer";
@@ -65,6 +66,8 @@ export class QueueObject extends DurableObject<Env> {
   readonly livePump: LivePartitionPump;
   /** Which partition of its queue this object is, and the backlog hint between partitions. */
   readonly partitions: PartitionHints;
+  /** A FIFO queue's routing history while a change of its partition count settles, and the epoch fence. */
+  readonly routing: PartitionRouting;
   private readonly longPolls = new Map<string, LongPoll>();
   private readonly cancelledReceives = new Set<string>();
   /** The latest run of due work; the next one starts after it. */
@@ -88,6 +91,7 @@ export class QueueObject extends DurableObject<Env> {
       nowMs: () => this.clock.nowMs(),
       arm: (deadlineMs) => this.scheduler.arm(deadlineMs),
     });
+    this.routing = new PartitionRouting(ctx.storage.sql);
     // Each part reports its next deadline; the scheduler owns the one alarm.
     this.scheduler = new AlarmScheduler(ctx.storage, [
       (nowMs) => this.engine.nextDeadline(nowMs),
@@ -97,6 +101,7 @@ export class QueueObject extends DurableObject<Env> {
       (nowMs) => (this.waiters.size > 0 && this.engine.meta ? this.engine.nextVisibleAfter(nowMs) : null),
       (nowMs) => this.partitions.nextDeadline(nowMs),
       () => this.livePump.nextDeadline(),
+      (nowMs) => this.routing.nextDeadline(nowMs),
     ]);
     const liveHost: LivePartitionsHost = {
       env,
@@ -205,6 +210,7 @@ export class QueueObject extends DurableObject<Env> {
     return this.run(nowMs, () => {
       const current = this.engine.requireMeta().attributes;
       const merged = mergeQueueAttributes(current, patch);
+      if (merged.fifo && merged.partitions !== current.partitions) this.routing.change(current.partitions, merged.partitions);
       // A change that changes nothing leaves modifiedAt alone.
       const changed = sameAttributes(current, merged) ? null : this.engine.updateAttributes(merged, nowMs);
       return { value: this.engine.info(nowMs), effects: changed?.effects ?? effects({ rescan: true }) };
@@ -229,6 +235,7 @@ export class QueueObject extends DurableObject<Env> {
     this.live.closeAll("queue was deleted");
     this.consumer.forget();
     this.partitions.forget();
+    this.routing.forget();
     this.engine.destroy();
     await this.scheduler.clear();
     // deleteAll() also drops the tables of a SQLite-backed object: recreate them.
@@ -237,6 +244,7 @@ export class QueueObject extends DurableObject<Env> {
     this.consumer.store.migrate();
     this.rates.migrate();
     this.partitions.migrate();
+    this.routing.migrate();
     return ok({ existed });
   }
 
@@ -269,6 +277,29 @@ export class QueueObject extends DurableObject<Env> {
         prepared.map((messages, index) => this.run(nowMs, () => storage.transactionSync(() => this.engine.send(messages, nowMs, sends[index]!.senderId)))),
       ),
     );
+  }
+
+  /**
+   * A FIFO queue's send, routed by the service under `epoch` (refused, storing nothing, when this
+   * object has seen a newer one). With `onlyWhereGroupIs`, takes only the messages whose group
+   * this object still holds or whose deduplication id it has seen, in one step with the check;
+   * the others answer null.
+   */
+  async sendRouted(messages: OutgoingMessage[], senderId: string | null, epoch: number, onlyWhereGroupIs: boolean): Promise<Result<RoutedSend>> {
+    if (needsContentDeduplicationIds(this.engine.meta?.attributes, messages)) messages = await withContentDeduplicationIds(messages);
+    const nowMs = this.clock.nowMs();
+    const taken = toResult(() => {
+      this.engine.requireMeta();
+      return this.routing.admit(epoch) ? takenWhereGroupIs(this.engine, messages, onlyWhereGroupIs, nowMs) : null;
+    });
+    if (!taken.ok) return taken;
+    if (taken.value === null) return ok({ stale: true, epoch: this.routing.epoch });
+    const chosen = messages.filter((_, index) => taken.value![index]);
+    if (chosen.length === 0) return ok({ stale: false, messages: messages.map(() => null) });
+    const sent = await this.partitions.afterReports(this.run(nowMs, () => this.engine.send(chosen, nowMs, senderId)));
+    if (!sent.ok) return sent;
+    let next = 0;
+    return ok({ stale: false, messages: taken.value.map((take) => (take ? sent.value.messages[next++]! : null)) });
   }
 
   /** Stores messages handed over by a queue or a topic, once per idempotency key. */
@@ -415,10 +446,11 @@ export class QueueObject extends DurableObject<Env> {
    * the queue's; and its consumer Worker in line with the home object's, so that a partition made
    * by a raise runs the queue's consumer on its own messages.
    */
-  async syncPartition(name: string, objectKeyPrefix: string, attributes: QueueAttributes, partition: number): Promise<Result<void>> {
+  async syncPartition(name: string, objectKeyPrefix: string, attributes: QueueAttributes, partition: number, epoch?: number): Promise<Result<void>> {
     const nowMs = this.clock.nowMs();
     const synced = this.run(nowMs, () => {
       this.partitions.setPartition(partition);
+      if (epoch !== undefined) this.routing.admit(epoch);
       if (!this.engine.meta) this.engine.create(name, objectKeyPrefix, attributes, nowMs);
       else if (!sameAttributes(this.engine.meta.attributes, attributes)) return this.engine.updateAttributes(attributes, nowMs);
       return { value: undefined, effects: effects({ rescan: true }) };
@@ -454,6 +486,8 @@ export class QueueObject extends DurableObject<Env> {
     const nowMs = this.clock.nowMs();
     const total = this.engine.meta ? this.engine.info(nowMs).counts.total : 0;
     if (total > 0) return fail(ErrorCode.PartitionsNotEmpty, `partition ${this.partitions.partition} holds ${total} messages; drain it first`);
+    const dedupUntilMs = this.engine.meta?.attributes.fifo ? deduplicationKeptUntil(this.ctx.storage.sql, nowMs) : null;
+    if (dedupUntilMs !== null) return fail(ErrorCode.PartitionsNotEmpty, deduplicationHeld(this.partitions.partition, dedupUntilMs));
     return this.destroy();
   }
 
@@ -469,7 +503,16 @@ export class QueueObject extends DurableObject<Env> {
   async partitionBacklog(since?: string, waitMs = 0, waitId?: string): Promise<Result<BacklogState>> {
     if (since !== undefined) await this.partitions.waitForBacklog(since, waitMs, waitId);
     const nowMs = this.clock.nowMs();
-    return toResult(() => this.partitions.state(nowMs, this.engine.requireMeta().attributes.pollingWaitSeconds));
+    return toResult(() => ({ ...this.partitions.state(nowMs, this.engine.requireMeta().attributes.pollingWaitSeconds), routing: this.routing.view() }));
+  }
+
+  /** How many groups this partition holds that a count of `partitions` puts elsewhere; adopts `epoch`. */
+  async partitionStrays(partitions: number, epoch: number): Promise<Result<{ strays: number; epoch: number }>> {
+    return toResult(() => {
+      this.engine.requireMeta();
+      this.routing.admit(epoch);
+      return { strays: strayGroups(this.ctx.storage.sql, this.partitions.partition, partitions), epoch: this.routing.epoch };
+    });
   }
 
   /** The home object: ends a partitioned receive's wait whose client went away. */
@@ -509,6 +552,7 @@ export class QueueObject extends DurableObject<Env> {
     this.engine.purgeExpired(nowMs);
     this.redrives.step(nowMs);
     for (const batch of this.engine.takeDueMoves(nowMs)) await this.handOver(batch, nowMs);
+    if (this.routing.due(nowMs)) await settleCheck(this.env, this.engine.requireMeta(), this.ctx.storage.sql, this.routing, () => this.clock.nowMs());
     this.redrives.settle(nowMs);
     this.apply(effects({ wake: true, rescan: true }), nowMs);
   }

@@ -3,6 +3,8 @@ import { ErrorCode, ServiceError, unwrap, type Result } from "../errors";
 import { partitionObject } from "../objects/keys";
 import { partitionCounts } from "../objects/partition-counts";
 import { keepRunning } from "./keep-running";
+import { sendFifo, type FifoPartitions, type FifoRoute } from "./fifo-routing";
+import type { FifoRouting, RoutedSend } from "../objects/queue/partition-epoch";
 import type { BacklogState } from "../objects/queue/partition-hint";
 import type { ReceiveRequest } from "../objects/queue-object";
 import type { QueueRates } from "../objects/queue/rates";
@@ -55,7 +57,7 @@ export function partitionRange(from: number, to: number): number[] {
  * Partition 0 is the queue's own object, so a queue of one partition takes exactly the paths it
  * took before partitions existed.
  */
-export class QueuePartitions {
+export class QueuePartitions implements FifoPartitions {
   constructor(
     private readonly env: Env,
     private readonly prefix: string,
@@ -68,8 +70,9 @@ export class QueuePartitions {
     return partitionObject(this.env, this.prefix, this.name, partition);
   }
 
-  remember(partitions: number): void {
-    partitionCounts.remember(this.prefix, this.name, { partitions, fifo: this.fifo }, this.clock.nowMs());
+  /** A FIFO queue's sends trust only a count learned with its routing (epoch and settling counts). */
+  remember(partitions: number, routing?: FifoRouting): void {
+    partitionCounts.remember(this.prefix, this.name, { partitions, fifo: this.fifo, routing }, this.clock.nowMs());
   }
 
   forget(): void {
@@ -85,45 +88,46 @@ export class QueuePartitions {
     const cached = this.cached();
     if (cached !== undefined) return cached;
     const state = unwrap(await this.object(0).partitionBacklog());
-    this.remember(state.partitions);
+    this.remember(state.partitions, state.routing);
     return state.partitions;
+  }
+
+  /** A FIFO queue's routing: cached with the count, or (`fresh`, or none cached) asked of the home object. */
+  async route(fresh: boolean): Promise<FifoRoute> {
+    const known = partitionCounts.cached(this.prefix, this.name, this.clock.nowMs());
+    if (!fresh && known?.routing) return { partitions: known.partitions, ...known.routing };
+    const state = unwrap(await this.object(0).partitionBacklog());
+    const routing = state.routing ?? { epoch: 0, settling: [] };
+    this.remember(state.partitions, routing);
+    return { partitions: state.partitions, ...routing };
+  }
+
+  async sendRouted(partition: number, messages: OutgoingMessage[], senderId: string, epoch: number, onlyWhereGroupIs: boolean): Promise<RoutedSend> {
+    return unwrap(await this.object(partition).sendRouted(messages, senderId, epoch, onlyWhereGroupIs));
+  }
+
+  checkBatch(messages: readonly OutgoingMessage[]): void {
+    checkBatchBytes(messages);
   }
 
   /**
    * Sends. On a FIFO queue each message goes to its group's partition (a group stays in one, in
-   * order); a call whose groups lie in several partitions is split, each part stored all or nothing
-   * in its partition. On a standard queue the whole call goes to one partition, so it stays all or
+   * order, also while a change of the count settles: `sendFifo`); a call whose groups lie in
+   * several partitions is split, each part stored all or nothing in its partition. On a standard queue the whole call goes to one partition, so it stays all or
    * nothing: its first group's (a tenant's messages stay together for fairness), or the next one
    * in turn. A standard queue whose count this isolate does not know sends to partition 0, which
    * answers the count; a FIFO queue asks first, because its groups must land in their own partition.
    */
   async send(messages: OutgoingMessage[], senderId: string): Promise<SentMessage[]> {
-    const partitions = this.fifo ? await this.count() : (this.cached() ?? 1);
+    if (this.fifo) return sendFifo(this, messages, senderId);
+    const partitions = this.cached() ?? 1;
     if (partitions === 1) {
       const sent = unwrap(await this.object(0).send(messages, senderId));
       if (sent.partitions !== undefined) this.remember(sent.partitions);
       return sent.messages;
     }
-    if (!this.fifo) {
-      const group = messages.find((message) => message.groupId !== undefined)?.groupId;
-      return this.sendTo(group === undefined ? nextSpread++ % partitions : partitionOfGroup(group, partitions), messages, senderId);
-    }
-    const byPartition = new Map<number, number[]>();
-    messages.forEach((message, index) => {
-      const partition = partitionOfGroup(message.groupId ?? "", partitions);
-      byPartition.set(partition, [...(byPartition.get(partition) ?? []), index]);
-    });
-    // A batch is bounded as a whole, whichever partitions its parts go to.
-    if (byPartition.size > 1) checkBatchBytes(messages);
-    const sent: SentMessage[] = new Array(messages.length);
-    await Promise.all(
-      [...byPartition].map(async ([partition, indexes]) => {
-        const batch = indexes.map((index) => messages[index]!);
-        const answered = await this.sendTo(partition, batch, senderId);
-        indexes.forEach((index, position) => (sent[index] = answered[position]!));
-      }),
-    );
-    return sent;
+    const group = messages.find((message) => message.groupId !== undefined)?.groupId;
+    return this.sendTo(group === undefined ? nextSpread++ % partitions : partitionOfGroup(group, partitions), messages, senderId);
   }
 
   private async sendTo(partition: number, messages: OutgoingMessage[], senderId: string): Promise<SentMessage[]> {
@@ -131,7 +135,7 @@ export class QueuePartitions {
       return unwrap(await this.object(partition).send(messages, senderId)).messages;
     } catch (error) {
       // A standard queue's partition removed since this isolate learned the count: partition 0 takes them.
-      if (partition === 0 || this.fifo || !isQueueNotFound(error)) throw error;
+      if (partition === 0 || !isQueueNotFound(error)) throw error;
       this.forget();
       return unwrap(await this.object(0).send(messages, senderId)).messages;
     }
@@ -183,7 +187,7 @@ export class QueuePartitions {
     for (;;) {
       if (signal?.aborted) return received;
       const state = await this.backlog(since, waitMs, waitId);
-      this.remember(state.partitions);
+      this.remember(state.partitions, state.routing);
       if (signal?.aborted) return received;
       // The first partition gave what it had; the others the hint names fill the rest of the batch.
       for (const partition of shuffled(state.backlog.filter((partition) => since !== undefined || partition !== first))) {
@@ -276,12 +280,12 @@ export class QueuePartitions {
     return { ...home, counts, oldestMessageAt: oldest };
   }
 
-  /** Makes partitions `from` to `to - 1` exist with `attributes`, or brings theirs in line. */
-  async sync(info: QueueAttributes & Partial<QueueInfo>, from: number, to: number): Promise<void> {
+  /** Makes partitions `from` to `to - 1` exist with `attributes`, or brings theirs in line (and, given, to a FIFO queue's `epoch`). */
+  async sync(info: QueueAttributes & Partial<QueueInfo>, from: number, to: number, epoch?: number): Promise<void> {
     const attributes = attributesOf(info);
     await Promise.all(
       partitionRange(Math.max(1, from), to).map(async (partition) =>
-        unwrap(await this.object(partition).syncPartition(this.name, this.prefix, attributes, partition)),
+        unwrap(await this.object(partition).syncPartition(this.name, this.prefix, attributes, partition, epoch)),
       ),
     );
   }
@@ -291,7 +295,7 @@ export class QueuePartitions {
    * partition, in one step with its removal). The first that is not stops the lowering, and those
    * already removed are made again, so the queue keeps the count it had.
    */
-  async retire(from: number, to: number, attributes: QueueAttributes & Partial<QueueInfo>): Promise<void> {
+  async retire(from: number, to: number, attributes: QueueAttributes & Partial<QueueInfo>, epoch?: number): Promise<void> {
     let retiredFrom = to;
     try {
       for (const partition of partitionRange(from, to).reverse()) {
@@ -299,7 +303,7 @@ export class QueuePartitions {
         retiredFrom = partition;
       }
     } catch (error) {
-      await this.sync(attributes, retiredFrom, to);
+      await this.sync(attributes, retiredFrom, to, epoch);
       throw error;
     }
   }

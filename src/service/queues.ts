@@ -30,6 +30,7 @@ import { quota, withinQuota } from "./quotas";
 import type { CatalogEntry, CatalogFilter } from "../objects/catalog-object";
 import { objectKeyPrefix, queueObject } from "../objects/keys";
 import { QueuePartitions } from "./partitions";
+import { settlingAfter } from "../objects/queue/partition-epoch";
 import { cancelPartitionedRedrive, partitionedRedriveSources, partitionedRedriveStatus, startPartitionedRedrive } from "./partition-redrive";
 
 const ReceiveAttempts = 3;
@@ -212,21 +213,28 @@ export class QueueOperations {
   /**
    * Changes attributes in the queue's object and then in every other partition. A raise makes the
    * new partitions first; a lowering removes the partitions past the new count first, each only
-   * if it is empty. A FIFO queue's count is fixed at creation: its groups' partitions follow from it.
+   * if it is empty. A FIFO queue's change also moves its routing to a new epoch (see
+   * `PartitionRouting`), which every partition learns before the change is answered.
    */
   async updateQueue(name: string, patch: UpdateQueueBody): Promise<QueueInfo> {
     const queueObject = this.queue(name, "manage");
     const partitions = this.partitioned(name, "manage");
     let made: { from: number; to: number; attributes: QueueInfo } | null = null;
+    let retired: { from: number; to: number; attributes: QueueInfo; epoch: number | undefined } | null = null;
+    let fifo = isFifoName(name);
     if (patch.partitions !== undefined) {
       const before = unwrap(await queueObject.getInfo());
+      fifo = before.fifo;
       if (before.partitions !== patch.partitions) {
-        if (before.fifo) throw new ServiceError(ErrorCode.InvalidParameter, "a FIFO queue's partitions are fixed at creation: its groups' partitions follow from the count");
+        const route = before.fifo ? await partitions.route(true) : undefined;
+        // Refused before any partition is made or removed; the home object checks again in one step with the change.
+        if (route) settlingAfter(route.settling, before.partitions, patch.partitions);
         if (patch.partitions > before.partitions) {
           made = { from: before.partitions, to: patch.partitions, attributes: { ...before, partitions: patch.partitions } };
-          await partitions.sync(made.attributes, made.from, made.to);
+          await partitions.sync(made.attributes, made.from, made.to, route?.epoch);
         } else {
-          await partitions.retire(patch.partitions, before.partitions, before);
+          await partitions.retire(patch.partitions, before.partitions, before, route?.epoch);
+          retired = { from: patch.partitions, to: before.partitions, attributes: before, epoch: route?.epoch };
         }
       }
     }
@@ -236,10 +244,18 @@ export class QueueOperations {
     } catch (error) {
       // The raise did not happen: the partitions made for it go again (they are empty, nothing routes to them).
       if (made) await partitions.retire(made.from, made.to, made.attributes).catch(() => undefined);
+      // The lowering did not happen: the partitions it removed (empty) are made again.
+      if (retired) await partitions.sync(retired.attributes, retired.from, retired.to, retired.epoch).catch(() => undefined);
       throw error;
     }
-    partitions.remember(queue.partitions);
-    await partitions.sync(queue, 1, queue.partitions);
+    if (fifo) {
+      // Every partition learns the new epoch before the change is answered: older routings are refused from then on.
+      const route = await partitions.route(true);
+      await partitions.sync(queue, 1, queue.partitions, route.epoch);
+    } else {
+      partitions.remember(queue.partitions);
+      await partitions.sync(queue, 1, queue.partitions);
+    }
     await this.index(queue);
     return partitions.wholeInfo(queue);
   }

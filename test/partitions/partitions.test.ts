@@ -252,13 +252,6 @@ describe("a partitioned queue", () => {
   });
 });
 
-describe("what a partitioned queue refuses", () => {
-  it("refuses to change a FIFO queue's partition count", async () => {
-    const name = await partitionedQueue(2, { fifo: true }, `${uniqueName("part")}.fifo`);
-    expectError(await api("PATCH", `/v1/queues/${name}`, { partitions: 4 }), "InvalidParameter", /fixed at creation/);
-  });
-});
-
 async function waitingReceives(name: string): Promise<number> {
   return runInDurableObject(partition(name, 0), (object) => object.partitions.waiting);
 }

@@ -8,7 +8,8 @@ import { checkProperty, propertyTimeoutMs } from "./fc-params";
 
 /**
  * Bad input for partitioned queues: partition counts out of range or of the wrong type, lowering
- * a count while the partitions to remove hold messages, and receipt handles that name a partition
+ * a count while the partitions to remove hold messages (or, on a FIFO queue, deduplication ids),
+ * changing a FIFO queue's count while earlier changes settle, and receipt handles that name a partition
  * wrongly. Each is refused with its stable code in the interface's dialect and changes nothing.
  */
 const uid = () => crypto.randomUUID().slice(0, 8);
@@ -92,6 +93,35 @@ describe("bad partition counts", () => {
       expect(rpcCode(await rpc("updateQueue", queue, { partitions })), `lower to ${partitions}`).toBe("PartitionsNotEmpty");
     }
     expect(await state()).toEqual(before);
+  });
+});
+
+describe("a FIFO queue's count changed too often or lowered too soon", () => {
+  it("is PartitionsNotEmpty over REST and RPC, before any partition is made or removed, and changes nothing", async () => {
+    const fifo = `bpr-${uid()}.fifo`;
+    expect((await api("PUT", `/v1/queues/${fifo}`, { fifo: true, partitions: 4 })).status).toBe(201);
+    // A message taken and deleted: partition 3 is empty but keeps its deduplication id for 5 minutes.
+    const group = groupIn(3, 4);
+    expect((await api("POST", `/v1/queues/${fifo}/messages`, { body: "x", groupId: group, deduplicationId: "x" })).status).toBe(200);
+    const [received] = (await api("POST", `/v1/queues/${fifo}/messages/receive`, { max: 1 })).body.messages;
+    expect((await api("POST", `/v1/queues/${fifo}/messages/delete`, { receiptHandles: [received.receiptHandle] })).status).toBe(200);
+    const fifoState = async () => [(await api("GET", `/v1/queues/${fifo}`)).body, (await api("GET", `/v1/queues/${fifo}/messages?limit=100`)).body];
+    const lowered = await fifoState();
+    for (const partitions of [1, 2, 3]) {
+      const response = await api("PATCH", `/v1/queues/${fifo}`, { partitions });
+      expectRestError(response, "PartitionsNotEmpty", 409, `lower to ${partitions}`);
+      expect(response.body.error.message).toMatch(/partition 3 is empty but keeps the deduplication ids/);
+      expect(rpcCode(await rpc("updateQueue", fifo, { partitions })), `lower to ${partitions}`).toBe("PartitionsNotEmpty");
+    }
+    expect(await fifoState()).toEqual(lowered);
+    // Three raises settle at once; a fourth change waits for them.
+    for (const partitions of [5, 6, 7]) expect((await api("PATCH", `/v1/queues/${fifo}`, { partitions })).status).toBe(200);
+    const settling = await fifoState();
+    for (const partitions of [8, 64, 2]) {
+      expectRestError(await api("PATCH", `/v1/queues/${fifo}`, { partitions }), "PartitionsNotEmpty", 409, `change to ${partitions}`);
+      expect(rpcCode(await rpc("updateQueue", fifo, { partitions })), `change to ${partitions}`).toBe("PartitionsNotEmpty");
+    }
+    expect(await fifoState()).toEqual(settling);
   });
 });
 

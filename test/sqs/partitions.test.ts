@@ -104,6 +104,46 @@ describe("a partitioned queue through @aws-sdk/client-sqs", () => {
     for (const group of groups) expect(bodies.filter((body) => body.startsWith(`${group}:`))).toEqual([0, 1, 2].map((round) => `${group}:${round}`));
   });
 
+  it("keeps each group of a FIFO queue in order, and its deduplication, across raises of its partition count", async () => {
+    const name = `${uniqueName("sdkr")}.fifo`;
+    const url = await partitionedQueue(name, 1, { fifo: true });
+    const groups = ["alpha", "beta", "gamma", "delta", "epsilon"];
+    const sendRound = (round: number) =>
+      sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: url,
+          Entries: groups.map((group) => ({ Id: `${group}${round}`, MessageBody: `${group}:${round}`, MessageGroupId: group, MessageDeduplicationId: `${group}-${round}` })),
+        }),
+      );
+    const first = await sendRound(0);
+    // Heads in flight across the raises.
+    const { Messages: held = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 3, VisibilityTimeout: 60 }));
+    expect(held.length).toBeGreaterThan(0);
+    for (const [round, partitions] of [[1, 4], [2, 16]] as const) {
+      const raised = await fetch(`${service.url}/v1/queues/${name}`, {
+        method: "PATCH",
+        headers: { authorization: `Bearer ${service.key.secretKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ partitions }),
+      });
+      expect(raised.status, await raised.clone().text()).toBe(200);
+      await sendRound(round);
+    }
+    // A retry of round 0 after the raises is answered with the same messages, stored once.
+    const retried = await sendRound(0);
+    expect(retried.Successful?.map((entry) => entry.MessageId).sort()).toEqual(first.Successful?.map((entry) => entry.MessageId).sort());
+    const bodies = held.map((message) => message.Body!);
+    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: held.map((message, index) => ({ Id: `h${index}`, ReceiptHandle: message.ReceiptHandle! })) }));
+    for (let attempt = 0; attempt < 40 && bodies.length < 15; attempt++) {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      bodies.push(...Messages.map((message) => message.Body!));
+      if (Messages.length > 0) {
+        await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: Messages.map((message, index) => ({ Id: `d${index}`, ReceiptHandle: message.ReceiptHandle! })) }));
+      }
+    }
+    expect(bodies).toHaveLength(15);
+    for (const group of groups) expect(bodies.filter((body) => body.startsWith(`${group}:`))).toEqual([0, 1, 2].map((round) => `${group}:${round}`));
+  });
+
   it("answers a long poll with a message sent while it waits, and purges the whole queue", async () => {
     const url = await partitionedQueue(uniqueName("sdkp"), 8);
     const polling = sqs.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 10 }));

@@ -1,6 +1,7 @@
 import { ServiceError } from "../../errors";
 import { queueObject } from "../keys";
 import type { QueueEngine } from "./engine";
+import type { FifoRouting } from "./partition-epoch";
 
 
 /** Cancellations kept for waits that have not arrived yet. */
@@ -18,6 +19,8 @@ export interface BacklogState {
   /** Partitions that reported a backlog, partition 0 read live; in increasing order. */
   backlog: number[];
   token: string;
+  /** A FIFO queue's routing beyond its count (see `PartitionRouting`); the home object adds it. */
+  routing?: FifoRouting;
 }
 
 /** A report not confirmed (the home object unreachable, this object evicted meanwhile) is made again this much later. */

@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { expect } from "vitest";
 import { RootPrincipal } from "../../../src/auth/authenticate";
 import { ServiceError } from "../../../src/errors";
+import { settlingAfter } from "../../../src/objects/queue/partition-epoch";
 import { partitionOfGroup } from "../../../src/schema/partitions";
 import type { ReceivedMessage } from "../../../src/schema/queue";
 import { QueueOperations } from "../../../src/service/queues";
@@ -12,7 +13,8 @@ import { QueueOperations } from "../../../src/service/queues";
  * The model-based test of a partitioned queue, driven through the service layer (routing, the
  * backlog hint, handles that name their partition, counts and purge for the whole queue, raising
  * and lowering the count): random sequences of sends, receives, deletes, visibility changes,
- * purges, resizes and evictions, each checked against a small model of which messages are
+ * purges, resizes (FIFO queues' too: a group stays in one partition, in order, while earlier counts
+ * settle) and evictions, each checked against a small model of which messages are
  * waiting, in flight (with their latest handle and receive count) or gone. Time does not pass:
  * visibility timeouts are an hour, so only a visibility change makes a message receivable again.
  */
@@ -72,7 +74,7 @@ const commandArb: fc.Arbitrary<PartitionCommand> = fc.oneof(
 
 export const partitionCommandsArb = fc.array(commandArb, { minLength: 1, maxLength: 30, size: "max" });
 
-export const partitionTally = { sequences: 0, sent: 0, received: 0, deleted: 0, refused: 0, released: 0, raised: 0, lowered: 0, lowerRefused: 0, evictions: 0 };
+export const partitionTally = { sequences: 0, sent: 0, received: 0, deleted: 0, refused: 0, released: 0, raised: 0, lowered: 0, lowerRefused: 0, settlingRefused: 0, fifoResized: 0, evictions: 0 };
 
 function codeOf(error: unknown): string {
   if (error instanceof ServiceError) return error.code;
@@ -85,6 +87,8 @@ export async function runPartitionSequence(config: PartitionConfig, commands: Pa
   const name = `pm-${crypto.randomUUID().slice(0, 8)}${config.fifo ? ".fifo" : ""}`;
   await queues.createQueue(name, { partitions: config.partitions, visibilityTimeout: 3_600, ...(config.fifo ? { fifo: true } : {}) });
   let partitions = config.partitions;
+  /** A FIFO queue's earlier counts still settling: nothing drains them here, as time does not pass. */
+  let settling: number[] = [];
   const messages: ModelMessage[] = [];
   const issued: Array<{ handle: string; message: ModelMessage }> = [];
   let dedup = 0;
@@ -146,7 +150,12 @@ export async function runPartitionSequence(config: PartitionConfig, commands: Pa
       const partition = /^p(\d+)_/.exec(message.receiptHandle)?.[1];
       const handlePartition = partition === undefined ? 0 : Number(partition);
       if (m!.partition !== null) expect(handlePartition, `${where}: ${message.id} stays in its partition`).toBe(m!.partition);
-      if (config.fifo && m!.group !== undefined) expect(handlePartition, `${where}: group ${m!.group} in its partition`).toBe(partitionOfGroup(m!.group, partitions));
+      if (config.fifo) {
+        // A group lives in one partition at a time: the one its earlier messages still wait in, else its partition under the count.
+        const placed = live().filter((other) => other.group === m!.group && other !== m && other.partition !== null);
+        for (const other of placed) expect(handlePartition, `${where}: group ${m!.group} in one partition`).toBe(other.partition);
+        if (settling.length === 0) expect(handlePartition, `${where}: group ${m!.group} in its partition`).toBe(partitionOfGroup(m!.group!, partitions));
+      }
       m!.partition = handlePartition;
       m!.state = "received";
       m!.receiveCount++;
@@ -218,21 +227,33 @@ export async function runPartitionSequence(config: PartitionConfig, commands: Pa
         break;
       }
       case "resize": {
+        let settlingAfterChange: number[] | null = settling;
+        if (config.fifo) {
+          try {
+            settlingAfterChange = command.partitions === partitions ? settling : settlingAfter(settling, partitions, command.partitions);
+          } catch {
+            settlingAfterChange = null;
+          }
+        }
         try {
           await queues.updateQueue(name, { partitions: command.partitions });
-          expect(config.fifo && command.partitions !== partitions, `${where}: a FIFO queue's count is fixed`).toBe(false);
+          expect(settlingAfterChange, `${where}: a change past the settling counts kept is refused`).not.toBeNull();
+          settling = settlingAfterChange!;
           // Lowered: no message the model knows is in a partition that is gone.
           for (const message of live()) if (message.partition !== null) expect(message.partition, where).toBeLessThan(command.partitions);
+          if (config.fifo && command.partitions !== partitions) partitionTally.fifoResized++;
           if (command.partitions > partitions) partitionTally.raised++;
           if (command.partitions < partitions) partitionTally.lowered++;
           partitions = command.partitions;
         } catch (error) {
-          const code = codeOf(error);
-          if (config.fifo) expect(code, where).toBe("InvalidParameter");
-          else {
-            expect(code, where).toBe("PartitionsNotEmpty");
+          expect(codeOf(error), where).toBe("PartitionsNotEmpty");
+          if (config.fifo && settlingAfterChange === null) {
+            partitionTally.settlingRefused++;
+          } else {
             expect(command.partitions, where).toBeLessThan(partitions);
-            expect(live().length, `${where}: refused only with messages in the queue`).toBeGreaterThan(0);
+            // A FIFO partition also keeps the deduplication ids of the messages it took, and goes only once they expire.
+            if (config.fifo) expect(messages.length, `${where}: refused only after messages were sent`).toBeGreaterThan(0);
+            else expect(live().length, `${where}: refused only with messages in the queue`).toBeGreaterThan(0);
             partitionTally.lowerRefused++;
           }
         }
