@@ -9,14 +9,35 @@ export function queueUrlOf(origin: string, account: string, name: string): strin
   return `${origin}/${encodeURIComponent(account)}/${encodeURIComponent(name)}`;
 }
 
+/**
+ * A queue URL's path segments, decoded, or null when it is not a URL. A client sends the same few
+ * URLs on every request, so they are parsed once per isolate; bounded, cleared when full.
+ */
+const QueueUrlCacheSize = 1_000;
+/** Longer URLs are parsed each time, so that the cache holds at most about 2 MB. */
+const QueueUrlCacheMaxLength = 2_048;
+const parsedQueueUrls = new Map<string, string[] | null>();
+
+function pathSegmentsOf(queueUrl: string): string[] | null {
+  let segments = parsedQueueUrls.get(queueUrl);
+  if (segments === undefined) {
+    try {
+      segments = new URL(queueUrl).pathname.split("/").slice(1).map(decodeURIComponent);
+    } catch {
+      segments = null;
+    }
+    if (queueUrl.length <= QueueUrlCacheMaxLength) {
+      if (parsedQueueUrls.size >= QueueUrlCacheSize) parsedQueueUrls.clear();
+      parsedQueueUrls.set(queueUrl, segments);
+    }
+  }
+  return segments;
+}
+
 /** The queue a URL names, in the caller's account; a URL of another account names no queue of theirs. */
 export function queueNameOf(queueUrl: string, account: string): string {
-  let segments: string[];
-  try {
-    segments = new URL(queueUrl).pathname.split("/").slice(1).map(decodeURIComponent);
-  } catch {
-    throw new SqsWireError(SqsWire.InvalidAddress, `The address ${queueUrl} is not valid for this endpoint.`);
-  }
+  const segments = pathSegmentsOf(queueUrl);
+  if (segments === null) throw new SqsWireError(SqsWire.InvalidAddress, `The address ${queueUrl} is not valid for this endpoint.`);
   if (segments.length !== 2 || segments[0] === "" || segments[1] === "") {
     throw new SqsWireError(SqsWire.InvalidAddress, `The address ${queueUrl} is not valid for this endpoint: expected {origin}/{accountId}/{queueName}.`);
   }
