@@ -419,9 +419,12 @@ export class QueueOperations {
 
   /** The latest redrive, or none: a status page asks before any has run, and that is no error. */
   async listRedrives(name: string): Promise<RedriveStatus[]> {
-    const latest = await this.queue(name, "read").getRedrive();
-    if (!latest.ok && latest.error.code === ErrorCode.RedriveNotFound) return [];
-    return [unwrap(latest)];
+    try {
+      return [await this.getRedrive(name)];
+    } catch (error) {
+      if (error instanceof ServiceError && error.code === ErrorCode.RedriveNotFound) return [];
+      throw error;
+    }
   }
 
   /** Stops the running redrive; with `startedAt`, only if it is the one started then. */
