@@ -1,7 +1,8 @@
 import { ErrorCode, ServiceError } from "../errors";
-import type { FifoRouting, RoutedSend } from "../objects/queue/partition-epoch";
+import type { FifoRouting, RoutedSend } from "./queue/partition-epoch";
 import { partitionOfGroup } from "../schema/partitions";
-import type { OutgoingMessage, SentMessage } from "../schema/queue";
+import { attributeBytes } from "../schema/message-attributes";
+import { QueueLimits, type OutgoingMessage, type SentMessage } from "../schema/queue";
 
 /** Routings tried for one send: a refusal as stale (or a partition removed meanwhile) asks the home object again. */
 const RouteAttempts = 3;
@@ -105,4 +106,13 @@ async function sendParts(
   // A real error is the caller's to see before a reroute.
   const real = answers.find((answer): answer is PromiseRejectedResult => answer.status === "rejected" && !(answer.reason instanceof Reroute));
   throw (real ?? failed).reason;
+}
+
+/** Bounds a batch's bodies and attributes as a whole, as one partition's send would. */
+export function checkBatchBytes(messages: readonly OutgoingMessage[]): void {
+  const encoder = new TextEncoder();
+  const bytes = messages.reduce((sum, message) => sum + encoder.encode(message.body).byteLength + attributeBytes(message.attributes), 0);
+  if (bytes > QueueLimits.batchBodyMaxBytes) {
+    throw new ServiceError(ErrorCode.BatchTooLarge, `a batch's messages (bodies and attributes) total ${bytes} bytes; the most is ${QueueLimits.batchBodyMaxBytes}`);
+  }
 }
