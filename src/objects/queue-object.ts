@@ -18,6 +18,7 @@ import type { QueueShape } from "./partition-counts";
 import { handOverToQueue } from "./partition-hand-over";
 import { PartitionHints, type BacklogState } from "./queue/partition-hint";
 import { deduplicationHeld, deduplicationKeptUntil, PartitionRouting, settleCheck, strayGroups, takenWhereGroupIs, type RoutedSend } from "./queue/partition-epoch";
+import { handedOverWhereGroupIs, type RoutedAccept } from "./queue/routed-accept";
 import { LiveQueueSockets, type SendRequest } from "./queue/live";
 import { LivePartitionPump, PartitionedLivePort, type LivePartitionsHost } from "./queue/live-partitions";
 import type { ConsumerInfo, ConsumerSettings } from "../schema/queue-consumer";
@@ -110,6 +111,7 @@ export class QueueObject extends DurableObject<Env> {
       nowMs: () => this.clock.nowMs(),
       arm: (deadlineMs) => this.scheduler.arm(deadlineMs),
       receivers: () => this.live.receivers(),
+      fifo: { routing: () => this.routing.view(), sendRouted: (...args) => this.sendRouted(...args) },
     };
     this.live = new LiveQueueSockets(ctx, this.waiters, new PartitionedLivePort(liveHost, this.livePort()), { nowMs: () => this.clock.nowMs() });
     this.livePump = new LivePartitionPump(liveHost);
@@ -309,6 +311,26 @@ export class QueueObject extends DurableObject<Env> {
     return this.partitions.afterReports(this.run(nowMs, () => this.engine.accept(messages, nowMs)));
   }
 
+  /**
+   * A hand-over into a FIFO queue, routed under `epoch` as `sendRouted` is: refused, storing
+   * nothing, when this object has seen a newer epoch; with `onlyWhereGroupIs`, takes only what
+   * `handedOverWhereGroupIs` admits, in one step with the check.
+   */
+  async acceptRouted(messages: TransferredMessage[], epoch: number, onlyWhereGroupIs: boolean): Promise<Result<RoutedAccept>> {
+    if (needsContentDeduplicationIds(this.engine.meta?.attributes, messages)) messages = await withContentDeduplicationIds(messages);
+    const nowMs = this.clock.nowMs();
+    const taken = toResult(() => {
+      this.engine.requireMeta();
+      return this.routing.admit(epoch) ? handedOverWhereGroupIs(this.ctx.storage.sql, this.engine, messages, onlyWhereGroupIs, nowMs) : null;
+    });
+    if (!taken.ok) return taken;
+    if (taken.value === null) return ok({ stale: true, epoch: this.routing.epoch });
+    const chosen = messages.filter((_, index) => taken.value![index]);
+    if (chosen.length === 0) return ok({ stale: false, taken: taken.value, stored: 0 });
+    const accepted = await this.partitions.afterReports(this.run(nowMs, () => this.engine.accept(chosen, nowMs)));
+    return accepted.ok ? ok({ stale: false, taken: taken.value, stored: accepted.value.stored }) : accepted;
+  }
+
   async receive(request: ReceiveRequest): Promise<Result<ReceivedMessage[]>> {
     const nowMs = this.clock.nowMs();
     const { receiveId } = request;
@@ -495,7 +517,7 @@ export class QueueObject extends DurableObject<Env> {
   async partitionShape(): Promise<Result<QueueShape>> {
     return toResult(() => {
       const { partitions, fifo } = this.engine.requireMeta().attributes;
-      return { partitions, fifo };
+      return fifo ? { partitions, fifo, routing: this.routing.view() } : { partitions, fifo };
     });
   }
 
