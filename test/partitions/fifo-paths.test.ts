@@ -1,0 +1,204 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { partitionCounts } from "../../src/objects/partition-counts";
+import { handOverToQueue } from "../../src/objects/partition-hand-over";
+import { MoveRetryDelayMs } from "../../src/objects/queue/moves";
+import { QueueObject } from "../../src/objects/queue-object";
+import { partitionOfGroup } from "../../src/schema/partitions";
+import { expectStatus } from "../api/helpers";
+import { api, uniqueName } from "../support/http";
+import { createTopic, drained, topics } from "../support/topics";
+import { openLive } from "../live/support";
+import { deleteHandles, drain, partition, partitionedQueue, partitionOfHandle, Prefix, receive, sendBatch } from "./support";
+
+/** Seconds after which the dead-letter policies below move a message, received or not. */
+const TimeToLiveSeconds = 300;
+/** A moment by which every message sent now is past `TimeToLiveSeconds`. */
+const expiredAt = () => Date.now() + TimeToLiveSeconds * 1000 + 1_000;
+
+/** A group that lives in partition 0 under one partition and in partition 3 under four. */
+const groupId = (() => {
+  for (let index = 0; ; index++) if (partitionOfGroup(`moved-${index}`, 4) === 3) return `moved-${index}`;
+})();
+
+function message(body: string) {
+  return { body, groupId, deduplicationId: body };
+}
+
+/** Messages each of the queue's four partitions holds, in any state. */
+async function totals(name: string): Promise<number[]> {
+  return Promise.all(
+    [0, 1, 2, 3].map(async (index) => {
+      const info = await partition(name, index).getInfo();
+      return info.ok ? info.value.counts.total : -1;
+    }),
+  );
+}
+
+/**
+ * A FIFO queue raised from one partition to four while `groupId` has a message (`head`) in
+ * partition 0: the group settles there until it drains, then belongs to partition 3.
+ */
+async function settlingQueue(): Promise<string> {
+  const name = await partitionedQueue(1, { fifo: true }, `${uniqueName("settle")}.fifo`);
+  await sendBatch(name, [message("head")]);
+  const raised = await api("PATCH", `/v1/queues/${name}`, { partitions: 4 });
+  expectStatus(raised, 200);
+  expect(await runInDurableObject(partition(name, 0), (object: QueueObject) => object.routing.view())).toEqual({ epoch: 1, settling: [1] });
+  return name;
+}
+
+/** Bodies received, in order, with the partition each came from. */
+async function drainPlaced(name: string): Promise<Array<[string, number]>> {
+  return (await drain(name)).map((received) => [received.body, partitionOfHandle(received.receiptHandle)]);
+}
+
+/** A FIFO source whose dead letters (by age) go to `deadLetters`. */
+async function deadLetterSource(deadLetters: string): Promise<string> {
+  return partitionedQueue(1, { fifo: true, deadLetter: { queue: deadLetters, maxTimeToLive: TimeToLiveSeconds } }, `${uniqueName("src")}.fifo`);
+}
+
+async function expireInto(source: string, bodies: string[], dueAt = expiredAt()): Promise<void> {
+  await sendBatch(source, bodies.map(message));
+  await runInDurableObject(partition(source, 0), (object: QueueObject) => object.runDue(dueAt));
+}
+
+describe("every way into a FIFO queue whose partition count settles follows the sends' routing", () => {
+  it("puts a live socket's send frame of a settling group in its old partition, in order, and in its new one once it drained", async () => {
+    const name = await settlingQueue();
+    const live = await openLive(`/v1/queues/${name}/live`);
+
+    const answers = await Promise.all(["b", "c"].map((body) => live.call({ type: "send", id: body, messages: [message(body)] })));
+    for (const answer of answers) expect(answer).toMatchObject({ type: "sent", ids: [expect.any(String)] });
+    expect(await totals(name)).toEqual([3, 0, 0, 0]);
+    expect(await drainPlaced(name)).toEqual([
+      ["head", 0],
+      ["b", 0],
+      ["c", 0],
+    ]);
+
+    expect(await live.call({ type: "send", id: "d", messages: [message("d")] })).toMatchObject({ type: "sent", ids: [expect.any(String)] });
+    expect(await totals(name)).toEqual([0, 0, 0, 1]);
+    expect(await drainPlaced(name)).toEqual([["d", 3]]);
+    live.close();
+  });
+
+  it("keeps a frame whose groups differ answered on its own, each group where it lives", async () => {
+    const name = await settlingQueue();
+    const other = (() => {
+      for (let index = 0; ; index++) if (partitionOfGroup(`other-${index}`, 4) === 2) return `other-${index}`;
+    })();
+    const live = await openLive(`/v1/queues/${name}/live`);
+
+    const [mixed, bad] = await Promise.all([
+      live.call({ type: "send", id: "mixed", messages: [message("b"), { body: "o1", groupId: other, deduplicationId: "o1" }] }),
+      live.call({ type: "send", id: "bad", messages: [{ ...message("big"), body: "x".repeat(70_000) }] }),
+    ]);
+    expect(mixed).toMatchObject({ type: "sent", id: "mixed", ids: [expect.any(String), expect.any(String)] });
+    expect(bad).toMatchObject({ type: "error", id: "bad", error: { code: "MessageTooLarge" } });
+    expect(await totals(name)).toEqual([2, 0, 1, 0]);
+    live.close();
+  });
+
+  it("puts a dead letter of a settling group in its old partition, in order, and in its new one once it drained", async () => {
+    const deadLetters = await settlingQueue();
+    const source = await deadLetterSource(deadLetters);
+
+    await expireInto(source, ["x1", "x2"]);
+    expect(await totals(deadLetters)).toEqual([3, 0, 0, 0]);
+    expect(await drainPlaced(deadLetters)).toEqual([
+      ["head", 0],
+      ["x1", 0],
+      ["x2", 0],
+    ]);
+
+    await expireInto(source, ["x3"]);
+    expect(await totals(deadLetters)).toEqual([0, 0, 0, 1]);
+    expect(await drainPlaced(deadLetters)).toEqual([["x3", 3]]);
+  });
+
+  it("puts a topic's delivery of a settling group in its old partition, in order, and in its new one once it drained", async () => {
+    const queue = await settlingQueue();
+    const topic = await createTopic();
+    await topics.subscribe(topic, "settling", { protocol: "queue", endpoint: queue });
+
+    await topics.publish(topic, [message("t1"), message("t2")]);
+    await drained(topic);
+    expect(await totals(queue)).toEqual([3, 0, 0, 0]);
+    expect(await drainPlaced(queue)).toEqual([
+      ["head", 0],
+      ["t1", 0],
+      ["t2", 0],
+    ]);
+
+    await topics.publish(topic, [message("t3")]);
+    await drained(topic);
+    expect(await totals(queue)).toEqual([0, 0, 0, 1]);
+    expect(await drainPlaced(queue)).toEqual([["t3", 3]]);
+    expect((await topics.getSubscription(topic, "settling")).stats).toMatchObject({ delivered: 3, failed: 0, pending: 0 });
+  });
+
+  it("refuses a hand-over routed under a stale epoch, storing nothing, and routes it again", async () => {
+    const deadLetters = await settlingQueue();
+    const [head] = await receive(deadLetters);
+    await deleteHandles(deadLetters, [head.receiptHandle]);
+    const source = await deadLetterSource(deadLetters);
+    // RPC calls the class's own method: wrapped for the test, it records what each partition answered.
+    const answers: Array<[number, boolean]> = [];
+    const acceptRouted = QueueObject.prototype.acceptRouted;
+    QueueObject.prototype.acceptRouted = async function (this: QueueObject, ...args) {
+      const answer = await acceptRouted.apply(this, args);
+      if (this.engine.meta?.name === deadLetters && answer.ok) answers.push([this.partitions.partition, answer.value.stale]);
+      return answer;
+    };
+    onTestFinished(() => {
+      QueueObject.prototype.acceptRouted = acceptRouted;
+    });
+
+    // The source's isolate still trusts the count and epoch it saw before the raise.
+    await runInDurableObject(partition(source, 0), () => {
+      partitionCounts.remember(Prefix, deadLetters, { partitions: 1, fifo: true, routing: { epoch: 0, settling: [] } }, Date.now());
+    });
+    await expireInto(source, ["late"]);
+
+    expect(answers[0]).toEqual([0, true]);
+    expect(answers.slice(1)).toEqual([
+      [0, false],
+      [3, false],
+    ]);
+    expect(await totals(deadLetters)).toEqual([0, 0, 0, 1]);
+    expect(await drainPlaced(deadLetters)).toEqual([["late", 3]]);
+  });
+
+  it("stores a retried dead letter once when its first attempt's answer was lost, even after its group left that partition", async () => {
+    const deadLetters = await settlingQueue();
+    const source = await deadLetterSource(deadLetters);
+    await sendBatch(source, [message("lost")]);
+    const dueAt = expiredAt();
+
+    // The first attempt, as the object makes it, whose answer never comes back: the row stays moving.
+    const recorded = await runInDurableObject(partition(source, 0), async (object: QueueObject) => {
+      const moves = object.engine.moves;
+      const [batch] = object.engine.takeDueMoves(dueAt);
+      const outcomes = await handOverToQueue(env, Prefix, deadLetters, {
+        items: () => moves.moveItems(batch!),
+        record: (seqs, chosen) => moves.recordMovePartition(seqs, chosen),
+        nowMs: () => dueAt,
+      });
+      expect(outcomes).toEqual([{ keys: batch!.seqs, error: null }]);
+      return moves.moveItems(batch!).map((item) => item.partition);
+    });
+    expect(recorded).toEqual([0]);
+    expect(await totals(deadLetters)).toEqual([2, 0, 0, 0]);
+    // The group drains from partition 0: chosen afresh, the retry would go to partition 3.
+    expect(await drainPlaced(deadLetters)).toEqual([
+      ["head", 0],
+      ["lost", 0],
+    ]);
+
+    await runInDurableObject(partition(source, 0), (object: QueueObject) => object.runDue(dueAt + MoveRetryDelayMs));
+    expect(await runInDurableObject(partition(source, 0), (object: QueueObject) => object.engine.info(Date.now()).counts.total)).toBe(0);
+    expect(await totals(deadLetters)).toEqual([0, 0, 0, 0]);
+  });
+});
