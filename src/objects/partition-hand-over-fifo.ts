@@ -1,7 +1,7 @@
 import { ErrorCode, type Result } from "../errors";
 import { partitionOfGroup } from "../schema/partitions";
 import { partitionObject } from "./keys";
-import type { QueueShape } from "./partition-counts";
+import { handOverPartition, type QueueShape } from "./partition-counts";
 import type { HandOverItem, HandOverOutcome, HandOverSender } from "./partition-hand-over";
 import { DefaultFifoGroupId } from "./queue/fifo";
 import type { RoutedAccept } from "./queue/routed-accept";
@@ -58,9 +58,8 @@ export async function handOverFifo<K>(env: Env, prefix: string, name: string, se
 }
 
 async function routeOnce<K>(env: Env, prefix: string, name: string, shape: QueueShape, items: Array<HandOverItem<K>>, sender: HandOverSender<K>): Promise<Round<K>> {
-  const { partitions } = shape;
   const { epoch, settling } = shape.routing ?? { epoch: 0, settling: [] };
-  const home = (item: HandOverItem<K>) => partitionOfGroup(groupOf(item), partitions);
+  const home = (item: HandOverItem<K>) => handOverPartition(item.message, shape);
   const round: Round<K> = { done: [], reroute: [] };
   // A group's items reach a partition in the order they were given, whichever step they come from.
   const order = new Map(items.map((item, index) => [item.key, index]));
