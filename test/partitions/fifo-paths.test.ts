@@ -139,6 +139,33 @@ describe("every way into a FIFO queue whose partition count settles follows the 
     expect((await topics.getSubscription(topic, "settling")).stats).toMatchObject({ delivered: 3, failed: 0, pending: 0 });
   });
 
+  it("puts a redriven message of a settling group in its old partition, in order, and in its new one once it drained", async () => {
+    const deadLetters = await partitionedQueue(1, { fifo: true }, `${uniqueName("dlq")}.fifo`);
+    const source = await deadLetterSource(deadLetters);
+    await expireInto(source, ["r1", "r2"]);
+    const target = await settlingQueue();
+
+    const redrive = async () => {
+      expectStatus(await api("POST", `/v1/queues/${deadLetters}/redrive`, { destination: target }), 202);
+      for (let round = 0; round < 5 && (await api("GET", `/v1/queues/${deadLetters}/redrive`)).body.status === "running"; round++) {
+        await runInDurableObject(partition(deadLetters, 0), (object: QueueObject) => object.runDue(Date.now() + round * 1_000));
+      }
+      expect((await api("GET", `/v1/queues/${deadLetters}/redrive`)).body).toMatchObject({ status: "completed", remaining: 0 });
+    };
+    await redrive();
+    expect(await totals(target)).toEqual([3, 0, 0, 0]);
+    expect(await drainPlaced(target)).toEqual([
+      ["head", 0],
+      ["r1", 0],
+      ["r2", 0],
+    ]);
+
+    await expireInto(source, ["r3"]);
+    await redrive();
+    expect(await totals(target)).toEqual([0, 0, 0, 1]);
+    expect(await drainPlaced(target)).toEqual([["r3", 3]]);
+  });
+
   it("refuses a hand-over routed under a stale epoch, storing nothing, and routes it again", async () => {
     const deadLetters = await settlingQueue();
     const [head] = await receive(deadLetters);
