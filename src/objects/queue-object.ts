@@ -111,7 +111,7 @@ export class QueueObject extends DurableObject<Env> {
       nowMs: () => this.clock.nowMs(),
       arm: (deadlineMs) => this.scheduler.arm(deadlineMs),
       receivers: () => this.live.receivers(),
-      fifo: { routing: () => this.routing.view(), sendRouted: (...args) => this.sendRouted(...args) },
+      fifo: { routing: () => this.routing.view(), sendRoutedEach: (...args) => this.sendRoutedEach(...args) },
     };
     this.live = new LiveQueueSockets(ctx, this.waiters, new PartitionedLivePort(liveHost, this.livePort()), { nowMs: () => this.clock.nowMs() });
     this.livePump = new LivePartitionPump(liveHost);
@@ -282,26 +282,38 @@ export class QueueObject extends DurableObject<Env> {
   }
 
   /**
-   * A FIFO queue's send, routed by the service under `epoch` (refused, storing nothing, when this
-   * object has seen a newer one). With `onlyWhereGroupIs`, takes only the messages whose group
-   * this object still holds or whose deduplication id it has seen, in one step with the check;
-   * the others answer null.
+   * A FIFO queue's send, routed under `epoch` (refused, storing nothing, when this object has seen
+   * a newer one). With `onlyWhereGroupIs`, takes only the messages whose group this object still
+   * holds or whose deduplication id it has seen, in one step with the check; the others answer null.
    */
   async sendRouted(messages: OutgoingMessage[], senderId: string | null, epoch: number, onlyWhereGroupIs: boolean): Promise<Result<RoutedSend>> {
-    if (needsContentDeduplicationIds(this.engine.meta?.attributes, messages)) messages = await withContentDeduplicationIds(messages);
+    const [answer] = await this.sendRoutedEach([{ messages, senderId }], epoch, onlyWhereGroupIs);
+    return answer!;
+  }
+
+  /** Several routed sends under one epoch in one write transaction, each all or nothing and answered on its own. */
+  async sendRoutedEach(sends: readonly SendRequest[], epoch: number, onlyWhereGroupIs: boolean): Promise<Array<Result<RoutedSend>>> {
+    const attributes = this.engine.meta?.attributes;
+    const prepared = await Promise.all(
+      sends.map(({ messages }) => (needsContentDeduplicationIds(attributes, messages) ? withContentDeduplicationIds(messages) : messages)),
+    );
     const nowMs = this.clock.nowMs();
-    const taken = toResult(() => {
-      this.engine.requireMeta();
-      return this.routing.admit(epoch) ? takenWhereGroupIs(this.engine, messages, onlyWhereGroupIs, nowMs) : null;
-    });
-    if (!taken.ok) return taken;
-    if (taken.value === null) return ok({ stale: true, epoch: this.routing.epoch });
-    const chosen = messages.filter((_, index) => taken.value![index]);
-    if (chosen.length === 0) return ok({ stale: false, messages: messages.map(() => null) });
-    const sent = await this.partitions.afterReports(this.run(nowMs, () => this.engine.send(chosen, nowMs, senderId)));
-    if (!sent.ok) return sent;
-    let next = 0;
-    return ok({ stale: false, messages: taken.value.map((take) => (take ? sent.value.messages[next++]! : null)) });
+    const admitted = toResult(() => this.engine.requireMeta() && this.routing.admit(epoch));
+    if (!admitted.ok) return sends.map(() => admitted);
+    if (!admitted.value) return sends.map(() => ok({ stale: true, epoch: this.routing.epoch }));
+    const { storage } = this.ctx;
+    const routed = storage.transactionSync(() =>
+      prepared.map((messages, index): Result<RoutedSend> => {
+        const taken = takenWhereGroupIs(this.engine, messages, onlyWhereGroupIs, nowMs);
+        const chosen = messages.filter((_, at) => taken[at]);
+        if (chosen.length === 0) return ok({ stale: false, messages: messages.map(() => null) });
+        const sent = this.run(nowMs, () => storage.transactionSync(() => this.engine.send(chosen, nowMs, sends[index]!.senderId)));
+        if (!sent.ok) return sent;
+        let next = 0;
+        return ok({ stale: false, messages: taken.map((take) => (take ? sent.value.messages[next++]! : null)) });
+      }),
+    );
+    return this.partitions.afterReports(routed);
   }
 
   /** Stores messages handed over by a queue or a topic, once per idempotency key. */

@@ -101,6 +101,35 @@ describe("every way into a FIFO queue whose partition count settles follows the 
     live.close();
   });
 
+  it("stores frames of different groups bound for one partition in one call to it, and a group's frames in order", async () => {
+    const name = await partitionedQueue(4, { fifo: true }, `${uniqueName("gather")}.fifo`);
+    // RPC calls the class's own method: wrapped for the test, it counts the calls partition 2 takes.
+    const batches: number[] = [];
+    const sendRoutedEach = QueueObject.prototype.sendRoutedEach;
+    QueueObject.prototype.sendRoutedEach = function (this: QueueObject, ...args) {
+      if (this.partitions.partition === 2 && this.engine.meta?.name === name) batches.push(args[0].length);
+      return sendRoutedEach.apply(this, args);
+    };
+    onTestFinished(() => {
+      QueueObject.prototype.sendRoutedEach = sendRoutedEach;
+    });
+    const groups: string[] = [];
+    for (let index = 0; groups.length < 6; index++) if (partitionOfGroup(`two-${index}`, 4) === 2) groups.push(`two-${index}`);
+    const live = await openLive(`/v1/queues/${name}/live`);
+
+    const frames = [...groups.map((group) => ({ group, body: `${group}:0` })), { group: groups[0]!, body: `${groups[0]}:1` }];
+    const answers = await Promise.all(
+      frames.map(({ group, body }) => live.call({ type: "send", id: body, messages: [{ body, groupId: group, deduplicationId: body }] })),
+    );
+    for (const answer of answers) expect(answer).toMatchObject({ type: "sent", ids: [expect.any(String)] });
+    expect(batches.reduce((sum, size) => sum + size, 0)).toBe(7);
+    expect(batches.length).toBeLessThan(7);
+    const drained = await drain(name);
+    expect(drained.every((received) => partitionOfHandle(received.receiptHandle) === 2)).toBe(true);
+    expect(drained.filter((received) => received.groupId === groups[0]).map((received) => received.body)).toEqual([`${groups[0]}:0`, `${groups[0]}:1`]);
+    live.close();
+  });
+
   it("puts a dead letter of a settling group in its old partition, in order, and in its new one once it drained", async () => {
     const deadLetters = await settlingQueue();
     const source = await deadLetterSource(deadLetters);

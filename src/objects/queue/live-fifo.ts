@@ -1,4 +1,4 @@
-import { ErrorCode, fail, ok, ServiceError, unwrap, type Result } from "../../errors";
+import { ErrorCode, fail, ok, ServiceError, type Result } from "../../errors";
 import type { OutgoingMessage } from "../../schema/queue";
 import { checkBatchBytes, sendFifo, type FifoPartitions, type FifoRoute } from "../fifo-routing";
 import { partitionObject } from "../keys";
@@ -12,28 +12,69 @@ export interface HomeFifoRouting {
   meta(): QueueMeta;
   /** The routing the home object keeps: its own, so never stale. */
   routing(): FifoRouting;
-  /** The home object's own `sendRouted` (partition 0). */
-  sendRouted(messages: OutgoingMessage[], senderId: string | null, epoch: number, onlyWhereGroupIs: boolean): Promise<Result<RoutedSend>>;
+  /** The home object's own `sendRoutedEach` (partition 0). */
+  sendRoutedEach(sends: readonly SendRequest[], epoch: number, onlyWhereGroupIs: boolean): Promise<Array<Result<RoutedSend>>>;
 }
 
-/** The queue's partitions as the home object reaches them: itself directly, the others by their stubs. */
+/** Routed sends to one partition under one epoch and condition, gathered for one call. */
+interface Gathered {
+  partition: number;
+  epoch: number;
+  onlyWhereGroupIs: boolean;
+  calls: Array<{ send: SendRequest; answer: (sent: RoutedSend) => void; fail: (error: unknown) => void }>;
+}
+
+/**
+ * The queue's partitions as the home object reaches them: itself directly, the others by their
+ * stubs. The routed sends that frames make in the same turn of the event loop to one partition
+ * (under one epoch, with one condition) go in one `sendRoutedEach` call, stored in one write
+ * transaction and each answered on its own.
+ */
 class HomePartitions implements FifoPartitions {
+  private readonly gathering = new Map<string, Gathered>();
+
   constructor(private readonly home: HomeFifoRouting) {}
 
   async route(): Promise<FifoRoute> {
     return { partitions: this.home.meta().attributes.partitions, ...this.home.routing() };
   }
 
-  async sendRouted(partition: number, messages: OutgoingMessage[], senderId: string | null, epoch: number, onlyWhereGroupIs: boolean): Promise<RoutedSend> {
-    if (partition === 0) return unwrap(await this.home.sendRouted(messages, senderId, epoch, onlyWhereGroupIs));
-    const { objectKeyPrefix, name } = this.home.meta();
-    let answer: Result<RoutedSend>;
-    try {
-      answer = await partitionObject(this.home.env, objectKeyPrefix, name, partition).sendRouted(messages, senderId, epoch, onlyWhereGroupIs);
-    } catch {
-      throw new ServiceError(ErrorCode.InternalError, `partition ${partition} of the queue did not answer; the frame's messages may or may not be stored`);
+  sendRouted(partition: number, messages: OutgoingMessage[], senderId: string | null, epoch: number, onlyWhereGroupIs: boolean): Promise<RoutedSend> {
+    const key = `${partition}/${epoch}/${onlyWhereGroupIs}`;
+    let gathered = this.gathering.get(key);
+    if (!gathered) {
+      const started: Gathered = { partition, epoch, onlyWhereGroupIs, calls: [] };
+      this.gathering.set(key, started);
+      // A zero timer fires once every frame of the turn has made its call.
+      setTimeout(() => {
+        this.gathering.delete(key);
+        void this.flush(started);
+      }, 0);
+      gathered = started;
     }
-    return unwrap(answer);
+    const calls = gathered.calls;
+    return new Promise((answer, fail) => calls.push({ send: { messages, senderId }, answer, fail }));
+  }
+
+  private async flush({ partition, epoch, onlyWhereGroupIs, calls }: Gathered): Promise<void> {
+    const sends = calls.map((call) => call.send);
+    let answers: Array<Result<RoutedSend>>;
+    try {
+      if (partition === 0) answers = await this.home.sendRoutedEach(sends, epoch, onlyWhereGroupIs);
+      else {
+        const { objectKeyPrefix, name } = this.home.meta();
+        answers = await partitionObject(this.home.env, objectKeyPrefix, name, partition).sendRoutedEach(sends, epoch, onlyWhereGroupIs);
+      }
+    } catch {
+      const lost = new ServiceError(ErrorCode.InternalError, `partition ${partition} of the queue did not answer; the frame's messages may or may not be stored`);
+      for (const call of calls) call.fail(lost);
+      return;
+    }
+    calls.forEach((call, index) => {
+      const answer = answers[index]!;
+      if (answer.ok) call.answer(answer.value);
+      else call.fail(new ServiceError(answer.error.code, answer.error.message));
+    });
   }
 
   checkBatch(messages: readonly OutgoingMessage[]): void {
@@ -52,7 +93,7 @@ function groupKey(message: OutgoingMessage): string {
  * still has messages while a change settles, every call fenced by the routing epoch) and answered
  * on its own. Frames run in waves: a frame waits for the earlier frames that share a group with
  * it, so each group's frames are stored in the order they arrived, while frames of other groups
- * run alongside.
+ * run alongside, their calls to one partition gathered into one (see `HomePartitions`).
  */
 export async function sendFifoFrames(home: HomeFifoRouting, sends: readonly SendRequest[]): Promise<Array<Result<{ ids: string[] }>>> {
   const partitions = new HomePartitions(home);
