@@ -1,10 +1,11 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { partitionCounts } from "../../src/objects/partition-counts";
 import { handOverToQueue } from "../../src/objects/partition-hand-over";
 import { MoveRetryDelayMs } from "../../src/objects/queue/moves";
 import { QueueObject } from "../../src/objects/queue-object";
+import { PartitionedLivePort } from "../../src/objects/queue/live-partitions";
 import { partitionOfGroup } from "../../src/schema/partitions";
 import { expectStatus } from "../api/helpers";
 import { api, uniqueName } from "../support/http";
@@ -127,6 +128,55 @@ describe("every way into a FIFO queue whose partition count settles follows the 
     const drained = await drain(name);
     expect(drained.every((received) => partitionOfHandle(received.receiptHandle) === 2)).toBe(true);
     expect(drained.filter((received) => received.groupId === groups[0]).map((received) => received.body)).toEqual([`${groups[0]}:0`, `${groups[0]}:1`]);
+    live.close();
+  });
+
+  it("stores a group's frame only after the group's frame of an earlier turn is stored", async () => {
+    const name = await partitionedQueue(4, { fifo: true }, `${uniqueName("turns")}.fifo`);
+    const group = (() => {
+      for (let index = 0; ; index++) if (partitionOfGroup(`turn-${index}`, 4) === 2) return `turn-${index}`;
+    })();
+    // Partition 2 holds its first call until the test lets it go, recording when each call starts and ends.
+    const events: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const sendRoutedEach = QueueObject.prototype.sendRoutedEach;
+    QueueObject.prototype.sendRoutedEach = async function (this: QueueObject, ...args) {
+      if (this.partitions.partition !== 2 || this.engine.meta?.name !== name) return sendRoutedEach.apply(this, args);
+      const bodies = args[0].flatMap((send) => send.messages.map((sent) => sent.body)).join();
+      events.push(`start ${bodies}`);
+      if (events.length === 1) await held;
+      const answer = await sendRoutedEach.apply(this, args);
+      events.push(`end ${bodies}`);
+      return answer;
+    };
+    // The frames the home object has been handed, in order.
+    const handed: string[] = [];
+    const portSendEach = PartitionedLivePort.prototype.sendEach;
+    PartitionedLivePort.prototype.sendEach = function (this: PartitionedLivePort, sends) {
+      handed.push(...sends.flatMap((send) => send.messages.map((sent) => sent.body)));
+      return portSendEach.call(this, sends);
+    };
+    onTestFinished(() => {
+      QueueObject.prototype.sendRoutedEach = sendRoutedEach;
+      PartitionedLivePort.prototype.sendEach = portSendEach;
+    });
+    const live = await openLive(`/v1/queues/${name}/live`);
+
+    const first = live.call({ type: "send", id: "first", messages: [{ body: "first", groupId: group, deduplicationId: "first" }] });
+    await vi.waitFor(() => expect(events).toEqual(["start first"]));
+    const second = live.call({ type: "send", id: "second", messages: [{ body: "second", groupId: group, deduplicationId: "second" }] });
+    await vi.waitFor(() => expect(handed).toEqual(["first", "second"]));
+    // Routing the second frame takes only the home object's own turns and one call: were it not
+    // held back, its call would show within this bound (it is not waited for otherwise).
+    await vi.waitFor(() => expect(events.length).toBeGreaterThan(1), { timeout: 300, interval: 10 }).catch(() => undefined);
+    expect(events).toEqual(["start first"]);
+    release();
+
+    expect(await first).toMatchObject({ type: "sent", id: "first" });
+    expect(await second).toMatchObject({ type: "sent", id: "second" });
+    expect(events).toEqual(["start first", "end first", "start second", "end second"]);
+    expect((await drain(name)).map((received) => received.body)).toEqual(["first", "second"]);
     live.close();
   });
 

@@ -91,34 +91,44 @@ function groupKey(message: OutgoingMessage): string {
  * Send frames on a partitioned FIFO queue, each routed as a send through the service is
  * (`sendFifo`: the group's partition under the current count, or the earlier partition where it
  * still has messages while a change settles, every call fenced by the routing epoch) and answered
- * on its own. Frames run in waves: a frame waits for the earlier frames that share a group with
- * it, so each group's frames are stored in the order they arrived, while frames of other groups
- * run alongside, their calls to one partition gathered into one (see `HomePartitions`).
+ * on its own. A frame waits for the frames before it, in this turn or an earlier one still under
+ * way, that share a group with it, so each group's frames are stored in the order they arrived;
+ * frames of other groups run alongside, their calls to one partition gathered into one (see
+ * `HomePartitions`). Held by the home object in memory: an eviction ends every frame under way.
  */
-export async function sendFifoFrames(home: HomeFifoRouting, sends: readonly SendRequest[]): Promise<Array<Result<{ ids: string[] }>>> {
-  const partitions = new HomePartitions(home);
-  const waves: number[][] = [];
-  const waveOfGroup = new Map<string, number>();
-  sends.forEach(({ messages }, frame) => {
-    const keys = messages.map(groupKey);
-    const wave = Math.max(-1, ...keys.map((key) => waveOfGroup.get(key) ?? -1)) + 1;
-    (waves[wave] ??= []).push(frame);
-    for (const key of keys) waveOfGroup.set(key, wave);
-  });
-  const answers: Array<Result<{ ids: string[] }>> = new Array(sends.length);
-  for (const wave of waves) {
-    await Promise.all(
-      wave.map(async (frame) => {
-        const { messages, senderId } = sends[frame]!;
-        try {
-          const sent = await sendFifo(partitions, messages, senderId);
-          answers[frame] = ok({ ids: sent.map((message) => message.id) });
-        } catch (error) {
-          // A frame's failure is its own: the other frames of the turn are answered as they went.
-          answers[frame] = error instanceof ServiceError ? fail(error.code, error.message) : fail(ErrorCode.InternalError, "the frame could not be stored; send it again");
-        }
-      }),
-    );
+export class LiveFifoFrames {
+  private readonly partitions: HomePartitions;
+  /** Per group, the last frame under way; a later frame of the group starts once it is answered. */
+  private readonly tails = new Map<string, Promise<void>>();
+
+  constructor(home: HomeFifoRouting) {
+    this.partitions = new HomePartitions(home);
   }
-  return answers;
+
+  sendEach(sends: readonly SendRequest[]): Promise<Array<Result<{ ids: string[] }>>> {
+    return Promise.all(sends.map((send) => this.afterItsGroups(send)));
+  }
+
+  private afterItsGroups({ messages, senderId }: SendRequest): Promise<Result<{ ids: string[] }>> {
+    const keys = [...new Set(messages.map(groupKey))];
+    const before = keys.flatMap((key) => this.tails.get(key) ?? []);
+    const answered = Promise.all(before).then(() => this.sendOne(messages, senderId));
+    const tail = answered.then(() => undefined);
+    for (const key of keys) this.tails.set(key, tail);
+    void tail.then(() => {
+      for (const key of keys) if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return answered;
+  }
+
+  /** One frame; never throws, so that the frames waiting for it go on. */
+  private async sendOne(messages: OutgoingMessage[], senderId: string | null): Promise<Result<{ ids: string[] }>> {
+    try {
+      const sent = await sendFifo(this.partitions, messages, senderId);
+      return ok({ ids: sent.map((message) => message.id) });
+    } catch (error) {
+      // A frame's failure is its own: the other frames are answered as they went.
+      return error instanceof ServiceError ? fail(error.code, error.message) : fail(ErrorCode.InternalError, "the frame could not be stored; send it again");
+    }
+  }
 }

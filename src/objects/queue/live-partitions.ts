@@ -5,7 +5,7 @@ import type { DeleteResult, ReceivedMessage } from "../../schema/queue";
 import { partitionObject } from "../keys";
 import type { QueueEngine } from "./engine";
 import type { LiveQueuePort, SendRequest } from "./live";
-import { sendFifoFrames, type HomeFifoRouting } from "./live-fifo";
+import { LiveFifoFrames, type HomeFifoRouting } from "./live-fifo";
 import { BacklogReportRetryMs, type PartitionHints } from "./partition-hint";
 
 /** A socket as the pump sees it: how much it may still be given, and where its messages go. */
@@ -44,6 +44,8 @@ type SendAnswer = Result<{ ids: string[] }>;
 export class PartitionedLivePort implements LiveQueuePort {
   /** Sends without a group go to the partitions in turn. */
   private nextSpread = 0;
+  /** A FIFO queue's frames, kept in order per group across turns. */
+  private fifoFrames: LiveFifoFrames | null = null;
 
   constructor(
     private readonly host: LivePartitionsHost,
@@ -71,13 +73,14 @@ export class PartitionedLivePort implements LiveQueuePort {
    * Each frame to the partition a send through the service would choose: on a standard queue the
    * whole frame to its first group's partition or the next in turn, frames bound for one partition
    * stored in one of its transactions; on a FIFO queue each frame by the FIFO routing
-   * (`sendFifoFrames`). Each frame is answered on its own.
+   * (`LiveFifoFrames`). Each frame is answered on its own.
    */
   async sendEach(sends: readonly SendRequest[]): Promise<SendAnswer[]> {
     const partitions = this.count();
     if (partitions <= 1) return this.local.sendEach(sends);
     if (this.host.engine.requireMeta().attributes.fifo) {
-      return sendFifoFrames({ env: this.host.env, meta: () => this.host.engine.requireMeta(), ...this.host.fifo }, sends);
+      this.fifoFrames ??= new LiveFifoFrames({ env: this.host.env, meta: () => this.host.engine.requireMeta(), ...this.host.fifo });
+      return this.fifoFrames.sendEach(sends);
     }
     const byPartition = new Map<number, number[]>();
     sends.forEach(({ messages }, frame) => {
