@@ -36,7 +36,14 @@ function groupOf<K>(item: HandOverItem<K>): string {
  * group); a refusal there stored nothing, so the item chooses again. Each choice is recorded
  * before the call that carries it.
  */
-export async function handOverFifo<K>(env: Env, prefix: string, name: string, sender: HandOverSender<K>, items: Array<HandOverItem<K>>, shapeOf: ShapeSource): Promise<Array<HandOverOutcome<K>>> {
+export async function handOverFifo<K>(
+  env: Env,
+  prefix: string,
+  name: string,
+  sender: HandOverSender<K>,
+  items: Array<HandOverItem<K>>,
+  shapeOf: ShapeSource,
+): Promise<Array<HandOverOutcome<K>>> {
   const outcomes: Array<HandOverOutcome<K>> = [];
   let pending = items;
   for (let attempt = 1; pending.length > 0; attempt++) {

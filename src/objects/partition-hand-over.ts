@@ -69,7 +69,10 @@ export async function handOverToQueue<K>(env: Env, prefix: string, name: string,
   const items = sender.items();
   if (items.length === 0) return [];
   if (!shape.ok) return [{ keys: items.map((item) => item.key), error: describe(shape.error) }];
-  if (shape.value.fifo) return handOverFifo(env, prefix, name, sender, items, async (fresh) => (fresh ? shapeOf(env, prefix, name, () => sender.nowMs(), true) : shape));
+  if (shape.value.fifo) {
+    const learned = shape;
+    return handOverFifo(env, prefix, name, sender, items, async (fresh) => (fresh ? shapeOf(env, prefix, name, () => sender.nowMs(), true) : learned));
+  }
   const parts = choose(items, shape.value, sender);
   const outcomes = await Promise.all([...parts].map(([partition, part]) => deliver(env, prefix, name, partition, part, sender, true)));
   return outcomes.flat();

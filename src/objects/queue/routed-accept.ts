@@ -11,7 +11,13 @@ export type RoutedAccept = { stale: false; taken: boolean[]; stored: number } | 
  * retry whose first answer was lost finds it), those whose group it still holds in any state but
  * deleted, and a topic delivery whose deduplication id it has seen inside the window.
  */
-export function handedOverWhereGroupIs(sql: SqlStorage, engine: QueueEngine, messages: readonly TransferredMessage[], onlyWhereGroupIs: boolean, nowMs: number): boolean[] {
+export function handedOverWhereGroupIs(
+  sql: SqlStorage,
+  engine: QueueEngine,
+  messages: readonly TransferredMessage[],
+  onlyWhereGroupIs: boolean,
+  nowMs: number,
+): boolean[] {
   if (!onlyWhereGroupIs) return messages.map(() => true);
   const { attributes } = engine.requireMeta();
   const { groups } = engine.messages;
