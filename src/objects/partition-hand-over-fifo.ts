@@ -14,7 +14,11 @@ export type ShapeSource = (fresh: boolean) => Promise<Result<QueueShape>>;
 
 interface Round<K> {
   done: Array<HandOverOutcome<K>>;
-  /** Items whose call was refused as stale: they stored nothing, and choose again. */
+  /**
+   * Items to route again: refused as stale (they stored nothing in that call, but an earlier
+   * attempt may have, so they keep that partition, asked first next time), or bound for a
+   * partition removed meanwhile (they choose afresh).
+   */
   reroute: Array<HandOverItem<K>>;
 }
 
@@ -33,7 +37,9 @@ function groupOf<K>(item: HandOverItem<K>): string {
  * under the current count; every call carries the routing epoch, and a partition that has seen a
  * newer one refuses, storing nothing. An item whose earlier attempt may have been stored first
  * asks the partition recorded for it, which takes it if it holds its idempotency key (or its
- * group); a refusal there stored nothing, so the item chooses again. Each choice is recorded
+ * group); a refusal there means the item was never stored there, so it chooses again. A call
+ * refused as stale leaves each item's recorded partition as it was, to be asked first under the
+ * fresh routing, since an earlier attempt may have stored it there. Each choice is recorded
  * before the call that carries it.
  */
 export async function handOverFifo<K>(
@@ -59,7 +65,7 @@ export async function handOverFifo<K>(
     }
     const round = await routeOnce(env, prefix, name, shape.value, pending, sender);
     outcomes.push(...round.done);
-    pending = round.reroute.map((item) => ({ ...item, partition: null }));
+    pending = round.reroute;
   }
   return outcomes;
 }
@@ -74,27 +80,39 @@ async function routeOnce<K>(env: Env, prefix: string, name: string, shape: Queue
   const call = (partition: number, part: Array<HandOverItem<K>>, onlyWhereGroupIs: boolean) =>
     callPartition(env, prefix, name, partition, part, epoch, onlyWhereGroupIs, round);
 
+  // Partitions asked in this round to take an item only where its group is; under one epoch a
+  // group does not come back to a partition it has left, so the answer holds for the round.
+  const asked = new Map<K, Set<number>>();
+  const ask = (part: Array<HandOverItem<K>>, partition: number) => {
+    for (const item of part) asked.set(item.key, (asked.get(item.key) ?? new Set()).add(partition));
+  };
+
   // Items an earlier attempt sent somewhere: that partition first, which knows them if it stored them.
   const recorded = bySpread(
     items.filter((item) => item.partition !== null),
     (item) => item.partition,
   );
+  for (const [partition, part] of recorded) ask(part, partition);
   let pending = items.filter((item) => item.partition === null);
   pending = inOrder([...pending, ...(await Promise.all([...recorded].map(([partition, part]) => call(partition, part, true)))).flat()]);
   for (const count of settling) {
-    const earlier = bySpread(pending, (item) => {
+    const earlierOf = (item: HandOverItem<K>) => {
       const partition = partitionOfGroup(groupOf(item), count);
-      return partition === home(item) ? null : partition;
-    });
-    pending = pending.filter((item) => partitionOfGroup(groupOf(item), count) === home(item));
-    for (const [partition, part] of earlier) sender.record(part.map((item) => item.key), partition);
+      return partition === home(item) || asked.get(item.key)?.has(partition) ? null : partition;
+    };
+    const earlier = bySpread(pending, earlierOf);
+    pending = pending.filter((item) => earlierOf(item) === null);
+    for (const [partition, part] of earlier) {
+      ask(part, partition);
+      sender.record(part.map((item) => item.key), partition);
+    }
     pending = inOrder([...pending, ...(await Promise.all([...earlier].map(([partition, part]) => call(partition, part, true)))).flat()]);
   }
   const current = bySpread(pending, home);
   for (const [partition, part] of current) sender.record(part.map((item) => item.key), partition);
   const left = (await Promise.all([...current].map(([partition, part]) => call(partition, part, false)))).flat();
   // An unconditional call takes everything it stores; a partition removed meanwhile means the count changed.
-  round.reroute.push(...left);
+  round.reroute.push(...left.map((item) => ({ ...item, partition: null })));
   return round;
 }
 
@@ -132,7 +150,7 @@ async function callPartition<K>(
   }
   const accepted = answer.value;
   if (accepted.stale) {
-    round.reroute.push(...part);
+    round.reroute.push(...part.map((item) => ({ ...item, partition })));
     return [];
   }
   const taken = part.filter((_, index) => accepted.taken[index]);

@@ -4,6 +4,9 @@ import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { partitionCounts } from "../../src/objects/partition-counts";
 import { handOverToQueue } from "../../src/objects/partition-hand-over";
 import { MoveRetryDelayMs } from "../../src/objects/queue/moves";
+import { SettleCheckIntervalMs } from "../../src/objects/queue/partition-epoch";
+import { FifoLimits } from "../../src/schema/queue";
+import { systemClock } from "../../src/clock";
 import { QueueObject } from "../../src/objects/queue-object";
 import { PartitionedLivePort } from "../../src/objects/queue/live-partitions";
 import { partitionOfGroup } from "../../src/schema/partitions";
@@ -306,5 +309,58 @@ describe("every way into a FIFO queue whose partition count settles follows the 
     await runInDurableObject(partition(source, 0), (object: QueueObject) => object.runDue(dueAt + MoveRetryDelayMs));
     expect(await runInDurableObject(partition(source, 0), (object: QueueObject) => object.engine.info(Date.now()).counts.total)).toBe(0);
     expect(await totals(deadLetters)).toEqual([0, 0, 0, 0]);
+  });
+
+  it("asks a retried dead letter's first partition again after a stale refusal there, and stores it once", async () => {
+    const deadLetters = await partitionedQueue(1, { fifo: true }, `${uniqueName("dlq")}.fifo`);
+    const source = await deadLetterSource(deadLetters);
+    // Its partition under 4 is 3, and under 8 another.
+    const group = (() => {
+      for (let index = 0; ; index++) {
+        const candidate = `again-${index}`;
+        if (partitionOfGroup(candidate, 4) === 3 && partitionOfGroup(candidate, 8) !== 3) return candidate;
+      }
+    })();
+    const settle = async (checks: number[]) => {
+      for (const offsetMs of checks) {
+        await runInDurableObject(partition(deadLetters, 0), async (object: QueueObject) => {
+          object.clock = { nowMs: () => Date.now() + offsetMs };
+          await object.runDue(Date.now() + offsetMs);
+          object.clock = systemClock;
+        });
+      }
+    };
+    const window = FifoLimits.deduplicationWindowMs;
+    expectStatus(await api("PATCH", `/v1/queues/${deadLetters}`, { partitions: 4 }), 200);
+    await settle([SettleCheckIntervalMs, SettleCheckIntervalMs * 2 + window]);
+    expect(await runInDurableObject(partition(deadLetters, 0), (object: QueueObject) => object.routing.view())).toEqual({ epoch: 1, settling: [] });
+
+    // The first attempt stores the dead letter in partition 3; its answer is lost.
+    await sendBatch(source, [{ body: "lost", groupId: group, deduplicationId: "lost" }]);
+    const dueAt = expiredAt();
+    await runInDurableObject(partition(source, 0), async (object: QueueObject) => {
+      const moves = object.engine.moves;
+      const [batch] = object.engine.takeDueMoves(dueAt);
+      expect(await handOverToQueue(env, Prefix, deadLetters, {
+        items: () => moves.moveItems(batch!),
+        record: (seqs, chosen) => moves.recordMovePartition(seqs, chosen),
+        nowMs: () => dueAt,
+      })).toEqual([{ keys: batch!.seqs, error: null }]);
+    });
+    expect(await drainPlaced(deadLetters)).toEqual([["lost", 3]]);
+    // Raised again and settled: no routing asks partition 3 about the group any more.
+    expectStatus(await api("PATCH", `/v1/queues/${deadLetters}`, { partitions: 8 }), 200);
+    await settle([SettleCheckIntervalMs * 3 + window, SettleCheckIntervalMs * 4 + window * 2]);
+    expect(await runInDurableObject(partition(deadLetters, 0), (object: QueueObject) => object.routing.view())).toEqual({ epoch: 2, settling: [] });
+
+    // The retry is first routed by the count and epoch of before: partition 3 refuses it as stale.
+    await runInDurableObject(partition(source, 0), () => {
+      partitionCounts.remember(Prefix, deadLetters, { partitions: 4, fifo: true, routing: { epoch: 1, settling: [] } }, Date.now());
+    });
+    await runInDurableObject(partition(source, 0), (object: QueueObject) => object.runDue(dueAt + MoveRetryDelayMs));
+    expect(await runInDurableObject(partition(source, 0), (object: QueueObject) => object.engine.info(Date.now()).counts.total)).toBe(0);
+    const held = await Promise.all(Array.from({ length: 8 }, async (_, index) => (await partition(deadLetters, index).getInfo()).ok));
+    expect(held).toEqual(new Array(8).fill(true));
+    expect((await drain(deadLetters)).map((received) => received.body)).toEqual([]);
   });
 });
