@@ -8,7 +8,7 @@ import type { FifoRouting } from "./queue/partition-epoch";
  * count only spreads messages (every partition is a valid place for one, and a partition removed
  * meanwhile refuses: a send then goes to partition 0, a hand-over chooses again), so a stale count
  * costs evenness, never a message; a raise reaches every isolate within this time. A FIFO queue's
- * sends trust it only with the routing epoch learned alongside, which partitions check.
+ * sends and hand-overs trust it only with the routing epoch learned alongside, which partitions check.
  */
 export const PartitionCountTtlMs = 5_000;
 
@@ -44,6 +44,7 @@ export const partitionCounts = {
 
 /**
  * The partition a handed-over message goes to, chosen as a send's: on a FIFO queue its group's
+ * under the current count (where `handOverFifo` sends it once no earlier partition holds the group)
  * (a message without one joins `DefaultFifoGroupId`, as the queue stores it), so a group keeps its
  * order; on a standard queue its tenant's when it names one, so a tenant's messages stay together,
  * else a hash of its idempotency key, which spreads messages evenly.

@@ -1,5 +1,6 @@
 import { ErrorCode, type Result } from "../errors";
 import { partitionObject } from "./keys";
+import { handOverFifo } from "./partition-hand-over-fifo";
 import { handOverPartition, partitionCounts, type QueueShape } from "./partition-counts";
 import type { TransferredMessage } from "./queue/moves";
 
@@ -33,10 +34,13 @@ function thrownMessage(thrown: unknown): string {
   return thrown instanceof Error ? thrown.message : String(thrown);
 }
 
-/** The target's partition count and kind, from this isolate's cache or asked of its own object. */
-async function shapeOf(env: Env, prefix: string, name: string, nowMs: () => number): Promise<Result<QueueShape>> {
-  const cached = partitionCounts.cached(prefix, name, nowMs());
-  if (cached) return { ok: true, value: cached };
+/**
+ * The target's partition count and kind, from this isolate's cache or (`fresh`, or a FIFO queue's
+ * cached without its routing) asked of its own object.
+ */
+async function shapeOf(env: Env, prefix: string, name: string, nowMs: () => number, fresh = false): Promise<Result<QueueShape>> {
+  const cached = fresh ? undefined : partitionCounts.cached(prefix, name, nowMs());
+  if (cached && (!cached.fifo || cached.routing)) return { ok: true, value: cached };
   try {
     const answer = await partitionObject(env, prefix, name, 0).partitionShape();
     if (answer.ok) partitionCounts.remember(prefix, name, answer.value, nowMs());
@@ -47,7 +51,8 @@ async function shapeOf(env: Env, prefix: string, name: string, nowMs: () => numb
 }
 
 /**
- * Hands messages to a queue, spread over its partitions as sends are (`handOverPartition`): one
+ * Hands messages to a queue, spread over its partitions as sends are (`handOverPartition`; a FIFO
+ * queue's by its sends' routing, `handOverFifo`): one
  * call per partition, each stored or failed on its own. The target stores each idempotency key
  * once, but per partition object, so a retried item must reach the partition its first attempt
  * chose: the choice is kept with the item (`record`) before the call that carries it, and a retry
@@ -64,6 +69,10 @@ export async function handOverToQueue<K>(env: Env, prefix: string, name: string,
   const items = sender.items();
   if (items.length === 0) return [];
   if (!shape.ok) return [{ keys: items.map((item) => item.key), error: describe(shape.error) }];
+  if (shape.value.fifo) {
+    const learned = shape;
+    return handOverFifo(env, prefix, name, sender, items, async (fresh) => (fresh ? shapeOf(env, prefix, name, () => sender.nowMs(), true) : learned));
+  }
   const parts = choose(items, shape.value, sender);
   const outcomes = await Promise.all([...parts].map(([partition, part]) => deliver(env, prefix, name, partition, part, sender, true)));
   return outcomes.flat();

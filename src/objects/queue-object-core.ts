@@ -4,7 +4,7 @@ import { ok, toResult, type Result } from "../errors";
 import type { DeleteResult, SentMessage } from "../schema/queue";
 import { handOverToQueue } from "./partition-hand-over";
 import { PartitionHints } from "./queue/partition-hint";
-import { PartitionRouting, settleCheck } from "./queue/partition-epoch";
+import { PartitionRouting, settleCheck, type RoutedSend } from "./queue/partition-epoch";
 import { LiveQueueSockets, type SendRequest } from "./queue/live";
 import { LivePartitionPump, PartitionedLivePort, type LivePartitionsHost } from "./queue/live-partitions";
 import { QueueConsumer } from "./queue/consumer/delivery";
@@ -79,6 +79,7 @@ export abstract class QueueObjectCore extends DurableObject<Env> {
       nowMs: () => this.clock.nowMs(),
       arm: (deadlineMs) => this.scheduler.arm(deadlineMs),
       receivers: () => this.live.receivers(),
+      fifo: { routing: () => this.routing.view(), sendRoutedEach: (...args) => this.sendRoutedEach(...args) },
     };
     this.live = new LiveQueueSockets(ctx, this.waiters, new PartitionedLivePort(liveHost, this.livePort()), { nowMs: () => this.clock.nowMs() });
     this.livePump = new LivePartitionPump(liveHost);
@@ -165,6 +166,8 @@ export abstract class QueueObjectCore extends DurableObject<Env> {
   abstract sendEach(sends: readonly SendRequest[]): Promise<Array<Result<{ ids: string[]; messages: SentMessage[] }>>>;
   abstract deleteMessages(receiptHandles: string[]): Promise<Result<DeleteResult[]>>;
   abstract changeVisibility(receiptHandle: string, visibilityTimeout: number): Promise<Result<{ nextVisibleAt: number }>>;
+  /** Several FIFO sends routed under `epoch`, in one write transaction, each all or nothing (a socket's frames). */
+  abstract sendRoutedEach(sends: readonly SendRequest[], epoch: number, onlyWhereGroupIs: boolean): Promise<Array<Result<RoutedSend>>>;
 
   override async alarm(): Promise<void> {
     this.scheduler.fired();

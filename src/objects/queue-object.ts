@@ -15,6 +15,7 @@ import { queueObject } from "./keys";
 import type { QueueShape } from "./partition-counts";
 import type { BacklogState } from "./queue/partition-hint";
 import { deduplicationHeld, deduplicationKeptUntil, strayGroups, takenWhereGroupIs, type RoutedSend } from "./queue/partition-epoch";
+import { handedOverWhereGroupIs, type RoutedAccept } from "./queue/routed-accept";
 import type { SendRequest } from "./queue/live";
 import type { ConsumerInfo, ConsumerSettings } from "../schema/queue-consumer";
 import type { MirroredConsumer } from "./queue/consumer/store";
@@ -136,26 +137,38 @@ export class QueueObject extends QueueObjectCore {
   }
 
   /**
-   * A FIFO queue's send, routed by the service under `epoch` (refused, storing nothing, when this
-   * object has seen a newer one). With `onlyWhereGroupIs`, takes only the messages whose group
-   * this object still holds or whose deduplication id it has seen, in one step with the check;
-   * the others answer null.
+   * A FIFO queue's send, routed under `epoch` (refused, storing nothing, when this object has seen
+   * a newer one). With `onlyWhereGroupIs`, takes only the messages whose group this object still
+   * holds or whose deduplication id it has seen, in one step with the check; the others answer null.
    */
   async sendRouted(messages: OutgoingMessage[], senderId: string | null, epoch: number, onlyWhereGroupIs: boolean): Promise<Result<RoutedSend>> {
-    if (needsContentDeduplicationIds(this.engine.meta?.attributes, messages)) messages = await withContentDeduplicationIds(messages);
+    const [answer] = await this.sendRoutedEach([{ messages, senderId }], epoch, onlyWhereGroupIs);
+    return answer!;
+  }
+
+  /** Several routed sends under one epoch in one write transaction, each all or nothing and answered on its own. */
+  async sendRoutedEach(sends: readonly SendRequest[], epoch: number, onlyWhereGroupIs: boolean): Promise<Array<Result<RoutedSend>>> {
+    const attributes = this.engine.meta?.attributes;
+    const prepared = await Promise.all(
+      sends.map(({ messages }) => (needsContentDeduplicationIds(attributes, messages) ? withContentDeduplicationIds(messages) : messages)),
+    );
     const nowMs = this.clock.nowMs();
-    const taken = toResult(() => {
-      this.engine.requireMeta();
-      return this.routing.admit(epoch) ? takenWhereGroupIs(this.engine, messages, onlyWhereGroupIs, nowMs) : null;
-    });
-    if (!taken.ok) return taken;
-    if (taken.value === null) return ok({ stale: true, epoch: this.routing.epoch });
-    const chosen = messages.filter((_, index) => taken.value![index]);
-    if (chosen.length === 0) return ok({ stale: false, messages: messages.map(() => null) });
-    const sent = await this.partitions.afterReports(this.run(nowMs, () => this.engine.send(chosen, nowMs, senderId)));
-    if (!sent.ok) return sent;
-    let next = 0;
-    return ok({ stale: false, messages: taken.value.map((take) => (take ? sent.value.messages[next++]! : null)) });
+    const admitted = toResult(() => this.engine.requireMeta() && this.routing.admit(epoch));
+    if (!admitted.ok) return sends.map(() => admitted);
+    if (!admitted.value) return sends.map(() => ok({ stale: true, epoch: this.routing.epoch }));
+    const { storage } = this.ctx;
+    const routed = storage.transactionSync(() =>
+      prepared.map((messages, index): Result<RoutedSend> => {
+        const taken = takenWhereGroupIs(this.engine, messages, onlyWhereGroupIs, nowMs);
+        const chosen = messages.filter((_, at) => taken[at]);
+        if (chosen.length === 0) return ok({ stale: false, messages: messages.map(() => null) });
+        const sent = this.run(nowMs, () => storage.transactionSync(() => this.engine.send(chosen, nowMs, sends[index]!.senderId)));
+        if (!sent.ok) return sent;
+        let next = 0;
+        return ok({ stale: false, messages: taken.map((take) => (take ? sent.value.messages[next++]! : null)) });
+      }),
+    );
+    return this.partitions.afterReports(routed);
   }
 
   /** Stores messages handed over by a queue or a topic, once per idempotency key. */
@@ -163,6 +176,26 @@ export class QueueObject extends QueueObjectCore {
     if (needsContentDeduplicationIds(this.engine.meta?.attributes, messages)) messages = await withContentDeduplicationIds(messages);
     const nowMs = this.clock.nowMs();
     return this.partitions.afterReports(this.run(nowMs, () => this.engine.accept(messages, nowMs)));
+  }
+
+  /**
+   * A hand-over into a FIFO queue, routed under `epoch` as `sendRouted` is: refused, storing
+   * nothing, when this object has seen a newer epoch; with `onlyWhereGroupIs`, takes only what
+   * `handedOverWhereGroupIs` admits, in one step with the check.
+   */
+  async acceptRouted(messages: TransferredMessage[], epoch: number, onlyWhereGroupIs: boolean): Promise<Result<RoutedAccept>> {
+    if (needsContentDeduplicationIds(this.engine.meta?.attributes, messages)) messages = await withContentDeduplicationIds(messages);
+    const nowMs = this.clock.nowMs();
+    const taken = toResult(() => {
+      this.engine.requireMeta();
+      return this.routing.admit(epoch) ? handedOverWhereGroupIs(this.ctx.storage.sql, this.engine, messages, onlyWhereGroupIs, nowMs) : null;
+    });
+    if (!taken.ok) return taken;
+    if (taken.value === null) return ok({ stale: true, epoch: this.routing.epoch });
+    const chosen = messages.filter((_, index) => taken.value![index]);
+    if (chosen.length === 0) return ok({ stale: false, taken: taken.value, stored: 0 });
+    const accepted = await this.partitions.afterReports(this.run(nowMs, () => this.engine.accept(chosen, nowMs)));
+    return accepted.ok ? ok({ stale: false, taken: taken.value, stored: accepted.value.stored }) : accepted;
   }
 
   async receive(request: ReceiveRequest): Promise<Result<ReceivedMessage[]>> {
@@ -351,7 +384,7 @@ export class QueueObject extends QueueObjectCore {
   async partitionShape(): Promise<Result<QueueShape>> {
     return toResult(() => {
       const { partitions, fifo } = this.engine.requireMeta().attributes;
-      return { partitions, fifo };
+      return fifo ? { partitions, fifo, routing: this.routing.view() } : { partitions, fifo };
     });
   }
 

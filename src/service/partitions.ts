@@ -3,15 +3,13 @@ import { ErrorCode, ServiceError, unwrap, type Result } from "../errors";
 import { partitionObject } from "../objects/keys";
 import { partitionCounts } from "../objects/partition-counts";
 import { keepRunning } from "./keep-running";
-import { sendFifo, type FifoPartitions, type FifoRoute } from "./fifo-routing";
+import { checkBatchBytes, sendFifo, type FifoPartitions, type FifoRoute } from "../objects/fifo-routing";
 import type { FifoRouting, RoutedSend } from "../objects/queue/partition-epoch";
 import type { BacklogState } from "../objects/queue/partition-hint";
 import type { ReceiveRequest } from "../objects/queue-object";
 import type { QueueRates } from "../objects/queue/rates";
 import { parsePartitionHandle, parsePeekCursor, partitionHandle, partitionOfGroup, peekCursor } from "../schema/partitions";
-import { attributeBytes } from "../schema/message-attributes";
 import {
-  QueueLimits,
   type DeleteResult,
   type OutgoingMessage,
   type PeekedMessage,
@@ -354,14 +352,6 @@ export class QueuePartitions implements FifoPartitions {
       if (messages.length >= limit) return { messages, nextCursor: partition < partitions ? peekCursor(partition, 0) : null };
     }
     return { messages, nextCursor: null };
-  }
-}
-
-function checkBatchBytes(messages: readonly OutgoingMessage[]): void {
-  const encoder = new TextEncoder();
-  const bytes = messages.reduce((sum, message) => sum + encoder.encode(message.body).byteLength + attributeBytes(message.attributes), 0);
-  if (bytes > QueueLimits.batchBodyMaxBytes) {
-    throw new ServiceError(ErrorCode.BatchTooLarge, `a batch's messages (bodies and attributes) total ${bytes} bytes; the most is ${QueueLimits.batchBodyMaxBytes}`);
   }
 }
 

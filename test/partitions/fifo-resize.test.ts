@@ -5,7 +5,7 @@ import { RootPrincipal } from "../../src/auth/authenticate";
 import { SettleCheckIntervalMs } from "../../src/objects/queue/partition-epoch";
 import { partitionOfGroup } from "../../src/schema/partitions";
 import { FifoLimits } from "../../src/schema/queue";
-import { sendFifo } from "../../src/service/fifo-routing";
+import { sendFifo } from "../../src/objects/fifo-routing";
 import { QueuePartitions } from "../../src/service/partitions";
 import { QueueOperations } from "../../src/service/queues";
 import { systemClock } from "../../src/clock";

@@ -5,6 +5,7 @@ import type { DeleteResult, ReceivedMessage } from "../../schema/queue";
 import { partitionObject } from "../keys";
 import type { QueueEngine } from "./engine";
 import type { LiveQueuePort, SendRequest } from "./live";
+import { LiveFifoFrames, type HomeFifoRouting } from "./live-fifo";
 import { BacklogReportRetryMs, type PartitionHints } from "./partition-hint";
 
 /** A socket as the pump sees it: how much it may still be given, and where its messages go. */
@@ -28,6 +29,8 @@ export interface LivePartitionsHost {
   arm(deadlineMs: number): void;
   /** Sockets with credit, in the order they wait. */
   receivers(): PartitionReceiver[];
+  /** A FIFO queue's routing and the home object's own routed send, for send frames. */
+  fifo: Omit<HomeFifoRouting, "env" | "meta">;
 }
 
 type SendAnswer = Result<{ ids: string[] }>;
@@ -41,6 +44,8 @@ type SendAnswer = Result<{ ids: string[] }>;
 export class PartitionedLivePort implements LiveQueuePort {
   /** Sends without a group go to the partitions in turn. */
   private nextSpread = 0;
+  /** A FIFO queue's frames, kept in order per group across turns. */
+  private fifoFrames: LiveFifoFrames | null = null;
 
   constructor(
     private readonly host: LivePartitionsHost,
@@ -66,53 +71,34 @@ export class PartitionedLivePort implements LiveQueuePort {
 
   /**
    * Each frame to the partition a send through the service would choose: on a standard queue the
-   * whole frame to its first group's partition or the next in turn; on a FIFO queue each message to
-   * its group's, a frame split over several stored all or nothing per partition. Frames bound for
-   * one partition are still stored in one of its transactions; each frame is answered on its own.
+   * whole frame to its first group's partition or the next in turn, frames bound for one partition
+   * stored in one of its transactions; on a FIFO queue each frame by the FIFO routing
+   * (`LiveFifoFrames`). Each frame is answered on its own.
    */
   async sendEach(sends: readonly SendRequest[]): Promise<SendAnswer[]> {
     const partitions = this.count();
     if (partitions <= 1) return this.local.sendEach(sends);
-    const fifo = this.host.engine.requireMeta().attributes.fifo;
-    const parts: Array<{ partition: number; frame: number; indexes: number[]; answer?: Result<{ ids: string[] }> }> = [];
+    if (this.host.engine.requireMeta().attributes.fifo) {
+      this.fifoFrames ??= new LiveFifoFrames({ env: this.host.env, meta: () => this.host.engine.requireMeta(), ...this.host.fifo });
+      return this.fifoFrames.sendEach(sends);
+    }
+    const byPartition = new Map<number, number[]>();
     sends.forEach(({ messages }, frame) => {
-      if (!fifo) {
-        const group = messages.find((message) => message.groupId !== undefined)?.groupId;
-        const partition = group === undefined ? this.nextSpread++ % partitions : partitionOfGroup(group, partitions);
-        parts.push({ partition, frame, indexes: messages.map((_, index) => index) });
-        return;
-      }
-      const byPartition = new Map<number, number[]>();
-      messages.forEach((message, index) => {
-        const partition = partitionOfGroup(message.groupId ?? "", partitions);
-        byPartition.set(partition, [...(byPartition.get(partition) ?? []), index]);
-      });
-      for (const [partition, indexes] of byPartition) parts.push({ partition, frame, indexes });
+      const group = messages.find((message) => message.groupId !== undefined)?.groupId;
+      const partition = group === undefined ? this.nextSpread++ % partitions : partitionOfGroup(group, partitions);
+      byPartition.set(partition, [...(byPartition.get(partition) ?? []), frame]);
     });
-    const byPartition = new Map<number, typeof parts>();
-    for (const part of parts) byPartition.set(part.partition, [...(byPartition.get(part.partition) ?? []), part]);
+    const answers: SendAnswer[] = new Array(sends.length);
     await Promise.all(
-      [...byPartition].map(async ([partition, own]) => {
-        const requests = own.map(({ frame, indexes }) => ({
-          messages: indexes.map((index) => sends[frame]!.messages[index]!),
-          senderId: sends[frame]!.senderId,
-        }));
-        const answers = await this.sendTo(partition, requests, fifo);
-        own.forEach((part, position) => (part.answer = answers[position]!));
+      [...byPartition].map(async ([partition, frames]) => {
+        const stored = await this.sendTo(partition, frames.map((frame) => sends[frame]!));
+        frames.forEach((frame, position) => (answers[frame] = stored[position]!));
       }),
     );
-    return sends.map(({ messages }, frame): SendAnswer => {
-      const ids: string[] = new Array(messages.length);
-      for (const { answer, indexes } of parts.filter((each) => each.frame === frame)) {
-        if (!answer!.ok) return answer!;
-        const stored = answer!.value.ids;
-        indexes.forEach((index, position) => (ids[index] = stored[position]!));
-      }
-      return ok({ ids });
-    });
+    return answers;
   }
 
-  private async sendTo(partition: number, requests: SendRequest[], fifo: boolean): Promise<SendAnswer[]> {
+  private async sendTo(partition: number, requests: SendRequest[]): Promise<SendAnswer[]> {
     if (partition === 0) return this.local.sendEach(requests);
     let answers: SendAnswer[];
     try {
@@ -120,8 +106,8 @@ export class PartitionedLivePort implements LiveQueuePort {
     } catch {
       return requests.map(() => unreachable(partition));
     }
-    // A standard queue's partition removed by a lowering under way: partition 0 takes the message, as the service's send does.
-    const gone = answers.flatMap((answer, index) => (!fifo && !answer.ok && answer.error.code === ErrorCode.QueueNotFound ? [index] : []));
+    // A partition removed by a lowering under way: partition 0 takes the message, as the service's send does.
+    const gone = answers.flatMap((answer, index) => (!answer.ok && answer.error.code === ErrorCode.QueueNotFound ? [index] : []));
     if (gone.length === 0) return answers;
     const retried = await this.local.sendEach(gone.map((index) => requests[index]!));
     gone.forEach((index, position) => (answers[index] = retried[position]!));

@@ -1,7 +1,8 @@
 import { ErrorCode, ServiceError } from "../errors";
-import type { FifoRouting, RoutedSend } from "../objects/queue/partition-epoch";
+import type { FifoRouting, RoutedSend } from "./queue/partition-epoch";
 import { partitionOfGroup } from "../schema/partitions";
-import type { OutgoingMessage, SentMessage } from "../schema/queue";
+import { attributeBytes } from "../schema/message-attributes";
+import { QueueLimits, type OutgoingMessage, type SentMessage } from "../schema/queue";
 
 /** Routings tried for one send: a refusal as stale (or a partition removed meanwhile) asks the home object again. */
 const RouteAttempts = 3;
@@ -16,7 +17,7 @@ export interface FifoPartitions {
   /** The routing, from this isolate's cache or (with `fresh`, or when it has none) from the home object. */
   route(fresh: boolean): Promise<FifoRoute>;
   /** One partition's `sendRouted`, unwrapped. */
-  sendRouted(partition: number, messages: OutgoingMessage[], senderId: string, epoch: number, onlyWhereGroupIs: boolean): Promise<RoutedSend>;
+  sendRouted(partition: number, messages: OutgoingMessage[], senderId: string | null, epoch: number, onlyWhereGroupIs: boolean): Promise<RoutedSend>;
   /** Bounds a batch split over several partitions as a whole. */
   checkBatch(messages: readonly OutgoingMessage[]): void;
 }
@@ -33,7 +34,7 @@ class Reroute extends Error {}
  * refuses it, storing nothing, and the send is routed again from a fresh routing (the parts
  * already stored answer as duplicates then, by their deduplication ids).
  */
-export async function sendFifo(partitions: FifoPartitions, messages: OutgoingMessage[], senderId: string): Promise<SentMessage[]> {
+export async function sendFifo(partitions: FifoPartitions, messages: OutgoingMessage[], senderId: string | null): Promise<SentMessage[]> {
   for (let attempt = 1; ; attempt++) {
     const route = await partitions.route(attempt > 1);
     try {
@@ -45,7 +46,7 @@ export async function sendFifo(partitions: FifoPartitions, messages: OutgoingMes
   }
 }
 
-async function sendUnder(partitions: FifoPartitions, route: FifoRoute, messages: OutgoingMessage[], senderId: string): Promise<SentMessage[]> {
+async function sendUnder(partitions: FifoPartitions, route: FifoRoute, messages: OutgoingMessage[], senderId: string | null): Promise<SentMessage[]> {
   const home = (message: OutgoingMessage) => partitionOfGroup(message.groupId ?? "", route.partitions);
   if (route.settling.length > 0 || new Set(messages.map(home)).size > 1) {
     if (messages.length > 1) partitions.checkBatch(messages);
@@ -79,7 +80,7 @@ async function sendParts(
   partitions: FifoPartitions,
   route: FifoRoute,
   messages: OutgoingMessage[],
-  senderId: string,
+  senderId: string | null,
   parts: Map<number, number[]>,
   onlyWhereGroupIs: boolean,
   sent: Array<SentMessage | null>,
@@ -105,4 +106,13 @@ async function sendParts(
   // A real error is the caller's to see before a reroute.
   const real = answers.find((answer): answer is PromiseRejectedResult => answer.status === "rejected" && !(answer.reason instanceof Reroute));
   throw (real ?? failed).reason;
+}
+
+/** Bounds a batch's bodies and attributes as a whole, as one partition's send would. */
+export function checkBatchBytes(messages: readonly OutgoingMessage[]): void {
+  const encoder = new TextEncoder();
+  const bytes = messages.reduce((sum, message) => sum + encoder.encode(message.body).byteLength + attributeBytes(message.attributes), 0);
+  if (bytes > QueueLimits.batchBodyMaxBytes) {
+    throw new ServiceError(ErrorCode.BatchTooLarge, `a batch's messages (bodies and attributes) total ${bytes} bytes; the most is ${QueueLimits.batchBodyMaxBytes}`);
+  }
 }
