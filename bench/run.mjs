@@ -130,9 +130,9 @@ const RamDiskMinFreeBytes = 8 * 1024 ** 3;
  * Where the services keep their state. Locally the runtime's one thread waits for the fsync of
  * every commit, and on a disk shared with other work that wait swings from a quarter of a
  * millisecond to several (strace of a send load while tests ran elsewhere: p50 0.25 ms, p99 5 ms,
- * 13 % of the wall time), which moves a one-second slice's throughput by tens of percent. A
- * deployed object's thread does not wait for its storage's durability (output gates hold its
- * answers instead), so the state goes to a RAM disk when there is one with room.
+ * 13 % of the wall time). A deployed object's thread does not wait for its storage's durability
+ * (output gates hold its answers instead), so the state goes to a RAM disk when there is one with
+ * room.
  */
 function benchStateRoot() {
   try {
