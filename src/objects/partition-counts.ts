@@ -54,3 +54,13 @@ export function handOverPartition(message: { idempotencyKey: string; groupId?: s
   if (target.fifo) return partitionOfGroup(message.groupId ?? DefaultFifoGroupId, target.partitions);
   return partitionOfGroup(message.groupId ?? message.idempotencyKey, target.partitions);
 }
+
+/** Partitions in random order (Fisher-Yates), so that receivers asking the same hint do not all start at one. */
+export function shuffled<T>(items: readonly T[]): T[] {
+  const copy = [...items];
+  for (let index = copy.length - 1; index > 0; index--) {
+    const other = Math.floor(Math.random() * (index + 1));
+    [copy[index], copy[other]] = [copy[other]!, copy[index]!];
+  }
+  return copy;
+}

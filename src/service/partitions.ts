@@ -1,7 +1,7 @@
 import type { Clock } from "../clock";
 import { ErrorCode, ServiceError, unwrap, type Result } from "../errors";
 import { partitionObject } from "../objects/keys";
-import { partitionCounts } from "../objects/partition-counts";
+import { partitionCounts, shuffled } from "../objects/partition-counts";
 import { keepRunning } from "./keep-running";
 import { checkBatchBytes, sendFifo, type FifoPartitions, type FifoRoute } from "../objects/fifo-routing";
 import type { FifoRouting, RoutedSend } from "../objects/queue/partition-epoch";
@@ -24,15 +24,6 @@ const BacklogAttempts = 3;
 
 /** Sends without a group go to the partitions in turn, per isolate. */
 let nextSpread = 0;
-
-function shuffled<T>(items: readonly T[]): T[] {
-  const copy = [...items];
-  for (let index = copy.length - 1; index > 0; index--) {
-    const other = Math.floor(Math.random() * (index + 1));
-    [copy[index], copy[other]] = [copy[other]!, copy[index]!];
-  }
-  return copy;
-}
 
 function isQueueNotFound(error: unknown): boolean {
   return error instanceof ServiceError && error.code === ErrorCode.QueueNotFound;

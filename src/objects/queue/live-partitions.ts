@@ -3,6 +3,7 @@ import { LiveLimits } from "../../schema/live";
 import { parsePartitionHandle, partitionHandle, partitionOfGroup } from "../../schema/partitions";
 import type { DeleteResult, ReceivedMessage } from "../../schema/queue";
 import { partitionObject } from "../keys";
+import { shuffled } from "../partition-counts";
 import type { QueueEngine } from "./engine";
 import type { LiveQueuePort, SendRequest } from "./live";
 import { LiveFifoFrames, type HomeFifoRouting } from "./live-fifo";
@@ -260,15 +261,6 @@ export class LivePartitionPump {
       return [];
     }
   }
-}
-
-function shuffled<T>(items: readonly T[]): T[] {
-  const copy = [...items];
-  for (let index = copy.length - 1; index > 0; index--) {
-    const other = Math.floor(Math.random() * (index + 1));
-    [copy[index], copy[other]] = [copy[other]!, copy[index]!];
-  }
-  return copy;
 }
 
 function unknownPartition(partition: number): { code: ErrorCode; message: string } {
