@@ -1,7 +1,8 @@
 // Process bookkeeping from /proc (Linux): the workerd processes a wrangler started, their CPU time
 // and their peak resident memory.
 import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import os from "node:os";
 
 /** Clock ticks per second of /proc CPU times (USER_HZ, 100 on nearly every Linux). */
 const clockTicks = (() => {
@@ -121,5 +122,70 @@ export function cpuMeter(processes) {
       result[role] = (result[role] ?? 0) + ((end - start) * 1000) / ticksPerSecond;
     }
     return result; // milliseconds of CPU per role
+  };
+}
+
+/** The loopback TCP ports `pid` listens on, from its socket descriptors and /proc/net/tcp. */
+export function listeningPorts(pid) {
+  const inodes = new Set();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match) inodes.add(match[1]);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const ports = [];
+  for (const line of readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
+    // sl local_address rem_address st ... inode: state 0A is LISTEN.
+    const fields = line.trim().split(/\s+/);
+    if (fields.length >= 10 && fields[3] === "0A" && inodes.has(fields[9])) ports.push(parseInt(fields[1].split(":")[1], 16));
+  }
+  return ports;
+}
+
+const cpuList = (first, last) => (first === last ? String(first) : `${first}-${last}`);
+
+function setAffinity(pid, cpus) {
+  // -a: every thread of the process, the ones it starts later inherit it.
+  execFileSync("taskset", ["-a", "-p", "-c", cpus, String(pid)], { stdio: "ignore" });
+}
+
+/**
+ * Gives the runtime workerd the last CPU to itself and moves this process (the load generator) to
+ * the others, so that a throughput is the runtime's own and not a share of CPUs it contends for
+ * with its client. Returns what was done and `restore`, which gives every CPU back to both.
+ * Nothing is pinned on one CPU or without `taskset` (util-linux).
+ */
+export function pinApart(runtimePid) {
+  const cpus = os.availableParallelism();
+  const none = (reason) => ({ pinned: false, reason, restore: () => undefined });
+  if (cpus < 2) return none("one CPU: nothing to pin apart");
+  const all = cpuList(0, cpus - 1);
+  try {
+    setAffinity(runtimePid, String(cpus - 1));
+    setAffinity(process.pid, cpuList(0, cpus - 2));
+  } catch (error) {
+    try {
+      setAffinity(runtimePid, all);
+    } catch {
+      // the runtime is gone; nothing to give back
+    }
+    return none(`taskset failed (${error.message.split("\n")[0]})`);
+  }
+  return {
+    pinned: true,
+    runtimeCpus: String(cpus - 1),
+    clientCpus: cpuList(0, cpus - 2),
+    restore: () => {
+      for (const pid of [runtimePid, process.pid]) {
+        try {
+          setAffinity(pid, all);
+        } catch {
+          // gone
+        }
+      }
+    },
   };
 }

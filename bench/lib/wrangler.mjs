@@ -5,7 +5,7 @@ import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, symli
 import { createServer } from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { workerdProcesses } from "./processes.mjs";
+import { listeningPorts, workerdProcesses } from "./processes.mjs";
 
 export { serviceConfigWith } from "./wrangler-config.mjs";
 
@@ -115,6 +115,7 @@ export async function startWrangler({ name, configs, appDir = repoRoot, workDir,
     stateDir,
     outputPath,
     workerd: () => workerdProcesses(pid, port),
+    runtimeUrl: () => runtimeUrl(instance, healthPath, healthHeaders),
     tail: (lines = 30) => {
       try {
         return readFileSync(outputPath, "utf8").trim().split("\n").slice(-lines).join("\n");
@@ -150,6 +151,28 @@ export async function startWrangler({ name, configs, appDir = repoRoot, workDir,
   }
   instance.startupMs = Date.now() - started;
   return instance;
+}
+
+/**
+ * The address of the runtime workerd's own entry socket. wrangler dev's proxy, which owns the public
+ * port, forwards every request to it and spends about as much CPU on a request as the runtime
+ * does; a measurement of what the Worker costs can go past it. The runtime also listens for its
+ * inspector and debug port: the entry is the port that answers the health path.
+ */
+async function runtimeUrl(instance, healthPath, healthHeaders) {
+  const runtime = instance.workerd().find((proc) => proc.role === "runtime");
+  if (!runtime) throw new Error(`wrangler (${instance.name}) has no runtime workerd`);
+  for (const port of listeningPorts(runtime.pid)) {
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      const response = await fetch(`${url}${healthPath}`, { headers: healthHeaders, signal: AbortSignal.timeout(2_000) });
+      const text = await response.text();
+      if (response.status === 200 && text.startsWith("{")) return url;
+    } catch {
+      // the inspector or the debug port
+    }
+  }
+  throw new Error(`wrangler (${instance.name}): no port of the runtime workerd (pid ${runtime.pid}) answers ${healthPath}`);
 }
 
 /** SIGTERM to the whole group (wrangler, esbuild, both workerd), SIGKILL after 5 s. */

@@ -1,35 +1,43 @@
 // Scenario 11: what the SQS interface costs over the native REST API. Single sends, and a receive of
 // one message followed by its delete, through SQS's AWS JSON 1.0 protocol (each request SigV4-signed
 // with the root credentials, as an SDK signs it) and through `/v1` (bearer secret), on queues of
-// their own, interleaved in short rounds so that other load falls on both alike.
+// their own, interleaved in short rounds so that other load falls on both alike. Both go straight
+// to the runtime's entry socket, past wrangler's proxy, with the runtime on a CPU of its own: what
+// is compared is the service's own work per request.
 import { combineLoads, runLoad } from "../lib/http.mjs";
+import { pinApart } from "../lib/processes.mjs";
 import { makeRow } from "../lib/report.mjs";
 import { checkAgainstSdkSigner, signedHeaders } from "../lib/sigv4.mjs";
 
 const RestQueue = "bench-sqs-rest";
+const SqsQueue = "bench-sqs";
 /** Seconds each case runs in one round of a full run. */
 const PairSliceSeconds = 1;
+/** Rounds per second of `--duration`: each case runs twice its duration, in 1 s slices. */
+const RoundsPerSecond = 2;
 
-const RatioOf = "the median over rounds of SQS messages/s divided by REST messages/s in the same round (value and floor are totals)";
-
-const median = (values) => {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  return sorted.length === 0 ? null : sorted[Math.floor((sorted.length - 1) / 2)];
-};
-const SqsQueue = "bench-sqs";
+const RatioOf = "SQS messages/s divided by REST messages/s, each summed over the same interleaved rounds";
 
 export async function sqs(ctx) {
   const { opts, service, client } = ctx;
   const credentials = { accessKeyId: ctx.root.secretId, secretAccessKey: ctx.root.secretKey };
   await checkAgainstSdkSigner(credentials);
-  const host = new URL(service.url).host;
-  const queueUrl = `${service.url}/default/${SqsQueue}`;
+  // wrangler's proxy spends about as much CPU per request as the runtime, more on an SQS request's
+  // larger headers, and it and the load generator would share the CPUs the runtime needs: the
+  // ratio would then measure the local harness as much as the adapter.
+  const entry = await service.runtimeUrl().then(
+    (url) => ({ url, label: "the runtime workerd's entry socket, past wrangler's proxy" }),
+    (error) => ({ url: service.url, label: `wrangler's proxy (${error.message.split("\n")[0]})` }),
+  );
+  const base = entry.url;
+  const host = new URL(base).host;
+  const queueUrl = `${base}/default/${SqsQueue}`;
   const signed = (action, body) =>
     signedHeaders({ host, body, ...credentials, headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": `AmazonSQS.${action}` } });
   const sqsCall = async (action, input) => {
     const body = JSON.stringify(input);
     // fetch, not the probe client, which would set its own content-type over the signed one.
-    const answer = await fetch(`${service.url}/`, { method: "POST", headers: signed(action, body), body });
+    const answer = await fetch(`${base}/`, { method: "POST", headers: signed(action, body), body });
     const text = await answer.text();
     if (answer.status !== 200) throw new Error(`${action} answered ${answer.status}: ${text.slice(0, 300)}`);
     return JSON.parse(text);
@@ -97,45 +105,46 @@ export async function sqs(ctx) {
   const options = (name, extra) => {
     // autocannon takes a single request's path from the URL only.
     const { path = "", ...rest } = cases[name]();
-    return { url: `${service.url}${path}`, connections: opts.connections, ...rest, ...extra };
+    return { url: `${base}${path}`, connections: opts.connections, ...rest, ...extra };
   };
 
   // Enough waiting messages that no receive finds its queue empty, however fast it runs.
   const backlog = Math.max(2_000, opts.duration * 2_000);
-  const fill = (path, headers, body, amount) => runLoad({ url: `${service.url}${path}`, connections: opts.connections, method: "POST", headers, body, amount }, []);
+  const fill = (path, headers, body, amount) => runLoad({ url: `${base}${path}`, connections: opts.connections, method: "POST", headers, body, amount }, []);
   const restBatch = JSON.stringify({ messages: Array.from({ length: 16 }, () => ({ body: ctx.body })) });
   const sqsBatch = JSON.stringify({ QueueUrl: queueUrl, Entries: Array.from({ length: 10 }, (_, index) => ({ Id: `m${index}`, MessageBody: ctx.body })) });
   ctx.log(`  sqs: filling both queues with about ${backlog.toLocaleString("en-US")} messages`);
   await fill(`/v1/queues/${RestQueue}/messages`, ctx.jsonHeaders, restBatch, Math.ceil(backlog / 16));
   await fill("/", signed("SendMessageBatch", sqsBatch), sqsBatch, Math.ceil(backlog / 10));
 
-  // Warm every path outside the timing.
-  for (const name of Object.keys(cases)) await runLoad(options(name, { amount: opts.connections * 8 }), []);
-  for (const name of Object.keys(deleted)) deleted[name] = 0;
-  // Many short rounds, each pairing an SQS case with its REST case back to back and in alternating
-  // order (ABBA), so that a burst of load elsewhere on the machine falls on both sides of a pair:
-  // the ratio is the median of the pairs' ratios.
-  const rounds = opts.smoke ? 1 : Math.max(opts.rounds, Math.round(opts.duration / PairSliceSeconds));
-  const slice = opts.smoke ? Math.max(1, opts.duration) : PairSliceSeconds;
+  const runtimePid = ctx.processes().find((proc) => proc.role === "runtime")?.pid;
+  const pinning = runtimePid === undefined ? { pinned: false, reason: "no runtime workerd found", restore: () => undefined } : pinApart(runtimePid);
   const slices = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
-  /** Messages/s per round: requests for sends, deletes counted from answers for receive+delete. */
-  const rates = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
-  const pairs = [
-    ["rest-send", "sqs-send"],
-    ["rest-receive-delete", "sqs-receive-delete"],
-  ];
-  for (let round = 0; round < rounds; round++) {
-    ctx.log(`  sqs: round ${round + 1}/${rounds}, ${slice} s per case`);
-    for (const pair of pairs) {
-      for (const name of round % 2 === 0 ? pair : [...pair].reverse()) {
-        const before = deleted[name] ?? 0;
-        const load = await runLoad(options(name, { duration: slice }), ctx.processes());
-        slices[name].push(load);
-        rates[name].push(name in deleted ? (deleted[name] - before) / load.seconds : load.requestsPerSecond);
+  const rounds = opts.smoke ? 1 : Math.max(opts.rounds, Math.round((opts.duration * RoundsPerSecond) / PairSliceSeconds));
+  const slice = opts.smoke ? Math.max(1, opts.duration) : PairSliceSeconds;
+  try {
+    // Warm every path outside the timing, pinned as the timing runs.
+    for (const name of Object.keys(cases)) await runLoad(options(name, { amount: opts.connections * 8 }), []);
+    for (const name of Object.keys(deleted)) deleted[name] = 0;
+    // Many short rounds, each running an SQS case and its REST case back to back in alternating
+    // order (ABBA), so that the runtime's own periodic work (garbage collection, SQLite
+    // checkpoints) and any burst elsewhere fall on both alike; each side's rate is its total
+    // over all rounds.
+    const pairs = [
+      ["rest-send", "sqs-send"],
+      ["rest-receive-delete", "sqs-receive-delete"],
+    ];
+    for (let round = 0; round < rounds; round++) {
+      ctx.log(`  sqs: round ${round + 1}/${rounds}, ${slice} s per case`);
+      for (const pair of pairs) {
+        for (const name of round % 2 === 0 ? pair : [...pair].reverse()) {
+          slices[name].push(await runLoad(options(name, { duration: slice }), ctx.processes()));
+        }
       }
     }
+  } finally {
+    pinning.restore();
   }
-  const pairedRatio = ([restCase, sqsCase]) => median(rates[sqsCase].map((rate, round) => rate / rates[restCase][round]));
   const loads = Object.fromEntries(Object.entries(slices).map(([name, list]) => [name, combineLoads(list)]));
   const failed = (load) => load.non2xx + load.errors + load.timeouts;
   const note = (...list) => {
@@ -144,6 +153,13 @@ export async function sqs(ctx) {
   };
   const detail = (load) => ({ seconds: load.seconds, requests: load.ok, latencyMs: load.latency, cpuMsPerRequest: load.cpuMsPerRequest, rounds: load.rounds });
   const deletedPerSecond = (name) => deleted[name] / loads[name].seconds;
+  const harness = {
+    entry: entry.label,
+    cpus: pinning.pinned ? `runtime on CPU ${pinning.runtimeCpus}, load generator on CPU ${pinning.clientCpus}` : `shared (${pinning.reason})`,
+    rounds,
+    secondsPerCase: slice,
+  };
+  const ratioOf = (value, floor) => (floor > 0 ? value / floor : null);
   ctx.add(
     makeRow({
       scenario: "sqs",
@@ -152,10 +168,10 @@ export async function sqs(ctx) {
       unit: "msg/s",
       floor: loads["rest-send"].requestsPerSecond,
       floorMetric: "REST send messages/s, same run",
-      ratio: pairedRatio(pairs[0]),
+      ratio: ratioOf(loads["sqs-send"].requestsPerSecond, loads["rest-send"].requestsPerSecond),
       target: 0.9,
       note: note(loads["sqs-send"], loads["rest-send"]),
-      detail: { ratioOf: RatioOf, sqs: detail(loads["sqs-send"]), rest: detail(loads["rest-send"]) },
+      detail: { ratioOf: RatioOf, harness, sqs: detail(loads["sqs-send"]), rest: detail(loads["rest-send"]) },
     }),
     makeRow({
       scenario: "sqs",
@@ -164,13 +180,13 @@ export async function sqs(ctx) {
       unit: "msg/s",
       floor: deletedPerSecond("rest-receive-delete"),
       floorMetric: "REST receive + delete messages/s, same run",
-      ratio: pairedRatio(pairs[1]),
+      ratio: ratioOf(deletedPerSecond("sqs-receive-delete"), deletedPerSecond("rest-receive-delete")),
       target: 0.9,
       note: note(loads["sqs-receive-delete"], loads["rest-receive-delete"]),
-      detail: { ratioOf: RatioOf, sqs: detail(loads["sqs-receive-delete"]), rest: detail(loads["rest-receive-delete"]) },
+      detail: { ratioOf: RatioOf, harness, sqs: detail(loads["sqs-receive-delete"]), rest: detail(loads["rest-receive-delete"]) },
     }),
-    // On a busy machine throughput swings from round to round; the runtime's CPU per request
-    // shows what the adapter itself costs.
+    // The runtime's CPU per request (the median of the rounds) shows what the adapter costs apart
+    // from how the rounds' throughput swings.
     ...[
       ["SendMessage", "sqs-send", "rest-send", "REST send"],
       ["ReceiveMessage and DeleteMessage", "sqs-receive-delete", "rest-receive-delete", "REST receive and delete"],
