@@ -18,63 +18,60 @@ const RoundsPerSecond = 2;
 
 const RatioOf = "SQS messages/s divided by REST messages/s, each summed over the same interleaved rounds";
 
-export async function sqs(ctx) {
-  const { opts, service, client } = ctx;
-  const credentials = { accessKeyId: ctx.root.secretId, secretAccessKey: ctx.root.secretKey };
+/**
+ * The comparison against any service at `base`: creates both queues, fills them, and returns
+ * `measure(processes)`, which warms every path and runs the interleaved rounds. `secretId` and
+ * `secretKey` sign the SQS requests; the REST ones carry `secretKey` as a bearer key.
+ */
+export async function prepareSqsComparison({ base, secretId, secretKey, body, connections, rounds, slice, log, queues = { rest: RestQueue, sqs: SqsQueue } }) {
+  const credentials = { accessKeyId: secretId, secretAccessKey: secretKey };
   await checkAgainstSdkSigner(credentials);
-  // wrangler's proxy spends about as much CPU per request as the runtime, more on an SQS request's
-  // larger headers, and it and the load generator would share the CPUs the runtime needs: the
-  // ratio would then measure the local harness as much as the adapter.
-  const entry = await service.runtimeUrl().then(
-    (url) => ({ url, label: "the runtime workerd's entry socket, past wrangler's proxy" }),
-    (error) => ({ url: service.url, label: `wrangler's proxy (${error.message.split("\n")[0]})` }),
-  );
-  const base = entry.url;
   const host = new URL(base).host;
-  const queueUrl = `${base}/default/${SqsQueue}`;
-  const signed = (action, body) =>
-    signedHeaders({ host, body, ...credentials, headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": `AmazonSQS.${action}` } });
-  const sqsCall = async (action, input) => {
-    const body = JSON.stringify(input);
-    // fetch, not the probe client, which would set its own content-type over the signed one.
-    const answer = await fetch(`${base}/`, { method: "POST", headers: signed(action, body), body });
-    const text = await answer.text();
-    if (answer.status !== 200) throw new Error(`${action} answered ${answer.status}: ${text.slice(0, 300)}`);
-    return JSON.parse(text);
+  const jsonHeaders = { authorization: `Bearer ${secretKey}`, "content-type": "application/json" };
+  const signed = (action, text) =>
+    signedHeaders({ host, body: text, ...credentials, headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": `AmazonSQS.${action}` } });
+  const call = async (path, headers, text, expected, method = "POST") => {
+    // fetch, not a probe client, which would set its own content-type over the signed one.
+    const answer = await fetch(`${base}${path}`, { method, headers, body: text });
+    const answerText = await answer.text();
+    if (!expected.includes(answer.status)) throw new Error(`${method} ${path} answered ${answer.status}: ${answerText.slice(0, 300)}`);
+    return answerText;
   };
-  await client.call("PUT", `/v1/queues/${RestQueue}`, {}, { extraHeaders: ctx.authHeaders });
-  await sqsCall("CreateQueue", { QueueName: SqsQueue });
+  await call(`/v1/queues/${queues.rest}`, jsonHeaders, "{}", [200, 201], "PUT");
+  const created = JSON.stringify({ QueueName: queues.sqs });
+  // The URL names the key's account, whichever it is.
+  const { QueueUrl: queueUrl } = JSON.parse(await call("/", signed("CreateQueue", created), created, [200]));
 
   /** Messages deleted per case, counted from the deletes' answers. */
   const deleted = { "rest-receive-delete": 0, "sqs-receive-delete": 0 };
-  const restSendBody = JSON.stringify({ body: ctx.body });
-  const sqsSendBody = JSON.stringify({ QueueUrl: queueUrl, MessageBody: ctx.body });
+  const restSendBody = JSON.stringify({ body });
+  const sqsSendBody = JSON.stringify({ QueueUrl: queueUrl, MessageBody: body });
   const sqsReceiveBody = JSON.stringify({ QueueUrl: queueUrl, MaxNumberOfMessages: 1 });
-  // A signature holds for 15 minutes: requests with a fixed body are signed once per case, those
-  // that carry a receipt handle as they are built.
+  // A signature holds for 15 minutes: each round signs its fixed bodies anew, and requests that
+  // carry a receipt handle are signed as they are built.
   const cases = {
-    "rest-send": () => ({ method: "POST", path: `/v1/queues/${RestQueue}/messages`, body: restSendBody, headers: ctx.jsonHeaders }),
+    "rest-send": () => ({ method: "POST", path: `/v1/queues/${queues.rest}/messages`, body: restSendBody, headers: jsonHeaders }),
     "sqs-send": () => ({ method: "POST", path: "/", body: sqsSendBody, headers: signed("SendMessage", sqsSendBody) }),
     "rest-receive-delete": () => ({
       requests: [
         {
           method: "POST",
-          path: `/v1/queues/${RestQueue}/messages/receive`,
+          path: `/v1/queues/${queues.rest}/messages/receive`,
           body: JSON.stringify({ max: 1 }),
-          onResponse: (status, body, context) => {
-            context.handle = status === 200 ? JSON.parse(body).messages[0]?.receiptHandle : undefined;
+          onResponse: (status, answer, context) => {
+            context.handle = status === 200 ? JSON.parse(answer).messages[0]?.receiptHandle : undefined;
           },
         },
         {
           method: "DELETE",
           setupRequest: (request, context) =>
-            context.handle ? { ...request, path: `/v1/queues/${RestQueue}/messages/${encodeURIComponent(context.handle)}`, body: undefined } : null,
+            context.handle ? { ...request, path: `/v1/queues/${queues.rest}/messages/${encodeURIComponent(context.handle)}`, body: undefined } : null,
           onResponse: (status) => {
             if (status < 300) deleted["rest-receive-delete"]++;
           },
         },
       ],
-      headers: ctx.jsonHeaders,
+      headers: jsonHeaders,
     }),
     "sqs-receive-delete": () => ({
       requests: [
@@ -83,8 +80,8 @@ export async function sqs(ctx) {
           path: "/",
           body: sqsReceiveBody,
           headers: signed("ReceiveMessage", sqsReceiveBody),
-          onResponse: (status, body, context) => {
-            context.handle = status === 200 ? JSON.parse(body).Messages?.[0]?.ReceiptHandle : undefined;
+          onResponse: (status, answer, context) => {
+            context.handle = status === 200 ? JSON.parse(answer).Messages?.[0]?.ReceiptHandle : undefined;
           },
         },
         {
@@ -92,8 +89,8 @@ export async function sqs(ctx) {
           path: "/",
           setupRequest: (request, context) => {
             if (!context.handle) return null;
-            const body = JSON.stringify({ QueueUrl: queueUrl, ReceiptHandle: context.handle });
-            return { ...request, body, headers: signed("DeleteMessage", body) };
+            const text = JSON.stringify({ QueueUrl: queueUrl, ReceiptHandle: context.handle });
+            return { ...request, body: text, headers: signed("DeleteMessage", text) };
           },
           onResponse: (status) => {
             if (status === 200) deleted["sqs-receive-delete"]++;
@@ -105,54 +102,99 @@ export async function sqs(ctx) {
   const options = (name, extra) => {
     // autocannon takes a single request's path from the URL only.
     const { path = "", ...rest } = cases[name]();
-    return { url: `${base}${path}`, connections: opts.connections, ...rest, ...extra };
+    return { url: `${base}${path}`, connections, ...rest, ...extra };
   };
 
-  // Enough waiting messages that no receive finds its queue empty, however fast it runs.
-  const backlog = Math.max(2_000, opts.duration * 2_000);
-  const fill = (path, headers, body, amount) => runLoad({ url: `${base}${path}`, connections: opts.connections, method: "POST", headers, body, amount }, []);
-  const restBatch = JSON.stringify({ messages: Array.from({ length: 16 }, () => ({ body: ctx.body })) });
-  const sqsBatch = JSON.stringify({ QueueUrl: queueUrl, Entries: Array.from({ length: 10 }, (_, index) => ({ Id: `m${index}`, MessageBody: ctx.body })) });
-  ctx.log(`  sqs: filling both queues with about ${backlog.toLocaleString("en-US")} messages`);
-  await fill(`/v1/queues/${RestQueue}/messages`, ctx.jsonHeaders, restBatch, Math.ceil(backlog / 16));
+  // Enough waiting messages that no receive finds its queue empty, however fast it runs: at most
+  // 2,000 messages/s for each second the receive case runs.
+  const backlog = Math.max(2_000, rounds * slice * 2_000);
+  const fill = (path, headers, text, amount) => runLoad({ url: `${base}${path}`, connections, method: "POST", headers, body: text, amount }, []);
+  const restBatch = JSON.stringify({ messages: Array.from({ length: 16 }, () => ({ body })) });
+  const sqsBatch = JSON.stringify({ QueueUrl: queueUrl, Entries: Array.from({ length: 10 }, (_, index) => ({ Id: `m${index}`, MessageBody: body })) });
+  log(`  sqs: filling both queues with about ${backlog.toLocaleString("en-US")} messages`);
+  await fill(`/v1/queues/${queues.rest}/messages`, jsonHeaders, restBatch, Math.ceil(backlog / 16));
   await fill("/", signed("SendMessageBatch", sqsBatch), sqsBatch, Math.ceil(backlog / 10));
 
-  const runtimePid = ctx.processes().find((proc) => proc.role === "runtime")?.pid;
-  const pinning = runtimePid === undefined ? { pinned: false, reason: "no runtime workerd found", restore: () => undefined } : pinApart(runtimePid);
-  const slices = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
-  const rounds = opts.smoke ? 1 : Math.max(opts.rounds, Math.round((opts.duration * RoundsPerSecond) / PairSliceSeconds));
-  const slice = opts.smoke ? Math.max(1, opts.duration) : PairSliceSeconds;
-  try {
-    // Warm every path outside the timing, pinned as the timing runs.
-    for (const name of Object.keys(cases)) await runLoad(options(name, { amount: opts.connections * 8 }), []);
+  /** Warms every path, then runs the rounds; `processes` are metered for CPU. */
+  async function measure(processes = () => []) {
+    for (const name of Object.keys(cases)) await runLoad(options(name, { amount: connections * 8 }), []);
     for (const name of Object.keys(deleted)) deleted[name] = 0;
     // Many short rounds, each running an SQS case and its REST case back to back in alternating
     // order (ABBA), so that the runtime's own periodic work (garbage collection, SQLite
     // checkpoints) and any burst elsewhere fall on both alike; each side's rate is its total
     // over all rounds.
+    const slices = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
     const pairs = [
       ["rest-send", "sqs-send"],
       ["rest-receive-delete", "sqs-receive-delete"],
     ];
     for (let round = 0; round < rounds; round++) {
-      ctx.log(`  sqs: round ${round + 1}/${rounds}, ${slice} s per case`);
+      log(`  sqs: round ${round + 1}/${rounds}, ${slice} s per case`);
       for (const pair of pairs) {
         for (const name of round % 2 === 0 ? pair : [...pair].reverse()) {
-          slices[name].push(await runLoad(options(name, { duration: slice }), ctx.processes()));
+          slices[name].push(await runLoad(options(name, { duration: slice }), processes()));
         }
       }
     }
+    const loads = Object.fromEntries(Object.entries(slices).map(([name, list]) => [name, combineLoads(list)]));
+    const deletedPerSecond = (name) => deleted[name] / loads[name].seconds;
+    return {
+      loads,
+      rates: {
+        sqsSend: loads["sqs-send"].requestsPerSecond,
+        restSend: loads["rest-send"].requestsPerSecond,
+        sqsReceiveDelete: deletedPerSecond("sqs-receive-delete"),
+        restReceiveDelete: deletedPerSecond("rest-receive-delete"),
+      },
+    };
+  }
+
+  async function cleanUp() {
+    await call(`/v1/queues/${queues.rest}`, jsonHeaders, undefined, [200, 204, 404], "DELETE");
+    const text = JSON.stringify({ QueueUrl: queueUrl });
+    await call("/", signed("DeleteQueue", text), text, [200, 400]);
+  }
+
+  return { measure, cleanUp };
+}
+
+export async function sqs(ctx) {
+  const { opts, service } = ctx;
+  // wrangler's proxy spends about as much CPU per request as the runtime, more on an SQS request's
+  // larger headers, and it and the load generator would share the CPUs the runtime needs: the
+  // ratio would then measure the local harness as much as the adapter.
+  const entry = await service.runtimeUrl().then(
+    (url) => ({ url, label: "the runtime workerd's entry socket, past wrangler's proxy" }),
+    (error) => ({ url: service.url, label: `wrangler's proxy (${error.message.split("\n")[0]})` }),
+  );
+  const rounds = opts.smoke ? 1 : Math.max(opts.rounds, Math.round((opts.duration * RoundsPerSecond) / PairSliceSeconds));
+  const slice = opts.smoke ? Math.max(1, opts.duration) : PairSliceSeconds;
+  const comparison = await prepareSqsComparison({
+    base: entry.url,
+    secretId: ctx.root.secretId,
+    secretKey: ctx.root.secretKey,
+    body: ctx.body,
+    connections: opts.connections,
+    rounds,
+    slice,
+    log: ctx.log,
+  });
+  const runtimePid = ctx.processes().find((proc) => proc.role === "runtime")?.pid;
+  const pinning = runtimePid === undefined ? { pinned: false, reason: "no runtime workerd found", restore: () => undefined } : pinApart(runtimePid);
+  let measured;
+  try {
+    // Warmed pinned, as the rounds run.
+    measured = await comparison.measure(ctx.processes);
   } finally {
     pinning.restore();
   }
-  const loads = Object.fromEntries(Object.entries(slices).map(([name, list]) => [name, combineLoads(list)]));
+  const { loads, rates } = measured;
   const failed = (load) => load.non2xx + load.errors + load.timeouts;
   const note = (...list) => {
     const failures = list.reduce((sum, load) => sum + failed(load), 0);
     return failures > 0 ? `${failures} requests failed` : undefined;
   };
   const detail = (load) => ({ seconds: load.seconds, requests: load.ok, latencyMs: load.latency, cpuMsPerRequest: load.cpuMsPerRequest, rounds: load.rounds });
-  const deletedPerSecond = (name) => deleted[name] / loads[name].seconds;
   const harness = {
     entry: entry.label,
     cpus: pinning.pinned ? `runtime on CPU ${pinning.runtimeCpus}, load generator on CPU ${pinning.clientCpus}` : `shared (${pinning.reason})`,
@@ -164,11 +206,11 @@ export async function sqs(ctx) {
     makeRow({
       scenario: "sqs",
       metric: "SendMessage messages/s, one per request (AWS JSON 1.0, SigV4)",
-      value: loads["sqs-send"].requestsPerSecond,
+      value: rates.sqsSend,
       unit: "msg/s",
-      floor: loads["rest-send"].requestsPerSecond,
+      floor: rates.restSend,
       floorMetric: "REST send messages/s, same run",
-      ratio: ratioOf(loads["sqs-send"].requestsPerSecond, loads["rest-send"].requestsPerSecond),
+      ratio: ratioOf(rates.sqsSend, rates.restSend),
       target: 0.9,
       note: note(loads["sqs-send"], loads["rest-send"]),
       detail: { ratioOf: RatioOf, harness, sqs: detail(loads["sqs-send"]), rest: detail(loads["rest-send"]) },
@@ -176,11 +218,11 @@ export async function sqs(ctx) {
     makeRow({
       scenario: "sqs",
       metric: "ReceiveMessage + DeleteMessage messages/s, one at a time",
-      value: deletedPerSecond("sqs-receive-delete"),
+      value: rates.sqsReceiveDelete,
       unit: "msg/s",
-      floor: deletedPerSecond("rest-receive-delete"),
+      floor: rates.restReceiveDelete,
       floorMetric: "REST receive + delete messages/s, same run",
-      ratio: ratioOf(deletedPerSecond("sqs-receive-delete"), deletedPerSecond("rest-receive-delete")),
+      ratio: ratioOf(rates.sqsReceiveDelete, rates.restReceiveDelete),
       target: 0.9,
       note: note(loads["sqs-receive-delete"], loads["rest-receive-delete"]),
       detail: { ratioOf: RatioOf, harness, sqs: detail(loads["sqs-receive-delete"]), rest: detail(loads["rest-receive-delete"]) },
