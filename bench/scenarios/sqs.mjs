@@ -13,8 +13,12 @@ const RestQueue = "bench-sqs-rest";
 const SqsQueue = "bench-sqs";
 /** Seconds each case runs in one round of a full run. */
 const PairSliceSeconds = 1;
-/** Rounds per second of `--duration`: each case runs twice its duration, in 1 s slices. */
-const RoundsPerSecond = 2;
+/**
+ * Rounds per second of `--duration`: each case runs six times its duration, in 1 s slices. A round
+ * swings by about ± 12 % on a quiet machine, so 60 rounds (the default 10 s) keep the ratio of the
+ * totals within about ± 0.03 of itself from run to run.
+ */
+const RoundsPerSecond = 6;
 
 const RatioOf = "SQS messages/s divided by REST messages/s, each summed over the same interleaved rounds";
 
