@@ -2,7 +2,6 @@
 // and their peak resident memory.
 import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
-import os from "node:os";
 
 /** Clock ticks per second of /proc CPU times (USER_HZ, 100 on nearly every Linux). */
 const clockTicks = (() => {
@@ -145,47 +144,57 @@ export function listeningPorts(pid) {
   return ports;
 }
 
-const cpuList = (first, last) => (first === last ? String(first) : `${first}-${last}`);
+/** The CPUs `pid` may run on, from `taskset -p -c` ("pid 7's current affinity list: 0,2-3"). */
+function affinityOf(pid) {
+  const text = execFileSync("taskset", ["-p", "-c", String(pid)], { encoding: "utf8" });
+  const list = text.slice(text.lastIndexOf(":") + 1).trim();
+  return list.split(",").flatMap((part) => {
+    const [first, last = first] = part.split("-").map(Number);
+    return Array.from({ length: last - first + 1 }, (_, index) => first + index);
+  });
+}
 
 function setAffinity(pid, cpus) {
   // -a: every thread of the process, the ones it starts later inherit it.
-  execFileSync("taskset", ["-a", "-p", "-c", cpus, String(pid)], { stdio: "ignore" });
+  execFileSync("taskset", ["-a", "-p", "-c", cpus.join(","), String(pid)], { stdio: "ignore" });
 }
 
 /**
- * Gives the runtime workerd the last CPU to itself and moves this process (the load generator) to
- * the others, so that a throughput is the runtime's own and not a share of CPUs it contends for
- * with its client. Returns what was done and `restore`, which gives every CPU back to both.
- * Nothing is pinned on one CPU or without `taskset` (util-linux).
+ * Gives the runtime workerd the last CPU this process may use, to itself, and moves this process
+ * (the load generator) to the others, so that a throughput is the runtime's own and not a share of
+ * CPUs it contends for with its client. Returns what was done and `restore`, which gives both the
+ * CPUs they had. Nothing is pinned on one CPU or without `taskset` (util-linux).
  */
 export function pinApart(runtimePid) {
-  const cpus = os.availableParallelism();
   const none = (reason) => ({ pinned: false, reason, restore: () => undefined });
-  if (cpus < 2) return none("one CPU: nothing to pin apart");
-  const all = cpuList(0, cpus - 1);
+  let before;
   try {
-    setAffinity(runtimePid, String(cpus - 1));
-    setAffinity(process.pid, cpuList(0, cpus - 2));
+    before = { runtime: affinityOf(runtimePid), client: affinityOf(process.pid) };
   } catch (error) {
-    try {
-      setAffinity(runtimePid, all);
-    } catch {
-      // the runtime is gone; nothing to give back
-    }
     return none(`taskset failed (${error.message.split("\n")[0]})`);
   }
-  return {
-    pinned: true,
-    runtimeCpus: String(cpus - 1),
-    clientCpus: cpuList(0, cpus - 2),
-    restore: () => {
-      for (const pid of [runtimePid, process.pid]) {
-        try {
-          setAffinity(pid, all);
-        } catch {
-          // gone
-        }
+  const cpus = before.client;
+  if (cpus.length < 2) return none("one CPU: nothing to pin apart");
+  const runtimeCpus = cpus.slice(-1);
+  const clientCpus = cpus.slice(0, -1);
+  const restore = () => {
+    for (const [pid, list] of [
+      [runtimePid, before.runtime],
+      [process.pid, before.client],
+    ]) {
+      try {
+        setAffinity(pid, list);
+      } catch {
+        // gone
       }
-    },
+    }
   };
+  try {
+    setAffinity(runtimePid, runtimeCpus);
+    setAffinity(process.pid, clientCpus);
+  } catch (error) {
+    restore();
+    return none(`taskset failed (${error.message.split("\n")[0]})`);
+  }
+  return { pinned: true, runtimeCpus: runtimeCpus.join(","), clientCpus: clientCpus.join(","), restore };
 }

@@ -131,16 +131,7 @@ export async function startWrangler({ name, configs, appDir = repoRoot, workDir,
     for (;;) {
       if (exited) throw new Error(`wrangler (${name}) exited early (${JSON.stringify(exited)})`);
       if (Date.now() - started > timeoutMs) throw new Error(`wrangler (${name}) did not answer within ${timeoutMs / 1000} s`);
-      try {
-        const response = await fetch(`${instance.url}${healthPath}`, {
-          headers: healthHeaders,
-          signal: AbortSignal.timeout(2_000),
-        });
-        await response.arrayBuffer();
-        if (response.status === 200) break;
-      } catch {
-        // not listening yet
-      }
+      if (await answersHealth(instance.url, healthPath, healthHeaders)) break;
       await sleep(200);
     }
   } catch (error) {
@@ -151,6 +142,17 @@ export async function startWrangler({ name, configs, appDir = repoRoot, workDir,
   }
   instance.startupMs = Date.now() - started;
   return instance;
+}
+
+/** Whether `url` answers the health path with 200 within 2 s (not yet listening, or another kind of port: no). */
+async function answersHealth(url, healthPath, healthHeaders) {
+  try {
+    const response = await fetch(`${url}${healthPath}`, { headers: healthHeaders, signal: AbortSignal.timeout(2_000) });
+    await response.arrayBuffer();
+    return response.status === 200;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -164,13 +166,7 @@ async function runtimeUrl(instance, healthPath, healthHeaders) {
   if (!runtime) throw new Error(`wrangler (${instance.name}) has no runtime workerd`);
   for (const port of listeningPorts(runtime.pid)) {
     const url = `http://127.0.0.1:${port}`;
-    try {
-      const response = await fetch(`${url}${healthPath}`, { headers: healthHeaders, signal: AbortSignal.timeout(2_000) });
-      const text = await response.text();
-      if (response.status === 200 && text.startsWith("{")) return url;
-    } catch {
-      // the inspector or the debug port
-    }
+    if (await answersHealth(url, healthPath, healthHeaders)) return url;
   }
   throw new Error(`wrangler (${instance.name}): no port of the runtime workerd (pid ${runtime.pid}) answers ${healthPath}`);
 }
